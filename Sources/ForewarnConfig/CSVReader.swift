@@ -1,0 +1,195 @@
+import Foundation
+import ForewarnModel
+
+/// A strict RFC 4180 reader over bytes: quoted fields with `""` escapes, CRLF or LF, a header row.
+/// It keeps each field's line and column so a bad value is reported where it stands.
+struct CSVReader {
+    struct Field {
+        var text: String
+        var line: Int
+        var column: Int
+    }
+
+    enum Problem: Error {
+        case unreadable(String)
+        case unterminatedQuote(line: Int, column: Int)
+        case textAfterQuote(line: Int, column: Int)
+    }
+
+    private let bytes: [UInt8]
+    private var offset = 0
+    private var line = 1
+    private var lineStart = 0
+
+    init(path: String) throws(Problem) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file"
+            throw .unreadable(reason)
+        }
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // spreadsheet exports add a BOM
+        self.bytes = bytes
+    }
+
+    /// The next non-empty row, or nil at the end.
+    mutating func nextRow() throws(Problem) -> [Field]? {
+        while offset < bytes.count {
+            if bytes[offset] == UInt8(ascii: "\n") || bytes[offset] == UInt8(ascii: "\r") {
+                skipNewline()
+                continue
+            }
+            var row: [Field] = []
+            while true {
+                row.append(try nextField())
+                guard offset < bytes.count else { return row }
+                if bytes[offset] == UInt8(ascii: ",") {
+                    offset += 1
+                    if offset == bytes.count { row.append(Field(text: "", line: line, column: offset - lineStart + 1)) }
+                    continue
+                }
+                skipNewline()
+                return row
+            }
+        }
+        return nil
+    }
+
+    private mutating func skipNewline() {
+        if bytes[offset] == UInt8(ascii: "\r") { offset += 1 }
+        if offset < bytes.count && bytes[offset] == UInt8(ascii: "\n") { offset += 1 }
+        line += 1
+        lineStart = offset
+    }
+
+    private mutating func nextField() throws(Problem) -> Field {
+        let fieldLine = line
+        let column = offset - lineStart + 1
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else {
+            let start = offset
+            while offset < bytes.count, bytes[offset] != UInt8(ascii: ","), bytes[offset] != UInt8(ascii: "\n"),
+                  bytes[offset] != UInt8(ascii: "\r") {
+                offset += 1
+            }
+            let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+            return Field(text: text.trimmingCharacters(in: .whitespaces), line: fieldLine, column: column)
+        }
+        offset += 1
+        var content: [UInt8] = []
+        while true {
+            guard offset < bytes.count else { throw .unterminatedQuote(line: fieldLine, column: column) }
+            let byte = bytes[offset]
+            offset += 1
+            if byte == UInt8(ascii: "\"") {
+                if offset < bytes.count && bytes[offset] == UInt8(ascii: "\"") {
+                    content.append(byte)
+                    offset += 1
+                    continue
+                }
+                break
+            }
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = offset
+            }
+            content.append(byte)
+        }
+        if offset < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(bytes[offset]) {
+            throw .textAfterQuote(line: line, column: offset - lineStart + 1)
+        }
+        return Field(text: String(decoding: content, as: UTF8.self), line: fieldLine, column: column)
+    }
+}
+
+/// Reads a CSV file with a header row whose columns are named from `columns`.
+enum CSVTable {
+    /// Calls `row` with each data row as column name → field; returns false when the file could not be read.
+    static func read(path: String, shownAs name: String, referencedAt reference: SourceLocation,
+                     columns: [String], required: Set<String>, sink: inout DiagnosticSink,
+                     row: (_ values: [String: CSVReader.Field], _ at: SourceLocation, _ sink: inout DiagnosticSink) -> Void) {
+        func location(_ line: Int, _ column: Int? = nil) -> SourceLocation {
+            SourceLocation(file: name, line: line, column: column)
+        }
+        do {
+            var reader = try CSVReader(path: path)
+            guard let header = try reader.nextRow() else {
+                sink.report(location(1), "the file is empty: expected a header row (\(columns.joined(separator: ",")))")
+                return
+            }
+            var names: [String?] = []
+            var headerValid = true
+            for field in header {
+                let column = field.text.lowercased()
+                if !columns.contains(column) {
+                    sink.report(location(field.line, field.column),
+                                "unknown column '\(field.text)' (allowed: \(columns.joined(separator: ", ")))")
+                    headerValid = false
+                } else if names.contains(column) {
+                    sink.report(location(field.line, field.column), "column '\(field.text)' appears twice")
+                    headerValid = false
+                }
+                names.append(column)
+            }
+            for missing in required.subtracting(names.compactMap { $0 }).sorted() {
+                sink.report(location(header.first?.line ?? 1), "the header has no column '\(missing)'")
+                headerValid = false
+            }
+            guard headerValid else { return }
+            while let fields = try reader.nextRow() {
+                let at = location(fields[0].line)
+                guard fields.count == names.count else {
+                    sink.report(at, "row has \(fields.count) fields, the header has \(names.count)")
+                    continue
+                }
+                var values: [String: CSVReader.Field] = [:]
+                values.reserveCapacity(names.count)
+                for (name, field) in zip(names, fields) where !field.text.isEmpty {
+                    values[name!] = field
+                }
+                row(values, at, &sink)
+            }
+        } catch {
+            switch error {
+            case .unreadable(let reason):
+                sink.report(reference, "cannot read '\(name)': \(reason)")
+            case .unterminatedQuote(let line, let column):
+                sink.report(location(line, column), "quoted field is never closed")
+            case .textAfterQuote(let line, let column):
+                sink.report(location(line, column), "text after a closing quote (write \"\" for a quote inside a field)")
+            }
+        }
+    }
+}
+
+enum LineCSV {
+    static func read(path: String, shownAs name: String, referencedAt reference: SourceLocation,
+                     index: inout InventoryIndex, sink: inout DiagnosticSink) -> [Line] {
+        var lines: [Line] = []
+        CSVTable.read(path: path, shownAs: name, referencedAt: reference, columns: LineFields.keys,
+                      required: LineFields.required, sink: &sink) { values, at, sink in
+            var fields = LineFields(location: at)
+            for (key, field) in values {
+                fields.values[key] = (field.text, SourceLocation(file: name, line: field.line, column: field.column))
+            }
+            if let line = fields.validate(index: &index, sink: &sink) { lines.append(line) }
+        }
+        return lines
+    }
+}
+
+enum CustomerCSV {
+    static func read(path: String, shownAs name: String, referencedAt reference: SourceLocation,
+                     index: inout InventoryIndex, sink: inout DiagnosticSink) -> [Customer] {
+        var customers: [Customer] = []
+        CSVTable.read(path: path, shownAs: name, referencedAt: reference, columns: ["id", "name"], required: ["id"],
+                      sink: &sink) { values, at, sink in
+            guard let id = values["id"] else {
+                sink.report(at, "a customer has no id")
+                return
+            }
+            let location = SourceLocation(file: name, line: id.line, column: id.column)
+            guard index.addCustomer(CustomerID(id.text), at: location, sink: &sink) else { return }
+            customers.append(Customer(id: CustomerID(id.text), name: values["name"]?.text ?? id.text))
+        }
+        return customers
+    }
+}

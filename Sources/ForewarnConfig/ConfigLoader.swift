@@ -1,0 +1,299 @@
+import Foundation
+import ForewarnModel
+import Yams
+
+/// Reads a configuration file (and the CSV and secret files it names) and checks it whole.
+public enum ConfigLoader {
+    /// Loads and validates `path`. Relative paths inside the file are relative to its folder.
+    public static func load(path: String) throws(ConfigError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(SourceLocation(file: path),
+                                                             "cannot read: \(FileProblem.describe(error))")])
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        return try parse(yaml: text, file: path, baseDirectory: folder.isEmpty ? "." : folder)
+    }
+
+    /// Validates YAML text as if it were the file `file` in `baseDirectory`.
+    public static func parse(yaml: String, file: String, baseDirectory: String) throws(ConfigError) -> Configuration {
+        var reader = ConfigReader(file: file, baseDirectory: baseDirectory)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError(diagnostics: [reader.syntaxDiagnostic(error)])
+        }
+        guard let root else {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(SourceLocation(file: file), "the file is empty")])
+        }
+        let configuration = reader.read(Located(node: root, file: file))
+        if let error = reader.sink.error() { throw error }
+        return configuration
+    }
+}
+
+enum FileProblem {
+    static func describe(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        switch nsError.code {
+        case NSFileReadNoSuchFileError: return "no such file"
+        case NSFileReadNoPermissionError: return "permission denied"
+        case NSFileReadInapplicableStringEncodingError: return "not UTF-8 text"
+        default: return nsError.localizedDescription
+        }
+    }
+}
+
+/// One pass over a configuration: reads each section, then checks every cross-reference.
+struct ConfigReader {
+    let file: String
+    let baseDirectory: String
+    var sink = DiagnosticSink()
+
+    init(file: String, baseDirectory: String) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+    }
+
+    static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
+                               "customers_csv", "contracts", "maintenance", "hooks"]
+
+    func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
+        if let yamlError = error as? YamlError {
+            switch yamlError {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                 .composer(_, let problem, let mark, _):
+                return ConfigDiagnostic(SourceLocation(file: file, line: mark.line, column: mark.column),
+                                        "YAML syntax: \(problem)")
+            case .reader(let problem, _, _, _):
+                return ConfigDiagnostic(SourceLocation(file: file), "YAML syntax: \(problem)")
+            default:
+                break
+            }
+        }
+        return ConfigDiagnostic(SourceLocation(file: file), "YAML syntax: \(error)")
+    }
+
+    func resolve(_ relative: String) -> String {
+        relative.hasPrefix("/") ? relative : baseDirectory + "/" + relative
+    }
+
+    mutating func read(_ root: Located) -> Configuration {
+        var configuration = Configuration(source: file, daemon: DaemonSettings())
+        guard let top = Fields(root, what: "the configuration", allowed: Self.topLevelKeys, sink: &sink) else {
+            return configuration
+        }
+        if let daemon = top.value("daemon") { configuration.daemon = readDaemon(daemon) }
+        configuration.profiles = readProfiles(top.list("snmp_profiles", sink: &sink))
+        var index = InventoryIndex()
+        configuration.customers = readCustomers(top, index: &index)
+        configuration.contracts = readContracts(top.list("contracts", sink: &sink), index: &index)
+        configuration.elements = readElements(top.list("elements", sink: &sink), profiles: configuration.profiles,
+                                              index: &index)
+        checkTopology(configuration.elements, index: index)
+        configuration.lines = top.list("lines", sink: &sink).compactMap { item in
+            guard let fields = Fields(item, what: "a line", allowed: LineFields.keys, sink: &sink) else { return nil }
+            return LineFields(yaml: fields, sink: &sink).validate(index: &index, sink: &sink)
+        }
+        if let csvPath = top.string("lines_csv", sink: &sink) {
+            configuration.lines += LineCSV.read(path: resolve(csvPath), shownAs: csvPath,
+                                                referencedAt: top.value("lines_csv")!.location,
+                                                index: &index, sink: &sink)
+        }
+        configuration.maintenance = readMaintenance(top.list("maintenance", sink: &sink), index: index)
+        configuration.hooks = readHooks(top.list("hooks", sink: &sink))
+        return configuration
+    }
+
+    // MARK: daemon
+
+    mutating func readDaemon(_ node: Located) -> DaemonSettings {
+        var settings = DaemonSettings()
+        guard let fields = Fields(node, what: "daemon", allowed: ["store", "trap_listen", "http_listen", "log_level",
+                                                                  "heartbeat_interval"], sink: &sink) else {
+            return settings
+        }
+        if let store = fields.string("store", sink: &sink) { settings.storePath = resolve(store) }
+        for key in ["trap_listen", "http_listen"] {
+            guard let text = fields.string(key, sink: &sink) else { continue }
+            guard let endpoint = SocketEndpoint(text) else {
+                sink.report(fields.value(key)!.location,
+                            "'\(key)' in daemon must be ADDRESS:PORT (e.g. 0.0.0.0:162 or [::]:162), not '\(text)'")
+                continue
+            }
+            if key == "trap_listen" { settings.trapListen = endpoint } else { settings.httpListen = endpoint }
+        }
+        if let level = fields.string("log_level", sink: &sink) {
+            if DaemonSettings.logLevels.contains(level) {
+                settings.logLevel = level
+            } else {
+                sink.report(fields.value("log_level")!.location,
+                            "'log_level' in daemon must be one of \(DaemonSettings.logLevels.joined(separator: ", ")), not '\(level)'")
+            }
+        }
+        settings.heartbeatInterval = fields.duration("heartbeat_interval", default: .seconds(5),
+                                                     minimum: .seconds(1), sink: &sink)
+        return settings
+    }
+
+    // MARK: SNMP profiles
+
+    mutating func readProfiles(_ items: [Located]) -> [ProfileID: SNMPProfile] {
+        var profiles: [ProfileID: SNMPProfile] = [:]
+        var seen: [ProfileID: SourceLocation] = [:]
+        let keys = ["id", "version", "community", "community_file", "user", "security_level", "auth_protocol",
+                    "auth_key", "auth_key_file", "priv_protocol", "priv_key", "priv_key_file", "timeout", "retries"]
+        for item in items {
+            guard let fields = Fields(item, what: "an SNMP profile", allowed: keys, sink: &sink),
+                  let idText = fields.string("id", required: true, sink: &sink) else { continue }
+            let id = ProfileID(idText)
+            let what = "SNMP profile '\(idText)'"
+            if let first = seen[id] {
+                sink.report(fields.value("id")!.location, "duplicate SNMP profile id '\(idText)' (first at \(first.line ?? 0):\(first.column ?? 0))")
+                continue
+            }
+            seen[id] = fields.value("id")!.location
+            let named = Fields(renaming: fields, to: what)
+            guard let version = named.choice("version", SNMPProfile.Version.self, sink: &sink) else {
+                if !named.has("version") { sink.report(item.location, "\(what) is missing required key 'version'") }
+                continue
+            }
+            let timeout = named.duration("timeout", default: .seconds(2), minimum: .milliseconds(10), sink: &sink)
+            let retries = Int(named.integer("retries", in: 0...10, sink: &sink) ?? 1)
+            let credentials: SNMPProfile.Credentials?
+            if version == .v3 {
+                for key in ["community", "community_file"] where named.has(key) {
+                    sink.report(named.keyLocation(key), "\(what) is SNMPv3: '\(key)' does not apply (use 'user')")
+                }
+                credentials = readUser(named)
+            } else {
+                for key in ["user", "security_level", "auth_protocol", "auth_key", "auth_key_file", "priv_protocol",
+                            "priv_key", "priv_key_file"] where named.has(key) {
+                    sink.report(named.keyLocation(key), "\(what) is SNMPv\(version.rawValue): '\(key)' applies to version 3 only")
+                }
+                credentials = secret(named, inline: "community", file: "community_file", required: true)
+                    .map { .community($0) }
+            }
+            guard let credentials else { continue }
+            profiles[id] = SNMPProfile(id: id, version: version, credentials: credentials, timeout: timeout,
+                                       retries: retries)
+        }
+        return profiles
+    }
+
+    mutating func readUser(_ fields: Fields) -> SNMPProfile.Credentials? {
+        guard let user = fields.string("user", required: true, sink: &sink) else { return nil }
+        let level = fields.choice("security_level", SNMPProfile.SecurityLevel.self, default: .authPriv, sink: &sink)
+        guard let level else { return nil }
+        var auth: SNMPProfile.AuthProtocol?
+        var authKey: String?
+        var privacy: SNMPProfile.PrivacyProtocol?
+        var privacyKey: String?
+        if level != .noAuthNoPriv {
+            auth = fields.choice("auth_protocol", SNMPProfile.AuthProtocol.self, default: .sha, sink: &sink)
+            authKey = secret(fields, inline: "auth_key", file: "auth_key_file", required: true)
+            if let key = authKey, key.utf8.count < 8 {
+                sink.report(fields.keyLocation(fields.has("auth_key") ? "auth_key" : "auth_key_file"),
+                            "\(fields.what): the authentication passphrase must be at least 8 characters (RFC 3414)")
+            }
+        }
+        if level == .authPriv {
+            privacy = fields.choice("priv_protocol", SNMPProfile.PrivacyProtocol.self, default: .aes128, sink: &sink)
+            privacyKey = secret(fields, inline: "priv_key", file: "priv_key_file", required: true)
+            if let key = privacyKey, key.utf8.count < 8 {
+                sink.report(fields.keyLocation(fields.has("priv_key") ? "priv_key" : "priv_key_file"),
+                            "\(fields.what): the privacy passphrase must be at least 8 characters (RFC 3414)")
+            }
+        } else {
+            for key in ["priv_protocol", "priv_key", "priv_key_file"] where fields.has(key) {
+                sink.report(fields.keyLocation(key), "\(fields.what) has security_level \(level.rawValue): '\(key)' needs authPriv")
+            }
+        }
+        guard (level == .noAuthNoPriv || authKey != nil), (level != .authPriv || privacyKey != nil) else { return nil }
+        return .user(name: user, level: level, auth: auth, authKey: authKey, privacy: privacy, privacyKey: privacyKey)
+    }
+
+    /// A secret given inline or in a file of its own, so the main file can be world-readable.
+    mutating func secret(_ fields: Fields, inline: String, file: String, required: Bool) -> String? {
+        if fields.has(inline) && fields.has(file) {
+            sink.report(fields.keyLocation(file), "\(fields.what) has both '\(inline)' and '\(file)': keep one")
+            return nil
+        }
+        if let value = fields.string(inline, sink: &sink) { return value }
+        if let path = fields.string(file, sink: &sink) {
+            do {
+                let text = try String(contentsOfFile: resolve(path), encoding: .utf8)
+                let value = text.trimmingCharacters(in: .newlines)
+                if value.isEmpty { sink.report(fields.value(file)!.location, "\(fields.what): '\(file)' '\(path)' is empty") }
+                return value.isEmpty ? nil : value
+            } catch {
+                sink.report(fields.value(file)!.location,
+                            "\(fields.what): cannot read \(file) '\(path)': \(FileProblem.describe(error))")
+                return nil
+            }
+        }
+        if required { sink.report(fields.owner.location, "\(fields.what) needs '\(inline)' or '\(file)'") }
+        return nil
+    }
+
+    // MARK: customers and contracts
+
+    mutating func readCustomers(_ top: Fields, index: inout InventoryIndex) -> [Customer] {
+        var customers: [Customer] = []
+        for item in top.list("customers", sink: &sink) {
+            guard let fields = Fields(item, what: "a customer", allowed: ["id", "name"], sink: &sink),
+                  let id = fields.string("id", required: true, sink: &sink) else { continue }
+            let customer = Customer(id: CustomerID(id), name: fields.string("name", sink: &sink) ?? id)
+            if index.addCustomer(customer.id, at: fields.value("id")!.location, sink: &sink) { customers.append(customer) }
+        }
+        if let path = top.string("customers_csv", sink: &sink) {
+            customers += CustomerCSV.read(path: resolve(path), shownAs: path,
+                                          referencedAt: top.value("customers_csv")!.location, index: &index, sink: &sink)
+        }
+        return customers
+    }
+
+    mutating func readContracts(_ items: [Located], index: inout InventoryIndex) -> [Contract] {
+        items.compactMap { item in
+            guard let fields = Fields(item, what: "a contract", allowed: ["id", "name", "monthly_fee", "currency",
+                                                                          "availability_target"], sink: &sink),
+                  let id = fields.string("id", required: true, sink: &sink) else { return nil }
+            let named = Fields(renaming: fields, to: "contract '\(id)'")
+            let fee = named.integer("monthly_fee", in: 0...1_000_000_000_000, sink: &sink)
+            if fee == nil && !named.has("monthly_fee") {
+                sink.report(item.location, "contract '\(id)' is missing required key 'monthly_fee' (minor units, e.g. 49900)")
+            }
+            let currency = named.string("currency", required: true, sink: &sink)
+            if let currency, !Money.isValidCurrency(currency) {
+                sink.report(named.value("currency")!.location,
+                            "'currency' in contract '\(id)' must be an ISO 4217 code such as CZK or EUR, not '\(currency)'")
+            }
+            var target: Percentage?
+            if let text = named.string("availability_target", required: true, sink: &sink) {
+                target = Percentage(decimal: text.hasSuffix("%") ? String(text.dropLast()) : text)
+                if target == nil {
+                    sink.report(named.value("availability_target")!.location,
+                                "'availability_target' in contract '\(id)' must be a percentage from 0 to 100 such as 99.9, not '\(text)'")
+                }
+            }
+            guard index.addContract(ContractID(id), at: fields.value("id")!.location, sink: &sink),
+                  let fee, let currency, Money.isValidCurrency(currency), let target else { return nil }
+            return Contract(id: ContractID(id), name: named.string("name", sink: &sink) ?? id,
+                            monthlyFee: Money(minorUnits: fee, currency: currency), availabilityTarget: target)
+        }
+    }
+}
+
+extension Fields {
+    /// The same keys, named differently in messages once the item's id is known.
+    init(renaming fields: Fields, to what: String) {
+        self = fields
+        self.what = what
+    }
+}

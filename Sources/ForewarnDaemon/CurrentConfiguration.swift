@@ -1,0 +1,17 @@
+import ForewarnConfig
+import Synchronization
+
+/// The configuration the daemon runs with now; a reload swaps it whole or not at all.
+public final class CurrentConfiguration: Sendable {
+    private let value: Mutex<Configuration>
+    public init(_ configuration: Configuration) { value = Mutex(configuration) }
+    public var configuration: Configuration { value.withLock { $0 } }
+    func replace(with configuration: Configuration) { value.withLock { $0 = configuration } }
+}
+
+/// When the daemon last showed it is making progress; the watchdog pings only while it is.
+final class Liveness: Sendable {
+    private let lastProgress = Mutex(ContinuousClock.now)
+    func markProgress() { lastProgress.withLock { $0 = .now } }
+    var sinceLastProgress: Duration { lastProgress.withLock { ContinuousClock.now - $0 } }
+}

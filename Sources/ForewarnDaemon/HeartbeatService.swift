@@ -1,0 +1,81 @@
+import Foundation
+import ForewarnConfig
+import Logging
+import ServiceLifecycle
+import Store
+
+/// Writes the daemon's heartbeat to the store every `heartbeat_interval`, tells systemd READY=1
+/// once the store has taken the first one, and STOPPING=1 plus a last `stopped` beat on shutdown.
+struct HeartbeatService: Service {
+    let store: any Store
+    let current: CurrentConfiguration
+    let identity: DaemonIdentity
+    let notifier: SystemdNotifier
+    let liveness: Liveness
+    let logger: Logger
+
+    func run() async throws {
+        var ready = false
+        var lastFailure: String?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let configuration = current.configuration
+            do {
+                try await store.writeHeartbeat(identity.heartbeat(state: .running, configuration: configuration))
+                if lastFailure != nil { logger.notice("heartbeat written again", metadata: ["store.path": "\(store.location)"]) }
+                lastFailure = nil
+                if !ready {
+                    ready = true
+                    logger.info("daemon ready", metadata: ["inventory": "\(configuration.summary)"])
+                    notifier.notify("READY=1\nSTATUS=\(Self.status(configuration))")
+                }
+            } catch {
+                // Logged once per distinct failure, not every beat.
+                if lastFailure != error.description {
+                    logger.error("cannot write heartbeat", metadata: ["error": "\(error)"])
+                    lastFailure = error.description
+                }
+            }
+            liveness.markProgress()
+            try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: configuration.daemon.heartbeatInterval)
+            }
+        }
+        notifier.notify("STOPPING=1\nSTATUS=stopping")
+        logger.info("shutting down")
+        do {
+            try await store.writeHeartbeat(identity.heartbeat(state: .stopped, configuration: current.configuration))
+        } catch {
+            logger.error("cannot write final heartbeat", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func status(_ configuration: Configuration) -> String {
+        "monitoring \(configuration.elements.count) elements, \(configuration.lines.count) lines"
+    }
+}
+
+/// Who this daemon is, for its heartbeat row.
+public struct DaemonIdentity: Sendable {
+    public var instance: String
+    public var pid: Int32
+    public var hostname: String
+    public var startedAt: Date
+
+    public init(instance: String? = nil) {
+        hostname = ProcessInfo.processInfo.hostName
+        pid = ProcessInfo.processInfo.processIdentifier
+        self.instance = instance ?? hostname
+        startedAt = Date()
+    }
+
+    func heartbeat(state: Heartbeat.State, configuration: Configuration) -> Heartbeat {
+        Heartbeat(instance: instance, pid: pid, hostname: hostname, version: ForewarnVersion.current,
+                  configPath: configuration.source, startedAt: startedAt, beatAt: Date(), state: state,
+                  elements: configuration.elements.count, lines: configuration.lines.count,
+                  customers: configuration.customers.count, contracts: configuration.contracts.count)
+    }
+}
+
+public enum ForewarnVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,75 @@
+import Foundation
+import ForewarnConfig
+import Store
+
+/// What `forewarn status` shows: the daemons' heartbeats and what they monitor.
+public struct StatusReport: Sendable, Encodable {
+    public struct Daemon: Sendable, Encodable {
+        public var instance: String
+        public var pid: Int32
+        public var hostname: String
+        public var version: String
+        public var state: String
+        public var config: String
+        public var startedAt: String
+        public var heartbeatAt: String
+        public var heartbeatAgeSeconds: Double
+        public var alive: Bool
+        public var inventory: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case instance, pid, hostname, version, state, config, alive, inventory
+            case startedAt = "started_at", heartbeatAt = "heartbeat_at", heartbeatAgeSeconds = "heartbeat_age_seconds"
+        }
+    }
+
+    public var store: String
+    public var generatedAt: String
+    public var daemons: [Daemon]
+
+    enum CodingKeys: String, CodingKey {
+        case store, daemons
+        case generatedAt = "generated_at"
+    }
+
+    /// A daemon counts as alive while its last beat is younger than this many heartbeat periods.
+    public static let staleAfter: TimeInterval = 30
+
+    public init(store: any Store, now: Date = Date()) async throws(StoreError) {
+        self.store = store.location
+        generatedAt = Timestamps.format(now)
+        daemons = try await store.heartbeats().map { beat in
+            let age = max(0, now.timeIntervalSince(beat.beatAt))
+            return Daemon(instance: beat.instance, pid: beat.pid, hostname: beat.hostname, version: beat.version,
+                          state: beat.state.rawValue, config: beat.configPath,
+                          startedAt: Timestamps.format(beat.startedAt), heartbeatAt: Timestamps.format(beat.beatAt),
+                          heartbeatAgeSeconds: (age * 10).rounded() / 10,
+                          alive: beat.state != .stopped && age < Self.staleAfter,
+                          inventory: ["elements": beat.elements, "lines": beat.lines, "customers": beat.customers,
+                                      "contracts": beat.contracts])
+        }
+    }
+
+    public var anyAlive: Bool { daemons.contains(where: \.alive) }
+
+    public var text: String {
+        var lines = ["store: \(store)"]
+        if daemons.isEmpty { lines.append("no daemon has written a heartbeat to this store") }
+        for daemon in daemons {
+            let health = daemon.alive ? "alive" : (daemon.state == "stopped" ? "stopped" : "NOT RESPONDING")
+            lines.append("daemon \(daemon.instance) (pid \(daemon.pid), \(daemon.version)): \(health), "
+                         + "state \(daemon.state), last heartbeat \(daemon.heartbeatAgeSeconds) s ago (\(daemon.heartbeatAt))")
+            let inventory = daemon.inventory
+            lines.append("  monitoring \(inventory["elements"] ?? 0) elements, \(inventory["lines"] ?? 0) lines, "
+                         + "\(inventory["customers"] ?? 0) customers, \(inventory["contracts"] ?? 0) contracts "
+                         + "from \(daemon.config)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,162 @@
+import GRDB
+
+/// Append-only migrations, written in SQL with string names: a released migration is never
+/// edited, a change is a new migration. Times are Unix milliseconds (INTEGER), money integer
+/// minor units, so the same schema maps onto PostgreSQL `bigint`.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001 initial schema") { db in
+            try db.execute(sql: """
+                CREATE TABLE daemon_heartbeat (
+                    instance     TEXT PRIMARY KEY,
+                    pid          INTEGER NOT NULL,
+                    hostname     TEXT NOT NULL,
+                    version      TEXT NOT NULL,
+                    config_path  TEXT NOT NULL,
+                    started_at   INTEGER NOT NULL,
+                    beat_at      INTEGER NOT NULL,
+                    state        TEXT NOT NULL,
+                    elements     INTEGER NOT NULL,
+                    lines        INTEGER NOT NULL,
+                    customers    INTEGER NOT NULL,
+                    contracts    INTEGER NOT NULL
+                );
+
+                -- Every observed change of an element, port or line, with its evidence.
+                CREATE TABLE state_transition (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    subject_type TEXT NOT NULL CHECK (subject_type IN ('element', 'port', 'line')),
+                    subject_id   TEXT NOT NULL,
+                    from_state   TEXT NOT NULL,
+                    to_state     TEXT NOT NULL,
+                    at           INTEGER NOT NULL,
+                    evidence     TEXT NOT NULL
+                );
+                CREATE INDEX state_transition_subject ON state_transition (subject_type, subject_id, at);
+                CREATE INDEX state_transition_at ON state_transition (at);
+
+                CREATE TABLE incident (
+                    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+                    state          TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+                    root_type      TEXT NOT NULL CHECK (root_type IN ('element', 'port', 'line')),
+                    root_id        TEXT NOT NULL,
+                    root_kind      TEXT NOT NULL,
+                    severity       TEXT NOT NULL,
+                    planned        INTEGER NOT NULL DEFAULT 0,
+                    proactive      INTEGER NOT NULL DEFAULT 0,
+                    flapping       INTEGER NOT NULL DEFAULT 0,
+                    classification TEXT NOT NULL DEFAULT 'network'
+                        CHECK (classification IN ('network', 'customer-caused', 'force-majeure', 'planned')),
+                    started_at     INTEGER NOT NULL,
+                    detected_at    INTEGER NOT NULL,
+                    ticketed_at    INTEGER,
+                    first_call_at  INTEGER,
+                    acknowledged_at INTEGER,
+                    resolved_at    INTEGER,
+                    merged_into    INTEGER REFERENCES incident (id),
+                    ticket_id      TEXT,
+                    ticket_state   TEXT,
+                    updated_at     INTEGER NOT NULL
+                );
+                CREATE INDEX incident_open ON incident (state, root_type, root_id);
+
+                -- The incident's scope: each line with its own outage interval (credits need it).
+                CREATE TABLE incident_line (
+                    incident_id INTEGER NOT NULL REFERENCES incident (id),
+                    line        TEXT NOT NULL,
+                    customer    TEXT NOT NULL,
+                    start_at    INTEGER NOT NULL,
+                    end_at      INTEGER,
+                    PRIMARY KEY (incident_id, line, start_at)
+                );
+                CREATE INDEX incident_line_line ON incident_line (line, start_at);
+
+                -- Faults: the evidence-level problems an incident groups.
+                CREATE TABLE fault (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    subject_type TEXT NOT NULL CHECK (subject_type IN ('element', 'port', 'line')),
+                    subject_id   TEXT NOT NULL,
+                    kind         TEXT NOT NULL,
+                    started_at   INTEGER NOT NULL,
+                    detected_at  INTEGER NOT NULL,
+                    cleared_at   INTEGER,
+                    incident_id  INTEGER REFERENCES incident (id)
+                );
+                CREATE INDEX fault_open ON fault (subject_type, subject_id, cleared_at);
+
+                -- The incident's timeline: every change with its evidence (JSON).
+                CREATE TABLE incident_event (
+                    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                    incident_id INTEGER NOT NULL REFERENCES incident (id),
+                    at          INTEGER NOT NULL,
+                    kind        TEXT NOT NULL,
+                    detail      TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX incident_event_incident ON incident_event (incident_id, id);
+
+                CREATE TABLE customer_report (
+                    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                    line        TEXT NOT NULL,
+                    customer    TEXT,
+                    reported_at INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    source      TEXT NOT NULL,
+                    note        TEXT NOT NULL DEFAULT '',
+                    incident_id INTEGER REFERENCES incident (id)
+                );
+                CREATE INDEX customer_report_line ON customer_report (line, reported_at);
+
+                -- Written in the same transaction as the incident change it announces; the
+                -- delivery worker marks rows delivered and keeps the ticket id.
+                CREATE TABLE ticket_outbox (
+                    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                    incident_id     INTEGER NOT NULL REFERENCES incident (id),
+                    hook            TEXT NOT NULL,
+                    event           TEXT NOT NULL CHECK (event IN ('open', 'update', 'resolve')),
+                    payload         TEXT NOT NULL,
+                    created_at      INTEGER NOT NULL,
+                    attempts        INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    delivered_at    INTEGER,
+                    failed_at       INTEGER,
+                    last_error      TEXT,
+                    ticket_id       TEXT
+                );
+                CREATE INDEX ticket_outbox_pending ON ticket_outbox (delivered_at, failed_at, next_attempt_at);
+                -- At most one 'open' per incident and hook: never two tickets for one incident.
+                CREATE UNIQUE INDEX ticket_outbox_one_open ON ticket_outbox (incident_id, hook) WHERE event = 'open';
+
+                -- Credits per line and billing period; a closed period is never edited, later
+                -- changes are adjustment rows.
+                CREATE TABLE credit_ledger (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    period       TEXT NOT NULL,
+                    line         TEXT NOT NULL,
+                    customer     TEXT NOT NULL,
+                    contract     TEXT NOT NULL,
+                    kind         TEXT NOT NULL CHECK (kind IN ('credit', 'adjustment')),
+                    amount_minor INTEGER NOT NULL,
+                    currency     TEXT NOT NULL,
+                    outage_ms    INTEGER NOT NULL,
+                    reason       TEXT NOT NULL,
+                    created_at   INTEGER NOT NULL,
+                    exported_at  INTEGER
+                );
+                CREATE INDEX credit_ledger_period ON credit_ledger (period, line);
+
+                CREATE TABLE maintenance_window (
+                    id         TEXT PRIMARY KEY,
+                    start_at   INTEGER NOT NULL,
+                    end_at     INTEGER NOT NULL,
+                    elements   TEXT NOT NULL DEFAULT '[]',
+                    lines      TEXT NOT NULL DEFAULT '[]',
+                    reason     TEXT NOT NULL DEFAULT '',
+                    source     TEXT NOT NULL CHECK (source IN ('config', 'operator')),
+                    created_at INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import ForewarnModel
+
+/// What the daemon keeps across restarts. The embedded SQLite store implements it; a PostgreSQL
+/// store for several daemon instances will implement the same narrow interface.
+public protocol Store: Sendable {
+    /// Where the data lives, for `status` and logs (a path or a connection name).
+    var location: String { get }
+
+    func writeHeartbeat(_ heartbeat: Heartbeat) async throws(StoreError)
+    /// Every instance's latest heartbeat, newest first.
+    func heartbeats() async throws(StoreError) -> [Heartbeat]
+
+    func appendTransitions(_ transitions: [StateTransition]) async throws(StoreError)
+    func transitions(of subject: Subject?, since: Date) async throws(StoreError) -> [StateTransition]
+}
+
+/// A running daemon's sign of life, written every few seconds.
+public struct Heartbeat: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Codable {
+        case starting, running, reloading, stopping, stopped
+    }
+
+    public var instance: String
+    public var pid: Int32
+    public var hostname: String
+    public var version: String
+    public var configPath: String
+    public var startedAt: Date
+    public var beatAt: Date
+    public var state: State
+    public var elements: Int
+    public var lines: Int
+    public var customers: Int
+    public var contracts: Int
+
+    public init(instance: String, pid: Int32, hostname: String, version: String, configPath: String,
+                startedAt: Date, beatAt: Date, state: State, elements: Int, lines: Int, customers: Int,
+                contracts: Int) {
+        self.instance = instance
+        self.pid = pid
+        self.hostname = hostname
+        self.version = version
+        self.configPath = configPath
+        self.startedAt = startedAt
+        self.beatAt = beatAt
+        self.state = state
+        self.elements = elements
+        self.lines = lines
+        self.customers = customers
+        self.contracts = contracts
+    }
+}
+
+/// A store operation that failed, with the store and the operation named.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var location: String
+    public var operation: String
+    public var reason: String
+
+    public init(location: String, operation: String, reason: String) {
+        self.location = location
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "store \(location): \(operation) failed: \(reason)" }
+}

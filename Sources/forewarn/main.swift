@@ -1,0 +1,130 @@
+import ArgumentParser
+import ForewarnConfig
+import ForewarnDaemon
+import Foundation
+import Logging
+import Store
+
+@main
+struct Forewarn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forewarn",
+        abstract: "Network-outage monitoring for the NOC: SNMP polling, line probes, incidents before the customer calls.",
+        discussion: """
+            The daemon (`forewarn run`) is normally started by systemd (forewarn.service). The other
+            commands read the same configuration file and store, so they work beside a running daemon.
+            """,
+        version: ForewarnVersion.current,
+        subcommands: [Run.self, CheckConfig.self, Status.self, Version.self])
+}
+
+/// Options shared by every command that reads the configuration or the store.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
+    var config: String = "/etc/forewarn/forewarn.yaml"
+}
+
+struct StoreOption: ParsableArguments {
+    @Option(help: ArgumentHelp("""
+        SQLite store to use instead of the configured daemon.store (a second instance, tests, \
+        forensics on a copied store).
+        """, valueName: "PATH"))
+    var store: String?
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the monitoring daemon in the foreground.",
+        discussion: """
+            Logs go to stderr, one line each (journald adds timestamps under systemd). SIGTERM or \
+            SIGINT stop it gracefully; SIGHUP reloads the configuration (a configuration with errors \
+            is logged and the running one kept). Speaks the systemd notify protocol when \
+            $NOTIFY_SOCKET is set (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var storeOption: StoreOption
+    @Option(help: ArgumentHelp("Name of this daemon in the store's heartbeat table (default: host name).",
+                               valueName: "NAME"))
+    var instance: String?
+
+    func run() async throws {
+        let level = LogLevelControl(.info)
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0, control: level) }
+        let logger = Logger(label: "forewarn")
+        do {
+            try await Daemon.run(Daemon.Options(configPath: options.config, storeOverride: storeOption.store,
+                                                instance: instance),
+                                 logLevel: level, logger: logger)
+        } catch let failure as Daemon.Failure {
+            FileHandle.standardError.write(Data("forewarn: cannot start:\n\(failure)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file and the inventory files it names.",
+        discussion: """
+            Prints "ok" and a one-line summary, or every problem as FILE:LINE:COLUMN: message and \
+            exits 1. Safe to run before `systemctl reload forewarn`.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        do {
+            let configuration = try ConfigLoader.load(path: options.config)
+            print("ok: \(options.config): \(configuration.summary)")
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show whether the daemon is alive and what it monitors.",
+        discussion: """
+            Reads the daemon's heartbeat from the store. Exit status 0 when a daemon is alive \
+            (heartbeat younger than 30 s), 3 when none is, 1 on an error.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var storeOption: StoreOption
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        let path: String
+        if let store = storeOption.store {
+            path = store
+        } else {
+            do {
+                path = try ConfigLoader.load(path: options.config).daemon.storePath
+            } catch {
+                FileHandle.standardError.write(Data("forewarn: cannot read configuration:\n\(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+        do {
+            let report = try await StatusReport(store: try SQLiteStore(readingExisting: path))
+            print(json ? report.json : report.text)
+            if !report.anyAlive { throw ExitCode(3) }
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("forewarn: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version of Forewarn and its libraries.")
+
+    func run() {
+        print("forewarn \(ForewarnVersion.current)")
+        for (name, version) in ForewarnDaemon.libraryVersions { print("\(name) \(version)") }
+    }
+}
