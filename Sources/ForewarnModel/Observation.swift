@@ -3,7 +3,7 @@ import Foundation
 /// One piece of evidence about the network, from any source, as the correlator receives it.
 public struct Observation: Sendable, Hashable {
     public enum Source: String, Sendable, Hashable, Codable {
-        case poll, trap, probe, customer, operator
+        case poll, trap, probe, customer, `operator`
     }
 
     public enum Kind: Sendable, Hashable {
