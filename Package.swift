@@ -54,7 +54,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
-                    resources: [.copy("testdata")]),
+                    exclude: ["testdata"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel"]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel"]),

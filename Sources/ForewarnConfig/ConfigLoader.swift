@@ -71,6 +71,10 @@ struct ConfigReader {
                  .composer(_, let problem, let mark, _):
                 return ConfigDiagnostic(SourceLocation(file: file, line: mark.line, column: mark.column),
                                         "YAML syntax: \(problem)")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                return ConfigDiagnostic(SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
+                                        "the mapping here repeats key \(keys)")
             case .reader(let problem, _, _, _):
                 return ConfigDiagnostic(SourceLocation(file: file), "YAML syntax: \(problem)")
             default:
@@ -98,11 +102,11 @@ struct ConfigReader {
                                               index: &index)
         checkTopology(configuration.elements, index: index)
         configuration.lines = top.list("lines", sink: &sink).compactMap { item in
-            guard let fields = Fields(item, what: "a line", allowed: LineFields.keys, sink: &sink) else { return nil }
+            guard let fields = Fields(item, what: "a line", kind: "line", allowed: LineFields.keys, sink: &sink) else { return nil }
             return LineFields(yaml: fields, sink: &sink).validate(index: &index, sink: &sink)
         }
         if let csvPath = top.string("lines_csv", sink: &sink) {
-            configuration.lines += LineCSV.read(path: resolve(csvPath), shownAs: csvPath,
+            configuration.lines += LineCSV.read(path: resolve(csvPath), shownAs: resolve(csvPath),
                                                 referencedAt: top.value("lines_csv")!.location,
                                                 index: &index, sink: &sink)
         }
@@ -150,7 +154,7 @@ struct ConfigReader {
         let keys = ["id", "version", "community", "community_file", "user", "security_level", "auth_protocol",
                     "auth_key", "auth_key_file", "priv_protocol", "priv_key", "priv_key_file", "timeout", "retries"]
         for item in items {
-            guard let fields = Fields(item, what: "an SNMP profile", allowed: keys, sink: &sink),
+            guard let fields = Fields(item, what: "an SNMP profile", kind: "SNMP profile", allowed: keys, sink: &sink),
                   let idText = fields.string("id", required: true, sink: &sink) else { continue }
             let id = ProfileID(idText)
             let what = "SNMP profile '\(idText)'"
@@ -159,25 +163,24 @@ struct ConfigReader {
                 continue
             }
             seen[id] = fields.value("id")!.location
-            let named = Fields(renaming: fields, to: what)
-            guard let version = named.choice("version", SNMPProfile.Version.self, sink: &sink) else {
-                if !named.has("version") { sink.report(item.location, "\(what) is missing required key 'version'") }
+            guard let version = fields.choice("version", SNMPProfile.Version.self, sink: &sink) else {
+                if !fields.has("version") { sink.report(item.location, "\(what) is missing required key 'version'") }
                 continue
             }
-            let timeout = named.duration("timeout", default: .seconds(2), minimum: .milliseconds(10), sink: &sink)
-            let retries = Int(named.integer("retries", in: 0...10, sink: &sink) ?? 1)
+            let timeout = fields.duration("timeout", default: .seconds(2), minimum: .milliseconds(10), sink: &sink)
+            let retries = Int(fields.integer("retries", in: 0...10, sink: &sink) ?? 1)
             let credentials: SNMPProfile.Credentials?
             if version == .v3 {
-                for key in ["community", "community_file"] where named.has(key) {
-                    sink.report(named.keyLocation(key), "\(what) is SNMPv3: '\(key)' does not apply (use 'user')")
+                for key in ["community", "community_file"] where fields.has(key) {
+                    sink.report(fields.keyLocation(key), "\(what) is SNMPv3: '\(key)' does not apply (use 'user')")
                 }
-                credentials = readUser(named)
+                credentials = readUser(fields)
             } else {
                 for key in ["user", "security_level", "auth_protocol", "auth_key", "auth_key_file", "priv_protocol",
-                            "priv_key", "priv_key_file"] where named.has(key) {
-                    sink.report(named.keyLocation(key), "\(what) is SNMPv\(version.rawValue): '\(key)' applies to version 3 only")
+                            "priv_key", "priv_key_file"] where fields.has(key) {
+                    sink.report(fields.keyLocation(key), "\(what) is SNMPv\(version.rawValue): '\(key)' applies to version 3 only")
                 }
-                credentials = secret(named, inline: "community", file: "community_file", required: true)
+                credentials = secret(fields, inline: "community", file: "community_file", required: true)
                     .map { .community($0) }
             }
             guard let credentials else { continue }
@@ -247,13 +250,13 @@ struct ConfigReader {
     mutating func readCustomers(_ top: Fields, index: inout InventoryIndex) -> [Customer] {
         var customers: [Customer] = []
         for item in top.list("customers", sink: &sink) {
-            guard let fields = Fields(item, what: "a customer", allowed: ["id", "name"], sink: &sink),
+            guard let fields = Fields(item, what: "a customer", kind: "customer", allowed: ["id", "name"], sink: &sink),
                   let id = fields.string("id", required: true, sink: &sink) else { continue }
             let customer = Customer(id: CustomerID(id), name: fields.string("name", sink: &sink) ?? id)
             if index.addCustomer(customer.id, at: fields.value("id")!.location, sink: &sink) { customers.append(customer) }
         }
         if let path = top.string("customers_csv", sink: &sink) {
-            customers += CustomerCSV.read(path: resolve(path), shownAs: path,
+            customers += CustomerCSV.read(path: resolve(path), shownAs: resolve(path),
                                           referencedAt: top.value("customers_csv")!.location, index: &index, sink: &sink)
         }
         return customers
@@ -261,39 +264,30 @@ struct ConfigReader {
 
     mutating func readContracts(_ items: [Located], index: inout InventoryIndex) -> [Contract] {
         items.compactMap { item in
-            guard let fields = Fields(item, what: "a contract", allowed: ["id", "name", "monthly_fee", "currency",
+            guard let fields = Fields(item, what: "a contract", kind: "contract", allowed: ["id", "name", "monthly_fee", "currency",
                                                                           "availability_target"], sink: &sink),
                   let id = fields.string("id", required: true, sink: &sink) else { return nil }
-            let named = Fields(renaming: fields, to: "contract '\(id)'")
-            let fee = named.integer("monthly_fee", in: 0...1_000_000_000_000, sink: &sink)
-            if fee == nil && !named.has("monthly_fee") {
+            let fee = fields.integer("monthly_fee", in: 0...1_000_000_000_000, sink: &sink)
+            if fee == nil && !fields.has("monthly_fee") {
                 sink.report(item.location, "contract '\(id)' is missing required key 'monthly_fee' (minor units, e.g. 49900)")
             }
-            let currency = named.string("currency", required: true, sink: &sink)
+            let currency = fields.string("currency", required: true, sink: &sink)
             if let currency, !Money.isValidCurrency(currency) {
-                sink.report(named.value("currency")!.location,
+                sink.report(fields.value("currency")!.location,
                             "'currency' in contract '\(id)' must be an ISO 4217 code such as CZK or EUR, not '\(currency)'")
             }
             var target: Percentage?
-            if let text = named.string("availability_target", required: true, sink: &sink) {
+            if let text = fields.string("availability_target", required: true, sink: &sink) {
                 target = Percentage(decimal: text.hasSuffix("%") ? String(text.dropLast()) : text)
                 if target == nil {
-                    sink.report(named.value("availability_target")!.location,
+                    sink.report(fields.value("availability_target")!.location,
                                 "'availability_target' in contract '\(id)' must be a percentage from 0 to 100 such as 99.9, not '\(text)'")
                 }
             }
             guard index.addContract(ContractID(id), at: fields.value("id")!.location, sink: &sink),
                   let fee, let currency, Money.isValidCurrency(currency), let target else { return nil }
-            return Contract(id: ContractID(id), name: named.string("name", sink: &sink) ?? id,
+            return Contract(id: ContractID(id), name: fields.string("name", sink: &sink) ?? id,
                             monthlyFee: Money(minorUnits: fee, currency: currency), availabilityTarget: target)
         }
-    }
-}
-
-extension Fields {
-    /// The same keys, named differently in messages once the item's id is known.
-    init(renaming fields: Fields, to what: String) {
-        self = fields
-        self.what = what
     }
 }

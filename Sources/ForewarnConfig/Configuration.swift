@@ -54,10 +54,13 @@ public struct Configuration: Sendable {
 
     /// The one-line summary `check-config` and the daemon's start-up log print.
     public var summary: String {
-        "\(elements.count) elements, \(lines.count) lines, \(customers.count) customers, "
-            + "\(contracts.count) contracts (\(profiles.count) SNMP profiles, "
-            + "\(maintenance.count) maintenance windows, \(hooks.count) hooks)"
+        "\(Self.count(elements.count, "element")), \(Self.count(lines.count, "line")), "
+            + "\(Self.count(customers.count, "customer")), \(Self.count(contracts.count, "contract")) "
+            + "(\(Self.count(profiles.count, "SNMP profile")), \(Self.count(maintenance.count, "maintenance window")), "
+            + "\(Self.count(hooks.count, "hook")))"
     }
+
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 
     /// The SNMP profile an element is polled with.
     public func profile(for element: Element) -> SNMPProfile {

@@ -19,36 +19,36 @@ struct Located {
     }
 }
 
-/// The keys of one YAML mapping, checked against the keys its section allows. Unknown and
-/// repeated keys are reported where they stand.
+/// The keys of one YAML mapping, checked against the keys its section allows. Unknown keys are
+/// reported where they stand (the YAML parser already rejects repeated ones).
 struct Fields {
     let owner: Located
     var what: String
     private var entries: [String: (key: Located, value: Located)] = [:]
 
-    init?(_ located: Located, what: String, allowed: [String], sink: inout DiagnosticSink) {
+    /// `what` names the mapping in messages; for a list item with an `id`, pass `kind` and the
+    /// item is named by its id ("element 'agg1'") as soon as it has one.
+    init?(_ located: Located, what: String, kind: String? = nil, allowed: [String], sink: inout DiagnosticSink) {
         guard let mapping = located.node.mapping else {
             sink.report(located.location, "\(what) must be a mapping of keys to values")
             return nil
         }
         owner = located
         self.what = what
+        if let kind, let id = mapping.first(where: { $0.key.scalar?.string == "id" })?.value.scalar?.string, !id.isEmpty {
+            self.what = "\(kind) '\(id)'"
+        }
         let allowedSet = Set(allowed)
         for (keyNode, valueNode) in mapping {
             let key = Located(node: keyNode, file: located.file)
             let value = Located(node: valueNode, file: located.file)
             guard let name = key.scalarText else {
-                sink.report(key.location, "\(what) has a key that is not a plain name")
-                continue
-            }
-            if let first = entries[name] {
-                sink.report(key.location,
-                            "\(what) repeats key '\(name)' (first at line \(first.key.node.mark?.line ?? 0))")
+                sink.report(key.location, "\(self.what) has a key that is not a plain name")
                 continue
             }
             guard allowedSet.contains(name) else {
                 sink.report(key.location,
-                            "unknown key '\(name)' in \(what) (allowed: \(allowed.joined(separator: ", ")))")
+                            "unknown key '\(name)' in \(self.what) (allowed: \(allowed.joined(separator: ", ")))")
                 continue
             }
             entries[name] = (key, value)

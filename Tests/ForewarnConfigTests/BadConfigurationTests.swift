@@ -1,0 +1,88 @@
+import ForewarnConfig
+import Foundation
+import Testing
+
+/// Every bad configuration in testdata/ is rejected with exactly this message (file:line:column).
+/// Paths in messages are shown relative to testdata/.
+@Suite struct BadConfigurationTests {
+    static let cases: [(file: String, message: String)] = [
+        ("bad-address.yaml", "bad-address.yaml:3:14: element 'agg1' has invalid address '192.0.2.300' (an IPv4 or IPv6 address, no host names)"),
+        ("bad-contract-target.yaml", "bad-contract-target.yaml:5:26: 'availability_target' in contract 'K1' must be a percentage from 0 to 100 such as 99.9, not '101'"),
+        ("bad-csv-column.yaml", "bad-columns.csv:1:21: unknown column 'vlan' (allowed: id, customer, element, port, probe, target, contract, service)"),
+        ("bad-csv-element.yaml", "bad-lines.csv:3:7: line 'L2' is on unknown element 'acc2'"),
+        ("bad-currency.yaml", "bad-currency.yaml:4:15: 'currency' in contract 'K1' must be an ISO 4217 code such as CZK or EUR, not 'czk'"),
+        ("bad-cycle.yaml", "bad-cycle.yaml:6:9: element 'b' is in an upstream cycle: a -> c -> b -> a"),
+        ("bad-duplicate-element.yaml", "bad-duplicate-element.yaml:5:9: duplicate element id 'core' (first defined at 2:9)"),
+        ("bad-duplicate-line.yaml", "dup-lines.csv:2:1: duplicate line id 'L1' (first defined at bad-duplicate-line.yaml:8:9)"),
+        ("bad-duration.yaml", "bad-duration.yaml:5:20: 'poll_interval' in element 'acc1' must be a duration of at least 1s such as 500ms, 30s, 5m or 1h, not '5 minutes'"),
+        ("bad-fee.yaml", "bad-fee.yaml:3:18: 'monthly_fee' in contract 'K1' must be a whole number from 0 to 1000000000000, not '499.00'"),
+        ("bad-kind.yaml", "bad-kind.yaml:4:11: 'kind' in element 'agg1' must be one of core, aggregation, distribution, access, cpe, server, not 'router'"),
+        ("bad-line-no-target.yaml", "bad-line-no-target.yaml:11:12: line 'L1' is probed by icmp but has no 'target' address (or set probe: none)"),
+        ("bad-line-unknown-element.yaml", "bad-line-unknown-element.yaml:10:14: line 'L1' is on unknown element 'acc9'"),
+        ("bad-listen.yaml", "bad-listen.yaml:2:16: 'trap_listen' in daemon must be ADDRESS:PORT (e.g. 0.0.0.0:162 or [::]:162), not '0.0.0.0'"),
+        ("bad-maintenance-order.yaml", "bad-maintenance-order.yaml:8:10: maintenance window 'MW1' ends before it starts"),
+        ("bad-missing-secret-file.yaml", "bad-missing-secret-file.yaml:4:21: SNMP profile 'v2': cannot read community_file 'missing.secret': no such file"),
+        ("bad-probe.yaml", "bad-probe.yaml:11:12: line 'L1' has unknown probe 'udp:53' (icmp, tcp:PORT, arp or none)"),
+        ("bad-self-upstream.yaml", "bad-self-upstream.yaml:5:16: element 'agg1' lists itself as upstream"),
+        ("bad-syntax.yaml", "bad-syntax.yaml:4:1: YAML syntax: did not find expected ',' or ']'"),
+        ("bad-top-level.yaml", "bad-top-level.yaml:3:1: unknown key 'element' in the configuration (allowed: daemon, snmp_profiles, elements, lines, lines_csv, customers, customers_csv, contracts, maintenance, hooks)"),
+        ("bad-unknown-key.yaml", "bad-unknown-key.yaml:5:5: unknown key 'adress' in element 'core' (allowed: id, name, address, snmp_port, kind, upstream, snmp_profile, poll_interval)"),
+        ("bad-unknown-profile.yaml", "bad-unknown-profile.yaml:9:19: element 'agg1' uses unknown snmp_profile 'v3-core'"),
+        ("bad-unknown-upstream.yaml", "bad-unknown-upstream.yaml:8:24: element 'agg-7' lists unknown upstream 'core-9'"),
+        ("bad-v3-short-key.yaml", "bad-v3-short-key.yaml:5:5: SNMP profile 'v3': the authentication passphrase must be at least 8 characters (RFC 3414)"),
+    ]
+
+    @Test(arguments: cases)
+    func rejectedWithExactMessage(file: String, message: String) throws {
+        let path = Testdata.path(file)
+        let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
+        let shown = error?.description.replacingOccurrences(of: Testdata.folder + "/", with: "")
+        #expect(shown == message)
+    }
+
+    @Test func everyBadFixtureIsCovered() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Testdata.folder)
+            .filter { $0.hasPrefix("bad-") && $0.hasSuffix(".yaml") }
+        #expect(Set(files) == Set(Self.cases.map(\.file)))
+        #expect(files.count >= 12)
+    }
+
+    @Test func allProblemsAreReportedInOnePass() throws {
+        let yaml = """
+            elements:
+              - id: a
+                address: nowhere
+                kind: core
+              - id: b
+                address: 192.0.2.2
+                kind: router
+                upstream: [zz]
+            """
+        let error = #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(yaml: yaml, file: "inline.yaml", baseDirectory: "/nonexistent")
+        }
+        #expect(error?.diagnostics.map(\.description) == [
+            "inline.yaml:3:14: element 'a' has invalid address 'nowhere' (an IPv4 or IPv6 address, no host names)",
+            "inline.yaml:7:11: 'kind' in element 'b' must be one of core, aggregation, distribution, access, cpe, server, not 'router'",
+            "inline.yaml:8:16: element 'b' lists unknown upstream 'zz'",
+        ])
+    }
+
+    @Test func missingFileNamesTheFile() {
+        let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(path: "/nonexistent/forewarn.yaml") }
+        #expect(error?.description == "/nonexistent/forewarn.yaml: cannot read: no such file")
+    }
+
+    @Test func repeatedKeyIsAnError() {
+        let yaml = "daemon:\n  log_level: info\n  log_level: debug\n"
+        let error = #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(yaml: yaml, file: "r.yaml", baseDirectory: ".")
+        }
+        #expect(error?.description == "r.yaml:2:3: the mapping here repeats key 'log_level'")
+    }
+}
+
+enum Testdata {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("testdata").path
+    static func path(_ name: String) -> String { folder + "/" + name }
+}
