@@ -55,9 +55,9 @@ let package = Package(
 
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     exclude: ["testdata"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
-        .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel"]),
+        .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
         .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel"], path: "Benchmarks/forewarn-bench"),
     ],

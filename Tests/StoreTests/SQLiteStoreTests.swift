@@ -1,0 +1,120 @@
+import ForewarnModel
+import Foundation
+import GRDB
+import Store
+import Testing
+
+/// A store in a fresh temporary folder, removed afterwards.
+struct TemporaryStore {
+    let folder: String
+    var path: String { folder + "/forewarn.sqlite" }
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-store-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func migrationsCreateEveryTableOnceAndUseWAL() throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let store = try SQLiteStore(path: temporary.path)
+        #expect(try store.appliedMigrations() == ["0001 initial schema"])
+        // Opening again applies nothing twice.
+        let reopened = try SQLiteStore(path: temporary.path)
+        #expect(try reopened.appliedMigrations() == ["0001 initial schema"])
+
+        let queue = try DatabaseQueue(path: temporary.path)
+        let tables = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        }
+        for table in ["daemon_heartbeat", "state_transition", "incident", "incident_line", "incident_event", "fault",
+                      "customer_report", "ticket_outbox", "credit_ledger", "maintenance_window"] {
+            #expect(tables.contains(table), "missing table \(table)")
+        }
+        let journal = try queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+    }
+
+    @Test func heartbeatIsUpsertedPerInstance() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let store = try SQLiteStore(path: temporary.path)
+        let start = Date(unixMilliseconds: 1_800_000_000_000)
+        var beat = Heartbeat(instance: "noc-a", pid: 42, hostname: "noc-a", version: "0.1.0", configPath: "/etc/f.yaml",
+                             startedAt: start, beatAt: start, state: .running, elements: 3, lines: 40, customers: 20,
+                             contracts: 2)
+        try await store.writeHeartbeat(beat)
+        beat.beatAt = start.addingTimeInterval(5)
+        beat.lines = 41
+        try await store.writeHeartbeat(beat)
+        var other = beat
+        other.instance = "noc-b"
+        other.beatAt = start.addingTimeInterval(1)
+        try await store.writeHeartbeat(other)
+
+        let beats = try await store.heartbeats()
+        #expect(beats.map(\.instance) == ["noc-a", "noc-b"])  // newest first
+        #expect(beats.first == beat)
+
+        // A read-only opening (what `forewarn status` uses) sees the same and cannot write.
+        let reader = try SQLiteStore(readingExisting: temporary.path)
+        #expect(try await reader.heartbeats().count == 2)
+        await #expect(throws: StoreError.self) { try await reader.writeHeartbeat(beat) }
+    }
+
+    @Test func transitionsRoundTripForEverySubjectKind() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let store = try SQLiteStore(path: temporary.path)
+        let at = Date(unixMilliseconds: 1_800_000_000_123)
+        let transitions = [
+            StateTransition(subject: .element("agg1"), from: .up, to: .down, at: at, evidence: "3 polls timed out"),
+            StateTransition(subject: .port("agg1", .ifName("ge-0/0/3")), from: .up, to: .down,
+                            at: at.addingTimeInterval(1), evidence: "linkDown trap"),
+            StateTransition(subject: .port("agg1", .ifIndex(7)), from: .up, to: .degraded,
+                            at: at.addingTimeInterval(2), evidence: "ifInErrors 12/s"),
+            StateTransition(subject: .line("L-1"), from: .up, to: .down, at: at.addingTimeInterval(3),
+                            evidence: "3 echo rounds lost"),
+        ]
+        try await store.appendTransitions(transitions)
+        #expect(try await store.transitions(of: nil, since: at) == transitions)
+        #expect(try await store.transitions(of: .line("L-1"), since: at) == [transitions[3]])
+        #expect(try await store.transitions(of: nil, since: at.addingTimeInterval(2.5)) == [transitions[3]])
+    }
+
+    @Test func schemaEnforcesOneTicketOpeningPerIncidentAndHook() throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        _ = try SQLiteStore(path: temporary.path)
+        let queue = try DatabaseQueue(path: temporary.path)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO incident (state, root_type, root_id, root_kind, severity, started_at, detected_at, updated_at)
+                VALUES ('open', 'element', 'agg1', 'unreachable', 'major', 1, 2, 2)
+                """)
+            try db.execute(sql: """
+                INSERT INTO ticket_outbox (incident_id, hook, event, payload, created_at, next_attempt_at)
+                VALUES (1, 'rt', 'open', '{}', 2, 2), (1, 'rt', 'update', '{}', 3, 3), (1, 'rt', 'update', '{}', 4, 4)
+                """)
+        }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO ticket_outbox (incident_id, hook, event, payload, created_at, next_attempt_at)
+                    VALUES (1, 'rt', 'open', '{}', 5, 5)
+                    """)
+            }
+        }
+    }
+
+    @Test func unusableLocationIsATypedErrorNamingThePath() {
+        let error = #expect(throws: StoreError.self) { try SQLiteStore(path: "/proc/forewarn/forewarn.sqlite") }
+        #expect(error?.description.hasPrefix("store /proc/forewarn/forewarn.sqlite: open failed:") == true)
+        let missing = #expect(throws: StoreError.self) { try SQLiteStore(readingExisting: "/nonexistent/f.sqlite") }
+        #expect(missing?.reason.contains("no such file") == true)
+    }
+}
