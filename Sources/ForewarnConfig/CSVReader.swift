@@ -70,8 +70,13 @@ struct CSVReader {
                   bytes[offset] != UInt8(ascii: "\r") {
                 offset += 1
             }
-            let text = String(decoding: bytes[start..<offset], as: UTF8.self)
-            return Field(text: text.trimmingCharacters(in: .whitespaces), line: fieldLine, column: column)
+            // Unquoted fields lose surrounding blanks (hand-edited files); quoted ones keep them.
+            var first = start
+            var end = offset
+            while first < end, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
+            while end > first, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+            return Field(text: String(decoding: bytes[first..<end], as: UTF8.self), line: fieldLine,
+                         column: column + first - start)
         }
         offset += 1
         var content: [UInt8] = []
@@ -105,7 +110,8 @@ enum CSVTable {
     /// Calls `row` with each data row as column name → field; returns false when the file could not be read.
     static func read(path: String, shownAs name: String, referencedAt reference: SourceLocation,
                      columns: [String], required: Set<String>, sink: inout DiagnosticSink,
-                     row: (_ values: [String: CSVReader.Field], _ at: SourceLocation, _ sink: inout DiagnosticSink) -> Void) {
+                     row: (_ values: [(column: String, field: CSVReader.Field)], _ at: SourceLocation,
+                           _ sink: inout DiagnosticSink) -> Void) {
         func location(_ line: Int, _ column: Int? = nil) -> SourceLocation {
             SourceLocation(file: name, line: line, column: column)
         }
@@ -140,10 +146,10 @@ enum CSVTable {
                     sink.report(at, "row has \(fields.count) fields, the header has \(names.count)")
                     continue
                 }
-                var values: [String: CSVReader.Field] = [:]
+                var values: [(column: String, field: CSVReader.Field)] = []
                 values.reserveCapacity(names.count)
                 for (name, field) in zip(names, fields) where !field.text.isEmpty {
-                    values[name!] = field
+                    values.append((name!, field))
                 }
                 row(values, at, &sink)
             }
@@ -182,13 +188,14 @@ enum CustomerCSV {
         var customers: [Customer] = []
         CSVTable.read(path: path, shownAs: name, referencedAt: reference, columns: ["id", "name"], required: ["id"],
                       sink: &sink) { values, at, sink in
-            guard let id = values["id"] else {
+            guard let id = values.first(where: { $0.column == "id" })?.field else {
                 sink.report(at, "a customer has no id")
                 return
             }
             let location = SourceLocation(file: name, line: id.line, column: id.column)
             guard index.addCustomer(CustomerID(id.text), at: location, sink: &sink) else { return }
-            customers.append(Customer(id: CustomerID(id.text), name: values["name"]?.text ?? id.text))
+            let customerName = values.first(where: { $0.column == "name" })?.field.text ?? id.text
+            customers.append(Customer(id: CustomerID(id.text), name: customerName))
         }
         return customers
     }
