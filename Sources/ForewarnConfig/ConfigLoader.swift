@@ -119,8 +119,9 @@ struct ConfigReader {
 
     mutating func readDaemon(_ node: Located) -> DaemonSettings {
         var settings = DaemonSettings()
-        guard let fields = Fields(node, what: "daemon", allowed: ["store", "trap_listen", "http_listen", "log_level",
-                                                                  "heartbeat_interval"], sink: &sink) else {
+        guard let fields = Fields(node, what: "daemon", allowed: ["store", "trap_listen", "http_listen", "http_token",
+                                                                  "http_token_file", "log_level", "heartbeat_interval"],
+                                  sink: &sink) else {
             return settings
         }
         if let store = fields.string("store", sink: &sink) { settings.storePath = resolve(store) }
@@ -140,6 +141,11 @@ struct ConfigReader {
                 sink.report(fields.value("log_level")!.location,
                             "'log_level' in daemon must be one of \(DaemonSettings.logLevels.joined(separator: ", ")), not '\(level)'")
             }
+        }
+        settings.httpToken = secret(fields, inline: "http_token", file: "http_token_file", required: false)
+        if let token = settings.httpToken, token.utf8.count < 16 {
+            sink.report(fields.keyLocation(fields.has("http_token") ? "http_token" : "http_token_file"),
+                        "daemon: the HTTP bearer token must be at least 16 characters")
         }
         settings.heartbeatInterval = fields.duration("heartbeat_interval", default: .seconds(5),
                                                      minimum: .seconds(1), sink: &sink)

@@ -8,6 +8,8 @@ public struct DaemonSettings: Sendable, Hashable {
     public var storePath: String
     public var trapListen: SocketEndpoint
     public var httpListen: SocketEndpoint
+    /// When set, every HTTP path but /healthz needs `Authorization: Bearer TOKEN`.
+    public var httpToken: String?
     public var logLevel: String
     public var heartbeatInterval: Duration
 

@@ -1,7 +1,9 @@
 import ForewarnConfig
 import Logging
+import Prometheus
 import ServiceLifecycle
 import Store
+import UnixSignals
 
 /// `forewarn run`: loads the configuration, opens the store and runs every service until
 /// SIGTERM or SIGINT, which shut down gracefully (in-flight store writes finish).
@@ -30,7 +32,9 @@ public enum Daemon {
         }
     }
 
-    public static func run(_ options: Options, logLevel: LogLevelControl, logger: Logger) async throws {
+    /// `metrics` is the registry the executable bootstrapped swift-metrics with; `/metrics` serves it.
+    public static func run(_ options: Options, logLevel: LogLevelControl, metrics: PrometheusCollectorRegistry,
+                           logger: Logger) async throws {
         var configuration: Configuration
         do {
             configuration = try ConfigLoader.load(path: options.configPath)
@@ -55,14 +59,17 @@ public enum Daemon {
         var services: [any Service] = [
             HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),
                              notifier: notifier, liveness: liveness, logger: logger),
-            ReloadService(path: options.configPath, current: current, notifier: notifier, logLevel: logLevel,
+            ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
+        let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         if let interval = notifier.watchdogInterval {
-            let tolerance = max(interval * 2, configuration.daemon.heartbeatInterval * 3)
             services.append(WatchdogService(notifier: notifier, interval: interval, liveness: liveness,
                                             tolerance: tolerance, logger: logger))
         }
+        services.append(HTTPListener.application(
+            endpoint: configuration.daemon.httpListen, token: configuration.daemon.httpToken, store: store,
+            liveness: liveness, tolerance: tolerance, registry: metrics, logger: logger))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -1,6 +1,7 @@
 import Foundation
 import ForewarnConfig
 import Logging
+import Metrics
 import ServiceLifecycle
 import Store
 
@@ -14,13 +15,20 @@ struct HeartbeatService: Service {
     let liveness: Liveness
     let logger: Logger
 
+    private let written = Counter(label: "forewarn_heartbeat_writes_total")
+    private let failed = Counter(label: "forewarn_heartbeat_failures_total")
+    private let lastBeat = Gauge(label: "forewarn_heartbeat_last_timestamp_seconds")
+
     func run() async throws {
         var ready = false
         var lastFailure: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let configuration = current.configuration
             do {
-                try await store.writeHeartbeat(identity.heartbeat(state: .running, configuration: configuration))
+                let beat = identity.heartbeat(state: .running, configuration: configuration)
+                try await store.writeHeartbeat(beat)
+                written.increment()
+                lastBeat.record(beat.beatAt.timeIntervalSince1970)
                 if lastFailure != nil { logger.notice("heartbeat written again", metadata: ["store.path": "\(store.location)"]) }
                 lastFailure = nil
                 if !ready {
@@ -29,6 +37,7 @@ struct HeartbeatService: Service {
                     notifier.notify("READY=1\nSTATUS=\(Self.status(configuration))")
                 }
             } catch {
+                failed.increment()
                 // Logged once per distinct failure, not every beat.
                 if lastFailure != error.description {
                     logger.error("cannot write heartbeat", metadata: ["error": "\(error)"])

@@ -8,13 +8,15 @@ import UnixSignals
 /// force keeps running; a good one replaces it whole.
 struct ReloadService: Service {
     let path: String
+    /// Created before any service starts, so a SIGHUP right after READY=1 reloads instead of
+    /// killing the process with the signal's default action.
+    let hangups: UnixSignalsSequence
     let current: CurrentConfiguration
     let notifier: SystemdNotifier
     let logLevel: LogLevelControl
     let logger: Logger
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in hangups {
                 await reload()

@@ -3,6 +3,8 @@ import ForewarnConfig
 import ForewarnDaemon
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import Store
 
 @main
@@ -51,11 +53,13 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let level = LogLevelControl(.info)
         LoggingSystem.bootstrap { JournalLogHandler(label: $0, control: level) }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "forewarn")
         do {
             try await Daemon.run(Daemon.Options(configPath: options.config, storeOverride: storeOption.store,
                                                 instance: instance),
-                                 logLevel: level, logger: logger)
+                                 logLevel: level, metrics: registry, logger: logger)
         } catch let failure as Daemon.Failure {
             FileHandle.standardError.write(Data("forewarn: cannot start:\n\(failure)\n".utf8))
             throw ExitCode.failure

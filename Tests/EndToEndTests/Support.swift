@@ -47,9 +47,14 @@ struct DaemonFixture {
     var configPath: String { folder + "/forewarn.yaml" }
     var storePath: String { folder + "/forewarn.sqlite" }
 
+    /// A free loopback TCP port for this daemon's HTTP listener.
+    let httpPort: UInt16
+    let httpToken = "e2e-token-0123456789abcdef"
+
     init(elements: Int = 2) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-e2e-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        httpPort = try FreePort.tcp()
         try writeConfiguration(elements: elements)
     }
 
@@ -60,6 +65,8 @@ struct DaemonFixture {
               store: unused.sqlite
               heartbeat_interval: 1s
               log_level: debug
+              http_listen: 127.0.0.1:\(httpPort)
+              http_token: \(httpToken)
             elements:
 
             """
@@ -143,5 +150,25 @@ final class RunningDaemon {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+enum FreePort {
+    /// Asks the kernel for a free loopback TCP port (bind to port 0, read it, release it).
+    static func tcp() throws -> UInt16 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let result = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(descriptor, pointer, length) == 0 else { return -1 }
+                return getsockname(descriptor, pointer, &length)
+            }
+        }
+        guard result == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        return UInt16(bigEndian: address.sin_port)
     }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import ForewarnModel
+import Hummingbird
+import Logging
+import Prometheus
+import Store
+
+/// The daemon's HTTP listener (`daemon.http_listen`): `/healthz` for load balancers and
+/// systemd-independent checks, `/metrics` for Prometheus, and the JSON API under `/api/v1/`.
+/// With a token configured every path but `/healthz` needs `Authorization: Bearer TOKEN`.
+enum HTTPListener {
+    static func application(endpoint: SocketEndpoint, token: String?, store: any Store, liveness: Liveness,
+                            tolerance: Duration, registry: PrometheusCollectorRegistry,
+                            logger: Logger) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: BearerTokenMiddleware(token: token, openPaths: ["/healthz"]))
+        router.get("/healthz") { _, _ -> Response in
+            let healthy = liveness.sinceLastProgress <= tolerance
+            return Response(status: healthy ? .ok : .serviceUnavailable,
+                            headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: healthy ? "ok\n" : "stalled\n")))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/api/v1/status") { _, _ -> Response in
+            do {
+                return jsonResponse(try await StatusReport(store: store).json)
+            } catch {
+                logger.error("status request failed", metadata: ["error": "\(error)"])
+                throw HTTPError(.internalServerError, message: "\(error)")
+            }
+        }
+        let host = endpoint.address.description
+        return Application(router: router,
+                           configuration: .init(address: .hostname(host, port: Int(endpoint.port)),
+                                                serverName: "forewarn"),
+                           onServerRunning: { channel in
+                               logger.info("http listening", metadata: [
+                                   "http.address": "\(channel.localAddress?.description ?? endpoint.description)",
+                                   "http.auth": "\(token == nil ? "none" : "bearer token")",
+                               ])
+                           },
+                           logger: logger)
+    }
+
+    static func jsonResponse(_ json: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: json + "\n")))
+    }
+}
+
+/// Rejects requests without the configured bearer token (compared in constant time).
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+    let openPaths: Set<String>
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token, !openPaths.contains(request.uri.path) else { return try await next(request, context) }
+        let presented = request.headers[.authorization] ?? ""
+        guard Self.constantTimeEqual(presented, "Bearer " + token) else {
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"forewarn\""])
+        }
+        return try await next(request, context)
+    }
+
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        var difference = UInt8(left.count == right.count ? 0 : 1)
+        for index in 0..<max(left.count, right.count) {
+            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
+        }
+        return difference == 0
+    }
+}
