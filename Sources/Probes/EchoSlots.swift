@@ -1,0 +1,104 @@
+/// The table of echoes in flight, indexed by (identifier offset, sequence): which batch and request
+/// each belongs to, when it was sent, and the generation its payload carries. Synchronous and
+/// socket-free, so matching (duplicates, strays, late replies to reused slots) is tested directly.
+struct EchoSlots {
+    enum State: UInt8 { case free, inFlight, finished }
+
+    enum Match: Equatable {
+        /// The first answer to an echo in flight.
+        case answer(batch: Int32, request: Int32, sendRealtime: Int64, sendMonotonic: Int64)
+        /// Another answer to an echo already answered, while its batch is still open.
+        case duplicate(batch: Int32, request: Int32)
+        /// Not an answer to any echo of ours in flight (another program, a reused slot, a late reply).
+        case stray
+    }
+
+    let identifierCount: Int
+    var capacity: Int { identifierCount << 16 }
+
+    private var state: [State]
+    private var generation: [UInt32]
+    private var batch: [Int32]
+    private var batchSerial: [UInt32]
+    private var request: [Int32]
+    private var sendRealtime: [Int64]
+    private var sendMonotonic: [Int64]
+    /// Freed slots go to the back, so a slot is reused as late as possible.
+    private var free: Ring<UInt32>
+    private var nextGeneration: UInt32
+
+    init(identifierCount: Int, firstGeneration: UInt32 = UInt32.random(in: 1...UInt32.max)) {
+        self.identifierCount = identifierCount
+        let capacity = identifierCount << 16
+        state = Array(repeating: .free, count: capacity)
+        generation = Array(repeating: 0, count: capacity)
+        batch = Array(repeating: -1, count: capacity)
+        batchSerial = Array(repeating: 0, count: capacity)
+        request = Array(repeating: -1, count: capacity)
+        sendRealtime = Array(repeating: 0, count: capacity)
+        sendMonotonic = Array(repeating: 0, count: capacity)
+        free = Ring(capacity: capacity)
+        for slot in 0..<capacity { free.append(UInt32(slot)) }
+        nextGeneration = firstGeneration
+    }
+
+    var available: Int { free.count }
+    var inFlight: Int { capacity - free.count }
+
+    /// Takes a free slot for an echo about to be sent; nil when all are in flight.
+    mutating func allocate(batch batchID: Int32, serial: UInt32, request requestIndex: Int32,
+                           sendRealtime realtime: Int64, sendMonotonic monotonic: Int64) -> (slot: Int, generation: UInt32)? {
+        guard let slot32 = free.popFirst() else { return nil }
+        let slot = Int(slot32)
+        nextGeneration &+= 1
+        if nextGeneration == 0 { nextGeneration = 1 }
+        state[slot] = .inFlight
+        generation[slot] = nextGeneration
+        batch[slot] = batchID
+        batchSerial[slot] = serial
+        request[slot] = requestIndex
+        sendRealtime[slot] = realtime
+        sendMonotonic[slot] = monotonic
+        return (slot, nextGeneration)
+    }
+
+    /// Looks up a reply. `isOpen` says whether a batch (id, serial) is still collecting answers;
+    /// `addressMatches` whether the reply came from the address that request probed.
+    mutating func match(slot: Int, generation replyGeneration: UInt32, isOpen: (Int32, UInt32) -> Bool,
+                        addressMatches: (Int32, Int32) -> Bool) -> Match {
+        guard slot >= 0, slot < state.count, generation[slot] == replyGeneration else { return .stray }
+        switch state[slot] {
+        case .inFlight:
+            guard addressMatches(batch[slot], request[slot]) else { return .stray }
+            finish(slot)
+            return .answer(batch: batch[slot], request: request[slot], sendRealtime: sendRealtime[slot],
+                           sendMonotonic: sendMonotonic[slot])
+        case .finished:
+            guard isOpen(batch[slot], batchSerial[slot]), addressMatches(batch[slot], request[slot]) else { return .stray }
+            return .duplicate(batch: batch[slot], request: request[slot])
+        case .free:
+            return .stray
+        }
+    }
+
+    /// Ends an echo whose time is up; nil when it was answered meanwhile (or the slot was reused).
+    mutating func expire(slot: Int, generation expected: UInt32) -> (batch: Int32, request: Int32)? {
+        guard state[slot] == .inFlight, generation[slot] == expected else { return nil }
+        finish(slot)
+        return (batch[slot], request[slot])
+    }
+
+    func isInFlight(slot: Int, generation expected: UInt32) -> Bool {
+        state[slot] == .inFlight && generation[slot] == expected
+    }
+
+    private mutating func finish(_ slot: Int) {
+        state[slot] = .finished
+        free.append(UInt32(slot))
+    }
+
+    /// Every echo still in flight, for shutdown.
+    func allInFlight() -> [(batch: Int32, request: Int32)] {
+        state.indices.filter { state[$0] == .inFlight }.map { (batch[$0], request[$0]) }
+    }
+}
