@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
         .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel"], path: "Benchmarks/forewarn-bench"),
+        // `make bench BENCH=probe-round|probe-sustained`: against fping, loopback only.
+        .executableTarget(name: "probe-bench", dependencies: ["Probes", "ForewarnModel"], path: "Benchmarks/probe-bench"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,10 +18,10 @@ public final class ICMPProber: Prober {
     public var statistics: ICMPStatistics { engine.statistics.withLock { $0 } }
 
     public func probe(_ requests: [ProbeRequest]) async -> [ProbeOutcome] {
-        await engine.submit(requests)
+        await engine.mailbox.submit(requests)
     }
 
-    public func shutdown() { engine.shutdown() }
+    public func shutdown() { engine.mailbox.shutdown() }
 
-    deinit { engine.shutdown() }
+    deinit { engine.mailbox.shutdown() }
 }

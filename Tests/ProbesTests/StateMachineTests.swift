@@ -146,7 +146,7 @@ struct StateMachineTests {
 
     @Test("replies are matched once; duplicates and strays are told apart")
     func echoSlotMatching() {
-        var slots = EchoSlots(identifierCount: 1, firstGeneration: 100)
+        var slots = EchoSlots(maximumIdentifiers: 1, firstGeneration: 100)
         let open: (Int32, UInt32) -> Bool = { _, serial in serial == 7 }
         guard let (slot, generation) = slots.allocate(batch: 0, serial: 7, request: 3, sendRealtime: 10, sendMonotonic: 20) else {
             Issue.record("no slot")
@@ -167,7 +167,7 @@ struct StateMachineTests {
 
     @Test("a timed-out echo's slot is reused last, and its late reply is not taken for the new echo")
     func lateReplyAfterReuse() {
-        var slots = EchoSlots(identifierCount: 1, firstGeneration: 1)
+        var slots = EchoSlots(maximumIdentifiers: 1, firstGeneration: 1)
         let (slot, old) = slots.allocate(batch: 0, serial: 1, request: 0, sendRealtime: 0, sendMonotonic: 0)!
         #expect(slots.expire(slot: slot, generation: old) != nil)
         #expect(slots.available == 65536)
