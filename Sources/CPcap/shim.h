@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -87,6 +88,46 @@ static inline ssize_t fw_recv_stamped(int fd, void *buffer, size_t length, struc
     return received;
 }
 
+/// epoll for the TCP engine; `struct epoll_event` is packed on x86-64 and does not import cleanly,
+/// so only a 64-bit token crosses into Swift.
+static inline int fw_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+/// Watches `fd` for one readiness event: writable (connected or failed) or readable (the wake fd).
+static inline int fw_epoll_watch(int ep, int fd, uint64_t token, int forWrite) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = (forWrite ? (EPOLLOUT | EPOLLONESHOT) : EPOLLIN) | EPOLLERR | EPOLLHUP;
+    event.data.u64 = token;
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &event);
+}
+
+/// Waits up to `timeoutMs` and stores the tokens of ready descriptors; returns how many (or -1).
+static inline int fw_epoll_wait_tokens(int ep, uint64_t *tokens, int capacity, int timeoutMs) {
+    struct epoll_event events[256];
+    if (capacity > 256) capacity = 256;
+    int count = epoll_wait(ep, events, capacity, timeoutMs);
+    for (int index = 0; index < count; index++) tokens[index] = events[index].data.u64;
+    return count;
+}
+
+/// The pending error of a socket (SO_ERROR): 0 after a successful connect.
+static inline int fw_socket_error(int fd) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+    return error;
+}
+
+/// Closes with an RST instead of a FIN (SO_LINGER 0): a probe leaves no TIME_WAIT behind, which at
+/// thousands of connects a second would exhaust local ports.
+static inline void fw_close_with_reset(int fd) {
+    struct linger linger = { 1, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+    close(fd);
+}
+
 /// The interface's hardware (MAC) address; 0 on success, -1 with errno set.
 static inline int fw_interface_mac(const char *name, uint8_t mac[6]) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -119,6 +160,14 @@ static inline int fw_interface_ipv4(const char *name, uint32_t *address) {
     memcpy(&inet, &request.ifr_addr, sizeof inet);
     *address = inet.sin_addr.s_addr;
     return 0;
+}
+
+/// setns(2) is declared only under _GNU_SOURCE, which must not leak into Swift's view of glibc.
+extern int setns(int fd, int nstype);
+
+/// Moves the calling thread into the network namespace open at `fd`; 0 or -1 with errno set.
+static inline int fw_enter_network_namespace(int fd) {
+    return setns(fd, 0x40000000 /* CLONE_NEWNET */);
 }
 
 /// pcap_dump takes its dumper as `u_char *user` (the pcap_handler shape): typed here.
