@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ForewarnModel
+import Testing
+@testable import Probes
+
+@Suite("Timeouts and TCP probes")
+struct TimeoutAndTCPTests {
+    @Test("an address with no responder times out while its neighbour answers",
+          .enabled(if: Privileges.canUseRawICMP && Privileges.canCreateNamespaces, "needs root: raw ICMP and ip netns"))
+    func icmpTimeout() async throws {
+        guard let namespace = TestNamespace("icmp") else { return }
+        defer { namespace.remove() }
+        #expect(namespace.addSilentAddress("198.18.0.1"))
+        let prober = try NetworkNamespace.with(namespace.name) { () throws(ProbeError) in try ICMPProber(rate: 0) }
+        defer { prober.shutdown() }
+        let outcomes = await prober.probe([
+            ProbeRequest(address: IPAddress("198.18.0.1")!, count: 2, timeout: .milliseconds(300)),
+            ProbeRequest(address: IPAddress("127.0.0.1")!, count: 2, timeout: .milliseconds(300)),
+        ])
+        #expect(outcomes[0].sent == 2 && outcomes[0].received == 0, "\(outcomes[0])")
+        #expect(outcomes[1].sent == 2 && outcomes[1].received == 2, "\(outcomes[1])")
+        #expect(prober.statistics.timedOut == 2)
+    }
+
+    @Test("TCP: an open port and a refused port both count as reachable")
+    func tcpOpenAndRefused() async throws {
+        let listener = try Listener()
+        defer { listener.close() }
+        let prober = try TCPProber(rate: 0)
+        defer { prober.shutdown() }
+        let closedPort = try Listener.unusedPort()
+        let outcomes = await prober.probe([
+            ProbeRequest(address: .v4(0x7f00_0001), port: listener.port, count: 3, timeout: .seconds(2)),
+            ProbeRequest(address: .v4(0x7f00_0001), port: closedPort, count: 1, timeout: .seconds(2)),
+            ProbeRequest(address: IPAddress("::1")!, port: closedPort, count: 1, timeout: .seconds(2)),
+        ])
+        #expect(outcomes[0].sent == 3 && outcomes[0].received == 3, "\(outcomes[0])")
+        #expect(outcomes[1].received == 1, "refused is reachable: \(outcomes[1])")
+        #expect(outcomes[2].received == 1, "\(outcomes[2])")
+        #expect(outcomes.allSatisfy { $0.rttMinNanoseconds > 0 })
+    }
+
+    @Test("TCP: many connects in flight beyond the concurrency cap all complete")
+    func tcpMany() async throws {
+        let prober = try TCPProber(rate: 0, concurrency: 64)
+        defer { prober.shutdown() }
+        let closedPort = try Listener.unusedPort()
+        let requests = (0..<1000).map { ProbeRequest(address: .v4(0x7f03_0001 + UInt32($0)), port: closedPort, timeout: .seconds(2)) }
+        let outcomes = await prober.probe(requests)
+        #expect(outcomes.filter(\.answered).count == 1000)
+    }
+
+    @Test("TCP: silently dropped SYNs time out as unreachable",
+          .enabled(if: Privileges.canCreateNamespaces, "needs root: ip netns"))
+    func tcpTimeout() async throws {
+        guard let namespace = TestNamespace("tcp") else { return }
+        defer { namespace.remove() }
+        #expect(namespace.addSilentAddress("198.18.0.2"))
+        let prober = try NetworkNamespace.with(namespace.name) { () throws(ProbeError) in try TCPProber(rate: 0) }
+        defer { prober.shutdown() }
+        let outcomes = await prober.probe([ProbeRequest(address: IPAddress("198.18.0.2")!, port: 7547, count: 1,
+                                                        timeout: .milliseconds(300))])
+        #expect(outcomes[0].sent == 1 && outcomes[0].received == 0, "\(outcomes[0])")
+    }
+}
+
+/// A TCP listener on 127.0.0.1, port chosen by the kernel; accepts nothing (the backlog completes handshakes).
+struct Listener {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(descriptor, pointer, length) == 0 && listen(descriptor, 128) == 0
+                    && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw POSIXError(.EADDRINUSE) }
+        self.descriptor = descriptor
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+
+    /// A port nothing listens on: bound and released again.
+    static func unusedPort() throws -> UInt16 {
+        let listener = try Listener()
+        listener.close()
+        return listener.port
+    }
+}
