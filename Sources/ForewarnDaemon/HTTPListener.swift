@@ -37,8 +37,11 @@ enum HTTPListener {
                            configuration: .init(address: .hostname(host, port: Int(endpoint.port)),
                                                 serverName: "forewarn"),
                            onServerRunning: { channel in
+                               let bound = channel.localAddress.flatMap { address in
+                                   address.ipAddress.map { "\($0):\(address.port ?? 0)" }
+                               }
                                logger.info("http listening", metadata: [
-                                   "http.address": "\(channel.localAddress?.description ?? endpoint.description)",
+                                   "http.address": "\(bound ?? endpoint.description)",
                                    "http.auth": "\(token == nil ? "none" : "bearer token")",
                                ])
                            },
