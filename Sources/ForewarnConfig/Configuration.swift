@@ -37,10 +37,14 @@ public struct Configuration: Sendable {
     public var contracts: [Contract]
     public var maintenance: [MaintenanceWindow]
     public var hooks: [Hook]
+    /// Named probe profiles (`probe_profiles:`).
+    public var probeProfiles: [ProfileID: ProbeProfile]
+    public var probing: ProbingSettings
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],
-                contracts: [Contract] = [], maintenance: [MaintenanceWindow] = [], hooks: [Hook] = []) {
+                contracts: [Contract] = [], maintenance: [MaintenanceWindow] = [], hooks: [Hook] = [],
+                probeProfiles: [ProfileID: ProbeProfile] = [:], probing: ProbingSettings = ProbingSettings()) {
         self.source = source
         self.daemon = daemon
         self.profiles = profiles
@@ -50,6 +54,8 @@ public struct Configuration: Sendable {
         self.contracts = contracts
         self.maintenance = maintenance
         self.hooks = hooks
+        self.probeProfiles = probeProfiles
+        self.probing = probing
     }
 
     /// The one-line summary `check-config` and the daemon's start-up log print.
@@ -57,6 +63,16 @@ public struct Configuration: Sendable {
         "\(elements.count) elements, \(lines.count) lines, \(customers.count) customers, "
             + "\(contracts.count) contracts (\(profiles.count) SNMP profiles, "
             + "\(maintenance.count) maintenance windows, \(hooks.count) hooks)"
+    }
+
+    /// The probe profile a line is probed and judged with.
+    public func probeProfile(for line: Line) -> ProbeProfile {
+        line.probeProfile.flatMap { probeProfiles[$0] } ?? probeProfiles["default"] ?? .standard
+    }
+
+    /// The interface a line's ARP probes go out of.
+    public func arpInterface(for line: Line) -> String? {
+        probeProfile(for: line).arpInterface ?? probing.arpInterface
     }
 
     /// The SNMP profile an element is polled with.
