@@ -51,14 +51,17 @@ let package = Package(
             "ForewarnDaemon", "ForewarnConfig", "Store", "SNMP", "Probes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ],
+        // main.swift holds the @main command; with subcommands in files of their own the target
+        // has several files, and only this flag keeps main.swift from being read as top-level code.
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
 
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     resources: [.copy("testdata")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel"]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel"], resources: [.copy("fixtures")]),
-        .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel"]),
+        .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
         .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel"], path: "Benchmarks/forewarn-bench"),
         // `make bench BENCH=probe-round|probe-sustained`: against fping, loopback only.
