@@ -58,6 +58,9 @@ public enum Daemon {
             ReloadService(path: options.configPath, current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
+        services.append(ProbeService(configuration: configuration,
+                                     sinks: [StoreObservationSink(store: store, logger: logger)],
+                                     liveness: nil, logger: logger))
         if let interval = notifier.watchdogInterval {
             let tolerance = max(interval * 2, configuration.daemon.heartbeatInterval * 3)
             services.append(WatchdogService(notifier: notifier, interval: interval, liveness: liveness,
