@@ -60,7 +60,7 @@ let package = Package(
                     resources: [.copy("testdata")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel"]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel"], resources: [.copy("fixtures")]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel", "ForewarnConfig"], resources: [.copy("fixtures")]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
         .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel"], path: "Benchmarks/forewarn-bench"),
