@@ -81,15 +81,6 @@ struct LineFields {
                 probeProfile = ProfileID(text.text)
             }
         }
-        if probe == .arp, valid {
-            let profile = probeProfile.flatMap { probes.profiles[$0] } ?? probes.profiles["default"]
-            if profile?.arpInterface == nil && probes.defaultInterface == nil {
-                sink.report(values["probe"]?.at ?? location,
-                            "line '\(id.text)' probes by ARP but no interface is configured: set probing.arp_interface "
-                            + "or arp_interface in its probe profile")
-                valid = false
-            }
-        }
         var service = ServiceKind.data
         if let text = values["service"] {
             if let kind = ServiceKind(rawValue: text.text) {

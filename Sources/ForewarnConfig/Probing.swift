@@ -1,6 +1,7 @@
 import ForewarnModel
 
-/// What line validation needs to know about probing: the profiles and the default ARP interface.
+/// What line validation needs to know about probing: the profiles (and the default ARP interface;
+/// an ARP line without one is probed out of the interface whose subnet holds its target).
 struct LineProbeContext {
     var profiles: [ProfileID: ProbeProfile] = [:]
     var defaultInterface: String?

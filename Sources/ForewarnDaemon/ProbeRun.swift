@@ -71,6 +71,11 @@ public enum ProbeRun {
                 }
                 let profile = configuration!.probeProfile(for: line)
                 let interface = options.interface ?? configuration!.arpInterface(for: line)
+                    ?? (line.probe == .arp ? InterfaceLookup.interface(for: address) : nil)
+                if line.probe == .arp && interface == nil {
+                    problems.append(TargetProblem(target: text, reason: "ARP needs an interface: \(address) is on no connected subnet (--interface)"))
+                    continue
+                }
                 targets.append(Target(text: text, line: line.id, method: line.probe, address: address, interface: interface,
                                       count: options.count ?? profile.count, timeout: options.timeout ?? profile.timeout,
                                       spacing: profile.spacing))
@@ -80,8 +85,9 @@ public enum ProbeRun {
                     continue
                 }
                 let interface = options.interface ?? configuration?.probing.arpInterface
+                    ?? (options.method == .arp ? InterfaceLookup.interface(for: address) : nil)
                 if options.method == .arp && interface == nil {
-                    problems.append(TargetProblem(target: text, reason: "ARP needs an interface (--interface or probing.arp_interface)"))
+                    problems.append(TargetProblem(target: text, reason: "ARP needs an interface: \(address) is on no connected subnet (--interface)"))
                     continue
                 }
                 targets.append(Target(text: text, line: nil, method: options.method, address: address, interface: interface,

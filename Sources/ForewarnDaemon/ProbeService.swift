@@ -21,7 +21,11 @@ struct ProbeService: Service {
     let logger: Logger
 
     func run() async throws {
-        let plan = Self.plan(configuration)
+        let (plan, unreachable) = Self.plan(configuration)
+        if !unreachable.isEmpty {
+            logger.critical("ARP lines on no connected subnet and with no arp_interface: not probed",
+                            metadata: ["lines": "\(unreachable.count)", "line.ids": "\(unreachable.prefix(20).map(\.rawValue))"])
+        }
         guard !plan.lines.isEmpty else {
             logger.info("no lines to probe")
             return
@@ -76,7 +80,12 @@ struct ProbeService: Service {
 
     /// The probed lines of a configuration (probe other than none, with a target), with the
     /// profiles they use indexed.
-    static func plan(_ configuration: Configuration) -> MonitorPlan {
+    ///
+    /// ARP lines without a configured interface go out of the interface whose subnet holds their
+    /// target; those on no connected subnet cannot be probed and are returned in `unreachable`.
+    static func plan(_ configuration: Configuration,
+                     subnets: [InterfaceLookup.Subnet] = InterfaceLookup.connectedSubnets()) -> (plan: MonitorPlan, unreachable: [LineID]) {
+        var unreachable: [LineID] = []
         var profiles: [ProbeProfile] = []
         var profileIndex: [ProfileID: Int] = [:]
         var lines: [MonitoredLine] = []
@@ -91,7 +100,11 @@ struct ProbeService: Service {
                 key = .tcp
                 port = tcpPort
             case .arp:
-                guard let interface = configuration.arpInterface(for: line) else { continue }
+                guard let interface = configuration.arpInterface(for: line)
+                        ?? InterfaceLookup.interface(for: address, among: subnets) else {
+                    unreachable.append(line.id)
+                    continue
+                }
                 key = .arp(interface: interface)
             }
             let profile = configuration.probeProfile(for: line)
@@ -105,7 +118,7 @@ struct ProbeService: Service {
             }
             lines.append(MonitoredLine(id: line.id, prober: key, address: address, port: port, profile: index))
         }
-        return MonitorPlan(lines: lines, profiles: profiles)
+        return (MonitorPlan(lines: lines, profiles: profiles), unreachable)
     }
 }
 

@@ -63,7 +63,7 @@ struct ProbeRunTests {
         #expect(targets[1].method == .arp && targets[1].interface == "eth9")
         #expect(problems.map(\.description) == ["::1: ARP needs an IPv4 address"])
         let (_, withoutConfig) = ProbeRun.resolve(["127.0.0.3"], configuration: nil, options: options)
-        #expect(withoutConfig.map(\.description) == ["127.0.0.3: ARP needs an interface (--interface or probing.arp_interface)"])
+        #expect(withoutConfig.map(\.description) == ["127.0.0.3: ARP needs an interface: 127.0.0.3 is on no connected subnet (--interface)"])
     }
 
     @Test("results print in fping's layout with a summary")
