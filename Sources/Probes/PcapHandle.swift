@@ -15,7 +15,7 @@ struct PcapHandle: @unchecked Sendable {
     static func open(interface: String, filter: String) throws(ProbeError) -> PcapHandle {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_create(interface, &errorBuffer) else {
-            throw ProbeError.pcap(interface: interface, operation: "open", cause: String(cString: errorBuffer))
+            throw ProbeError.pcap(interface: interface, operation: "open", cause: PcapHandle.text(errorBuffer))
         }
         pcap_set_snaplen(handle, 256)
         pcap_set_promisc(handle, 0)
@@ -57,7 +57,7 @@ struct PcapHandle: @unchecked Sendable {
         _ = pcap_setdirection(handle, PCAP_D_IN)
         guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
             pcap_close(handle)
-            throw ProbeError.pcap(interface: interface, operation: "set non-blocking", cause: String(cString: errorBuffer))
+            throw ProbeError.pcap(interface: interface, operation: "set non-blocking", cause: PcapHandle.text(errorBuffer))
         }
         let descriptor = pcap_get_selectable_fd(handle)
         guard descriptor >= 0 else {
@@ -84,6 +84,11 @@ struct PcapHandle: @unchecked Sendable {
     }
 
     func close() { pcap_close(pointer) }
+
+    /// libpcap's NUL-terminated error buffer as text.
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
 /// Reads a pcap savefile back, frame by frame (tests replay recorded traffic through the parsers;
@@ -109,7 +114,7 @@ public enum Savefile {
     public static func read(path: String) throws(ProbeError) -> Contents {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_open_offline(path, &errorBuffer) else {
-            throw ProbeError.capture(path: path, cause: String(cString: errorBuffer))
+            throw ProbeError.capture(path: path, cause: PcapHandle.text(errorBuffer))
         }
         defer { pcap_close(handle) }
         var contents = Contents(linkType: pcap_datalink(handle), frames: [], problem: nil)
