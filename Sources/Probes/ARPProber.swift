@@ -122,6 +122,7 @@ struct ARPEngineLoop {
             if descriptors[1].revents & Int16(POLLIN) != 0 { receive() }
             now = MonotonicInstant.now.nanoseconds
             expire(now: now)
+            book.deliverFinished()
             descriptors[0].revents = 0
             descriptors[1].revents = 0
             _ = poll(&descriptors, 2, pollTimeout(now: now))
