@@ -168,7 +168,7 @@ enum CSVTable {
 
 enum LineCSV {
     static func read(path: String, shownAs name: String, referencedAt reference: SourceLocation,
-                     index: inout InventoryIndex, sink: inout DiagnosticSink) -> [Line] {
+                     index: inout InventoryIndex, probes: LineProbeContext, sink: inout DiagnosticSink) -> [Line] {
         var lines: [Line] = []
         CSVTable.read(path: path, shownAs: name, referencedAt: reference, columns: LineFields.keys,
                       required: LineFields.required, sink: &sink) { values, at, sink in
@@ -176,7 +176,7 @@ enum LineCSV {
             for (key, field) in values {
                 fields.values[key] = (field.text, SourceLocation(file: name, line: field.line, column: field.column))
             }
-            if let line = fields.validate(index: &index, sink: &sink) { lines.append(line) }
+            if let line = fields.validate(index: &index, probes: probes, sink: &sink) { lines.append(line) }
         }
         return lines
     }

@@ -62,7 +62,7 @@ struct ConfigReader {
     }
 
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
-                               "customers_csv", "contracts", "maintenance", "hooks"]
+                               "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -95,6 +95,10 @@ struct ConfigReader {
         }
         if let daemon = top.value("daemon") { configuration.daemon = readDaemon(daemon) }
         configuration.profiles = readProfiles(top.list("snmp_profiles", sink: &sink))
+        if let probing = top.value("probing") { configuration.probing = readProbing(probing) }
+        configuration.probeProfiles = readProbeProfiles(top.list("probe_profiles", sink: &sink))
+        let probeContext = LineProbeContext(profiles: configuration.probeProfiles,
+                                            defaultInterface: configuration.probing.arpInterface)
         var index = InventoryIndex()
         configuration.customers = readCustomers(top, index: &index)
         configuration.contracts = readContracts(top.list("contracts", sink: &sink), index: &index)
@@ -103,12 +107,12 @@ struct ConfigReader {
         checkTopology(configuration.elements, index: index)
         configuration.lines = top.list("lines", sink: &sink).compactMap { item in
             guard let fields = Fields(item, what: "a line", kind: "line", allowed: LineFields.keys, sink: &sink) else { return nil }
-            return LineFields(yaml: fields, sink: &sink).validate(index: &index, sink: &sink)
+            return LineFields(yaml: fields, sink: &sink).validate(index: &index, probes: probeContext, sink: &sink)
         }
         if let csvPath = top.string("lines_csv", sink: &sink) {
             configuration.lines += LineCSV.read(path: resolve(csvPath), shownAs: resolve(csvPath),
                                                 referencedAt: top.value("lines_csv")!.location,
-                                                index: &index, sink: &sink)
+                                                index: &index, probes: probeContext, sink: &sink)
         }
         configuration.maintenance = readMaintenance(top.list("maintenance", sink: &sink), index: index)
         configuration.hooks = readHooks(top.list("hooks", sink: &sink))

@@ -39,10 +39,14 @@ public struct Configuration: Sendable {
     public var contracts: [Contract]
     public var maintenance: [MaintenanceWindow]
     public var hooks: [Hook]
+    /// Named probe profiles (`probe_profiles:`).
+    public var probeProfiles: [ProfileID: ProbeProfile]
+    public var probing: ProbingSettings
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],
-                contracts: [Contract] = [], maintenance: [MaintenanceWindow] = [], hooks: [Hook] = []) {
+                contracts: [Contract] = [], maintenance: [MaintenanceWindow] = [], hooks: [Hook] = [],
+                probeProfiles: [ProfileID: ProbeProfile] = [:], probing: ProbingSettings = ProbingSettings()) {
         self.source = source
         self.daemon = daemon
         self.profiles = profiles
@@ -52,6 +56,8 @@ public struct Configuration: Sendable {
         self.contracts = contracts
         self.maintenance = maintenance
         self.hooks = hooks
+        self.probeProfiles = probeProfiles
+        self.probing = probing
     }
 
     /// The one-line summary `check-config` and the daemon's start-up log print.
@@ -63,6 +69,16 @@ public struct Configuration: Sendable {
     }
 
     static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+
+    /// The probe profile a line is probed and judged with.
+    public func probeProfile(for line: Line) -> ProbeProfile {
+        line.probeProfile.flatMap { probeProfiles[$0] } ?? probeProfiles["default"] ?? .standard
+    }
+
+    /// The interface a line's ARP probes go out of.
+    public func arpInterface(for line: Line) -> String? {
+        probeProfile(for: line).arpInterface ?? probing.arpInterface
+    }
 
     /// The SNMP profile an element is polled with.
     public func profile(for element: Element) -> SNMPProfile {

@@ -2,7 +2,7 @@ import ForewarnModel
 
 /// One subscriber line as written (YAML mapping or CSV row), before its references are checked.
 struct LineFields {
-    static let keys = ["id", "customer", "element", "port", "probe", "target", "contract", "service"]
+    static let keys = ["id", "customer", "element", "port", "probe", "target", "contract", "service", "probe_profile"]
     static let required: Set<String> = ["id", "customer", "element"]
 
     /// Values by key, each with where it stands.
@@ -22,7 +22,8 @@ struct LineFields {
     }
 
     /// The checked line, or nil after reporting what is wrong with it.
-    func validate(index: inout InventoryIndex, sink: inout DiagnosticSink) -> Line? {
+    func validate(index: inout InventoryIndex, probes: LineProbeContext = LineProbeContext(),
+                  sink: inout DiagnosticSink) -> Line? {
         guard let id = values["id"] else {
             sink.report(location, "a line is missing required key 'id'")
             return nil
@@ -69,6 +70,17 @@ struct LineFields {
                         "line '\(id.text)' is probed by \(probe) but has no 'target' address (or set probe: none)")
             valid = false
         }
+        var probeProfile: ProfileID?
+        if let text = values["probe_profile"] {
+            if probes.profiles[ProfileID(text.text)] == nil {
+                let known = probes.profiles.keys.map(\.rawValue).sorted()
+                sink.report(text.at, "line '\(id.text)' names unknown probe_profile '\(text.text)'"
+                            + (known.isEmpty ? " (no probe_profiles are configured)" : " (known: \(known.joined(separator: ", ")))"))
+                valid = false
+            } else {
+                probeProfile = ProfileID(text.text)
+            }
+        }
         var service = ServiceKind.data
         if let text = values["service"] {
             if let kind = ServiceKind(rawValue: text.text) {
@@ -82,6 +94,6 @@ struct LineFields {
         guard valid, let customer = values["customer"], let element = values["element"] else { return nil }
         return Line(id: LineID(id.text), customer: CustomerID(customer.text), element: ElementID(element.text),
                     port: port, probe: probe, target: target, contract: values["contract"].map { ContractID($0.text) },
-                    service: service)
+                    service: service, probeProfile: probeProfile)
     }
 }

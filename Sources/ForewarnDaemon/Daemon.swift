@@ -62,6 +62,9 @@ public enum Daemon {
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
+        services.append(ProbeService(configuration: configuration,
+                                     sinks: [StoreObservationSink(store: store, logger: logger)],
+                                     liveness: nil, logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(notifier: notifier, interval: interval, liveness: liveness,

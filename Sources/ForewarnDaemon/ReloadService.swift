@@ -51,6 +51,12 @@ struct ReloadService: Service {
         if old.daemon.storePath != new.daemon.storePath { changed.append("daemon.store") }
         if old.daemon.trapListen != new.daemon.trapListen { changed.append("daemon.trap_listen") }
         if old.daemon.httpListen != new.daemon.httpListen { changed.append("daemon.http_listen") }
+        if old.probing != new.probing { changed.append("probing") }
+        if old.probeProfiles != new.probeProfiles { changed.append("probe_profiles") }
+        let probed = { (configuration: Configuration) in
+            configuration.lines.map { "\($0.id) \($0.probe) \($0.target.map(\.description) ?? "-") \($0.probeProfile?.rawValue ?? "-")" }
+        }
+        if probed(old) != probed(new) { changed.append("probed lines") }
         return changed
     }
 

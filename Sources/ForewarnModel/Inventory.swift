@@ -89,9 +89,11 @@ public struct Line: Sendable, Hashable, Identifiable {
     public var target: IPAddress?
     public var contract: ContractID?
     public var service: ServiceKind
+    /// The probe profile (timing and verdict thresholds); nil: the profile `default` or the built-in defaults.
+    public var probeProfile: ProfileID?
 
     public init(id: LineID, customer: CustomerID, element: ElementID, port: PortReference?, probe: ProbeMethod,
-                target: IPAddress?, contract: ContractID?, service: ServiceKind) {
+                target: IPAddress?, contract: ContractID?, service: ServiceKind, probeProfile: ProfileID? = nil) {
         self.id = id
         self.customer = customer
         self.element = element
@@ -100,6 +102,7 @@ public struct Line: Sendable, Hashable, Identifiable {
         self.target = target
         self.contract = contract
         self.service = service
+        self.probeProfile = probeProfile
     }
 }
 

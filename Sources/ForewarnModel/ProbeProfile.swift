@@ -56,7 +56,7 @@ public struct ProbingSettings: Sendable, Hashable {
         case datagram
     }
 
-    /// Probe packets per second over all lines and kinds; 0 means no cap.
+    /// Probe packets per second, per engine (ICMP, TCP, ARP on each interface); 0 means no cap.
     public var rate: Int
     public var icmpSocket: ICMPSocketKind
     /// Interface for ARP probes of lines whose profile names none.

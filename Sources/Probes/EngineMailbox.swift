@@ -104,6 +104,10 @@ struct BatchBook {
     /// Later probes of multi-probe requests, sorted by release time.
     private var waves: [Wave] = []
 
+    /// Batches finished in this turn of the engine loop, handed back by `deliverFinished` once the
+    /// turn's bookkeeping (counters) is done, so a caller never sees counters older than its results.
+    private var finished: [(CheckedContinuation<[ProbeOutcome], Never>, [ProbeOutcome])] = []
+
     var nextWaveRelease: Int64? { waves.first?.release }
     var isIdle: Bool { sendQueue.isEmpty && waves.isEmpty }
 
@@ -182,13 +186,21 @@ struct BatchBook {
 
     private mutating func completeIfDone(_ id: Int32) {
         guard let batch = batches[Int(id)], batch.remaining <= 0 else { return }
-        batch.continuation.resume(returning: batch.outcomes)
+        finished.append((batch.continuation, batch.outcomes))
         batches[Int(id)] = nil
         freeIDs.append(id)
     }
 
+    /// Resumes the callers of the batches that finished since the last call.
+    mutating func deliverFinished() {
+        guard !finished.isEmpty else { return }
+        for (continuation, outcomes) in finished { continuation.resume(returning: outcomes) }
+        finished.removeAll(keepingCapacity: true)
+    }
+
     /// Shutdown: every open batch returns what it has (probes in flight count as lost).
     mutating func finishAll() {
+        deliverFinished()
         for index in batches.indices {
             guard let batch = batches[index] else { continue }
             batch.continuation.resume(returning: batch.outcomes)

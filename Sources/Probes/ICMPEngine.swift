@@ -128,6 +128,7 @@ struct ICMPEngineLoop {
             now = MonotonicInstant.now.nanoseconds
             expire(now: now)
             publishCounters()
+            book.deliverFinished()
 
             let wait = pollTimeout(now: now)
             for index in descriptors.indices { descriptors[index].revents = 0 }

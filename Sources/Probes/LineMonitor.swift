@@ -48,6 +48,29 @@ public struct MonitorPlan: Sendable {
     public var proberKeys: Set<ProberKey> { Set(lines.map(\.prober)) }
 }
 
+/// A line's change of health, as an observation for the correlator plus the state it left.
+public struct LineObservation: Sendable, Hashable {
+    public var observation: Observation
+    public var previous: Health
+
+    public init(observation: Observation, previous: Health) {
+        self.observation = observation
+        self.previous = previous
+    }
+
+    /// The first verdict of a line since the start: not news, but the correlator's baseline.
+    public var isBaseline: Bool { previous == .unknown }
+
+    public var transition: StateTransition {
+        guard case .state(let health) = observation.kind else {
+            return StateTransition(subject: observation.subject, from: previous, to: .unknown, at: observation.since,
+                                   evidence: observation.detail)
+        }
+        return StateTransition(subject: observation.subject, from: previous, to: health, at: observation.since,
+                               evidence: observation.detail)
+    }
+}
+
 /// Counters of the monitor since it started.
 public struct MonitorStatistics: Sendable, Hashable {
     public var rounds = 0
@@ -85,7 +108,7 @@ public struct LineMonitor<C: Clock>: Sendable where C.Duration == Duration, C.In
 
     /// Runs until the task is cancelled, calling `deliver` with each group of observations (the
     /// changes one batch of results caused) and `progress` after every batch.
-    public func run(deliver: @escaping @Sendable ([Observation]) async -> Void,
+    public func run(deliver: @escaping @Sendable ([LineObservation]) async -> Void,
                     progress: @escaping @Sendable (MonitorStatistics) -> Void = { _ in }) async {
         let (results, resultSink) = AsyncStream.makeStream(of: BatchResult.self)
         let plan = self.plan
@@ -94,7 +117,7 @@ public struct LineMonitor<C: Clock>: Sendable where C.Duration == Duration, C.In
                 var verdicts = LineVerdicts(profiles: plan.profiles, lineProfiles: plan.lines.map(\.profile))
                 var statistics = MonitorStatistics()
                 for await batch in results {
-                    var observations: [Observation] = []
+                    var observations: [LineObservation] = []
                     let observedAt = wallClock()
                     for (line, outcome) in zip(batch.lines, batch.outcomes) {
                         statistics.rounds += 1
@@ -105,9 +128,10 @@ public struct LineMonitor<C: Clock>: Sendable where C.Duration == Duration, C.In
                         statistics.changes += 1
                         var detail = change.detail
                         if let failure = outcome.failure { detail += " (\(failure))" }
-                        observations.append(Observation(subject: .line(plan.lines[line].id), kind: .state(change.to),
-                                                        since: change.since, observedAt: observedAt, source: .probe,
-                                                        detail: "\(plan.lines[line].prober) \(plan.lines[line].address): \(detail)"))
+                        let observation = Observation(subject: .line(plan.lines[line].id), kind: .state(change.to),
+                                                      since: change.since, observedAt: observedAt, source: .probe,
+                                                      detail: "\(plan.lines[line].prober) \(plan.lines[line].address): \(detail)")
+                        observations.append(LineObservation(observation: observation, previous: change.from))
                     }
                     if !observations.isEmpty { await deliver(observations) }
                     progress(statistics)

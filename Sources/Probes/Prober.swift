@@ -49,7 +49,7 @@ public struct ProbeOutcome: Sendable, Hashable {
     public var lossFraction: Double { sent == 0 ? 1 : Double(lost) / Double(sent) }
     public var rttAverageNanoseconds: Int64? { received == 0 ? nil : rttSumNanoseconds / Int64(received) }
 
-    mutating func addAnswer(rttNanoseconds: Int64) {
+    public mutating func addAnswer(rttNanoseconds: Int64) {
         let rtt = max(0, rttNanoseconds)
         received += 1
         rttSumNanoseconds += rtt

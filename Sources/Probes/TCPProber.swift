@@ -96,6 +96,7 @@ struct TCPEngineLoop {
             startConnects(now: now)
             now = MonotonicInstant.now.nanoseconds
             expire(now: now)
+            book.deliverFinished()
 
             let wait = pollTimeout(now: now)
             let epoll = engine.epoll

@@ -92,7 +92,7 @@ import Testing
         ("id,customer,element\nL1,\"C1\"x,acc\n", "x.csv:2:8: text after a closing quote (write \"\" for a quote inside a field)"),
         ("id,customer,element\nL1,C1\n", "x.csv:2: row has 2 fields, the header has 3"),
         ("id,customer\nL1,C1\n", "x.csv:1: the header has no column 'element'"),
-        ("", "x.csv:1: the file is empty: expected a header row (id,customer,element,port,probe,target,contract,service)"),
+        ("", "x.csv:1: the file is empty: expected a header row (id,customer,element,port,probe,target,contract,service,probe_profile)"),
     ])
     func malformedCSVIsReportedWhereItStands(csv: String, message: String) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-csv-\(UUID())").path

@@ -98,3 +98,35 @@ struct Listener {
         return listener.port
     }
 }
+
+/// Linux's unprivileged ICMP datagram socket, the fallback without CAP_NET_RAW; allowed per
+/// network namespace by net.ipv4.ping_group_range, so a namespace of the test's own can allow it.
+@Suite("ICMP datagram sockets", .enabled(if: Privileges.canCreateNamespaces, "needs root: ip netns"))
+struct ICMPDatagramTests {
+    @Test("where ping_group_range allows it, the datagram socket probes like the raw one")
+    func datagramSocket() async throws {
+        guard let namespace = TestNamespace("dgram") else { return }
+        defer { namespace.remove() }
+        #expect(namespace.run("sysctl -qw net.ipv4.ping_group_range=\"0 2147483647\""))
+        let prober = try NetworkNamespace.with(namespace.name) { () throws(ProbeError) in try ICMPProber(rate: 0, socket: "datagram") }
+        defer { prober.shutdown() }
+        #expect(prober.socketMode == "datagram")
+        let outcomes = await prober.probe((1...200).map { ProbeRequest(address: .v4(0x7f00_0000 + UInt32($0)), count: 2, timeout: .seconds(2)) })
+        #expect(outcomes.allSatisfy { $0.sent == 2 && $0.received == 2 }, "\(outcomes.filter { $0.received != 2 }.prefix(3))")
+    }
+
+    @Test("when neither socket may be opened the error names CAP_NET_RAW and ping_group_range")
+    func neitherSocket() throws {
+        guard let namespace = TestNamespace("noping") else { return }
+        defer { namespace.remove() }
+        #expect(namespace.run("sysctl -qw net.ipv4.ping_group_range=\"1 0\""))
+        do {
+            let prober = try NetworkNamespace.with(namespace.name) { () throws(ProbeError) in try ICMPProber(rate: 0, socket: "datagram") }
+            prober.shutdown()
+            Issue.record("a datagram socket opened although ping_group_range forbids it")
+        } catch {
+            #expect(error.description.contains("CAP_NET_RAW"))
+            #expect(error.description.contains("ping_group_range"))
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import ForewarnConfig
+import ForewarnModel
+import Logging
+import Probes
+import ServiceLifecycle
+import Store
+
+/// Where line observations go. The daemon logs them and records transitions in the store; the
+/// correlator will be another sink.
+public protocol ObservationSink: Sendable {
+    func deliver(_ observations: [LineObservation]) async
+}
+
+/// Probes every configured line on its profile's schedule (`LineMonitor`) until shutdown. Probe
+/// engines that cannot start (no CAP_NET_RAW, missing interface) are logged as critical and their
+/// lines left unprobed; the rest of the daemon keeps running.
+struct ProbeService: Service {
+    let configuration: Configuration
+    let sinks: [any ObservationSink]
+    let liveness: Liveness?
+    let logger: Logger
+
+    func run() async throws {
+        let (plan, unreachable) = Self.plan(configuration)
+        if !unreachable.isEmpty {
+            logger.critical("ARP lines on no connected subnet and with no arp_interface: not probed",
+                            metadata: ["lines": "\(unreachable.count)", "line.ids": "\(unreachable.prefix(20).map(\.rawValue))"])
+        }
+        guard !plan.lines.isEmpty else {
+            logger.info("no lines to probe")
+            // Returning early would end the whole service group: stay until shutdown.
+            try? await gracefulShutdown()
+            return
+        }
+        let capture: PacketCapture?
+        do {
+            capture = try configuration.probing.capture.map { path throws(ProbeError) in try PacketCapture(path: path) }
+        } catch {
+            logger.error("probe capture disabled", metadata: ["error": "\(error)"])
+            capture = nil
+        }
+        defer { capture?.close() }
+        let probers = startProbers(for: plan, capture: capture)
+        defer { probers.values.forEach { $0.shutdown() } }
+        let probed = plan.lines.filter { probers[$0.prober] != nil }.count
+        logger.info("probing lines", metadata: ["lines": "\(probed)", "engines": "\(probers.keys.map(\.description).sorted())",
+                                                 "probe.rate": "\(configuration.probing.rate)"])
+        let monitor = LineMonitor(plan: plan, probers: probers, clock: ContinuousClock())
+        let sinks = self.sinks
+        let liveness = self.liveness
+        await cancelWhenGracefulShutdown {
+            await monitor.run(deliver: { observations in
+                for sink in sinks { await sink.deliver(observations) }
+            }, progress: { _ in liveness?.markProgress() })
+        }
+        logger.info("probing stopped")
+    }
+
+    func startProbers(for plan: MonitorPlan, capture: PacketCapture?) -> [ProberKey: any Prober] {
+        var probers: [ProberKey: any Prober] = [:]
+        let probing = configuration.probing
+        for key in plan.proberKeys.sorted(by: { $0.description < $1.description }) {
+            do throws(ProbeError) {
+                switch key {
+                case .icmp:
+                    let prober = try ICMPProber(rate: probing.rate, socket: probing.icmpSocket.rawValue, capture: capture)
+                    logger.info("ICMP engine started", metadata: ["probe.socket": "\(prober.socketMode)"])
+                    probers[key] = prober
+                case .tcp:
+                    probers[key] = try TCPProber(rate: probing.rate, concurrency: probing.tcpConcurrency)
+                case .arp(let interface):
+                    probers[key] = try ARPProber(interface: interface, rate: probing.rate, capture: capture)
+                }
+            } catch {
+                let lines = plan.lines.filter { $0.prober == key }.count
+                logger.critical("cannot start the \(key) probe engine: its lines are not probed",
+                                metadata: ["error": "\(error)", "lines": "\(lines)"])
+            }
+        }
+        return probers
+    }
+
+    /// The probed lines of a configuration (probe other than none, with a target), with the
+    /// profiles they use indexed.
+    ///
+    /// ARP lines without a configured interface go out of the interface whose subnet holds their
+    /// target; those on no connected subnet cannot be probed and are returned in `unreachable`.
+    static func plan(_ configuration: Configuration,
+                     subnets: [InterfaceLookup.Subnet] = InterfaceLookup.connectedSubnets()) -> (plan: MonitorPlan, unreachable: [LineID]) {
+        var unreachable: [LineID] = []
+        var profiles: [ProbeProfile] = []
+        var profileIndex: [ProfileID: Int] = [:]
+        var lines: [MonitoredLine] = []
+        for line in configuration.lines {
+            guard let address = line.target else { continue }
+            let key: ProberKey
+            var port: UInt16 = 0
+            switch line.probe {
+            case .none: continue
+            case .icmp: key = .icmp
+            case .tcp(let tcpPort):
+                key = .tcp
+                port = tcpPort
+            case .arp:
+                guard let interface = configuration.arpInterface(for: line)
+                        ?? InterfaceLookup.interface(for: address, among: subnets) else {
+                    unreachable.append(line.id)
+                    continue
+                }
+                key = .arp(interface: interface)
+            }
+            let profile = configuration.probeProfile(for: line)
+            let index: Int
+            if let known = profileIndex[profile.id] {
+                index = known
+            } else {
+                index = profiles.count
+                profileIndex[profile.id] = index
+                profiles.append(profile)
+            }
+            lines.append(MonitoredLine(id: line.id, prober: key, address: address, port: port, profile: index))
+        }
+        return (MonitorPlan(lines: lines, profiles: profiles), unreachable)
+    }
+}
+
+/// The daemon's sink for now: logs each change and appends it to the store's state transitions.
+/// A line's first verdict after start (unknown → up) is logged at debug level and not stored.
+struct StoreObservationSink: ObservationSink {
+    let store: any Store
+    let logger: Logger
+
+    func deliver(_ observations: [LineObservation]) async {
+        var transitions: [StateTransition] = []
+        for item in observations {
+            let observation = item.observation
+            let metadata: Logger.Metadata = [
+                "line.id": "\(observation.subject.identifier)", "line.from": "\(item.previous.rawValue)",
+                "line.since": "\(Timestamps.format(observation.since))", "evidence": "\(observation.detail)",
+            ]
+            guard case .state(let health) = observation.kind else { continue }
+            if item.isBaseline && health == .up {
+                logger.debug("line up", metadata: metadata)
+                continue
+            }
+            logger.notice("line \(health.rawValue)", metadata: metadata)
+            transitions.append(item.transition)
+        }
+        guard !transitions.isEmpty else { return }
+        do {
+            try await store.appendTransitions(transitions)
+        } catch {
+            logger.error("cannot record line transitions", metadata: ["error": "\(error)", "transitions": "\(transitions.count)"])
+        }
+    }
+}
