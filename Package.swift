@@ -35,6 +35,8 @@ let package = Package(
             "CPcap", "ForewarnModel",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // decide: pure, clock-generic state machines returning actions; no I/O
+        .target(name: "Correlation", dependencies: ["ForewarnModel"]),
         // persistence behind a narrow interface (SQLite now, PostgreSQL later)
         .target(name: "Store", dependencies: [
             "ForewarnModel",
@@ -55,6 +57,7 @@ let package = Package(
 
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     exclude: ["testdata"]),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
