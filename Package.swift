@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     exclude: ["testdata"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", "Correlation", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
