@@ -37,10 +37,12 @@ public struct Configuration: Sendable {
     public var contracts: [Contract]
     public var maintenance: [MaintenanceWindow]
     public var hooks: [Hook]
+    public var correlation: CorrelationSettings
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],
-                contracts: [Contract] = [], maintenance: [MaintenanceWindow] = [], hooks: [Hook] = []) {
+                contracts: [Contract] = [], maintenance: [MaintenanceWindow] = [], hooks: [Hook] = [],
+                correlation: CorrelationSettings = CorrelationSettings()) {
         self.source = source
         self.daemon = daemon
         self.profiles = profiles
@@ -50,6 +52,7 @@ public struct Configuration: Sendable {
         self.contracts = contracts
         self.maintenance = maintenance
         self.hooks = hooks
+        self.correlation = correlation
     }
 
     /// The one-line summary `check-config` and the daemon's start-up log print.

@@ -52,7 +52,11 @@ public enum Daemon {
         let current = CurrentConfiguration(configuration)
         let notifier = SystemdNotifier()
         let liveness = Liveness()
+        // The sources (SNMP engine, prober) take `correlator` as their ObservationSink and are
+        // passed to it as ConfirmationRequesters.
+        let correlator = CorrelatorService(store: store, configuration: configuration, logger: logger)
         var services: [any Service] = [
+            correlator,
             HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),
                              notifier: notifier, liveness: liveness, logger: logger),
             ReloadService(path: options.configPath, current: current, notifier: notifier, logLevel: logLevel,

@@ -301,7 +301,7 @@ public struct CorrelationSettings: Sendable, Hashable {
     /// A flapping subject stops flapping after this long in one state.
     public var flapQuiet: Duration
 
-    public init(holdDown: Duration = .seconds(3), flapThreshold: Int = 5, flapWindow: Duration = .seconds(600),
+    public init(holdDown: Duration = .seconds(5), flapThreshold: Int = 5, flapWindow: Duration = .seconds(600),
                 flapQuiet: Duration = .seconds(300)) {
         self.holdDown = holdDown
         self.flapThreshold = flapThreshold

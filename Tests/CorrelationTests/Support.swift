@@ -65,7 +65,7 @@ struct Timeline {
     var rejections: [String] = []
     var reports: [(CustomerReport, IncidentID)] = []
 
-    init(topology: Topology = Lab.topology, settings: CorrelationSettings = CorrelationSettings()) {
+    init(topology: Topology = Lab.topology, settings: CorrelationSettings = CorrelationSettings(holdDown: .seconds(3))) {
         correlator = Correlator(topology: topology, settings: settings, epoch: VirtualInstant(), epochDate: Lab.epoch)
     }
 

@@ -179,7 +179,7 @@ import Testing
     }
 
     @Test func flapping_oneIncidentOpenWhileItFlaps() {
-        var settings = CorrelationSettings()
+        var settings = CorrelationSettings(holdDown: .seconds(3))
         settings.flapQuiet = .seconds(120)
         var timeline = Timeline(settings: settings)
         var t = 0.0

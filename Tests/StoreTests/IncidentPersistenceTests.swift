@@ -29,7 +29,8 @@ import Testing
 
     /// A daemon's correlator over a store, on a virtual clock.
     struct Run {
-        var correlator = Correlator<VirtualInstant>(topology: IncidentPersistenceTests.topology, epoch: VirtualInstant(),
+        var correlator = Correlator<VirtualInstant>(topology: IncidentPersistenceTests.topology,
+                                                    settings: CorrelationSettings(holdDown: .seconds(3)), epoch: VirtualInstant(),
                                                     epochDate: IncidentPersistenceTests.epoch)
         let store: SQLiteStore
         var now = VirtualInstant()
