@@ -53,7 +53,9 @@ let package = Package(
             "ForewarnDaemon", "ForewarnConfig", "Store", "SNMP", "Probes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ],
+        // `@main` in main.swift beside the commands' own files.
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
 
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     exclude: ["testdata"]),

@@ -91,3 +91,34 @@ import Testing
         #expect(all.filter { $0.incident.mergedInto == nil }.count == 1)
     }
 }
+
+/// The `forewarn incidents --json` contract (docs/incidents-json.md).
+@Suite struct IncidentListTests {
+    @Test func jsonHasEveryContractKeyWithNullsForWhatIsNotKnown() throws {
+        let start = Date(unixMilliseconds: 1_800_000_000_000)
+        let incident = Incident(id: IncidentID(7), root: IncidentRoot(subject: .port("agg1", .ifName("ge-0/0/3")), kind: .down),
+                                group: "ports:agg1", severity: .minor, startedAt: start,
+                                detectedAt: start.addingTimeInterval(3), updatedAt: start.addingTimeInterval(3))
+        let record = IncidentRecord(incident: incident, lines: [
+            LineInterval(line: "L2", customer: "C2", start: start, end: start.addingTimeInterval(60)),
+            LineInterval(line: "L1", customer: "C1", start: start),
+        ])
+        let parsed = try JSONSerialization.jsonObject(with: Data(IncidentList.json([record]).utf8)) as? [[String: Any]]
+        let object = try #require(parsed?.first)
+        for key in ["id", "state", "root", "lines", "customers", "severity", "planned", "proactive", "classification",
+                    "started_at", "detected_at", "ticketed_at", "first_call_at", "resolved_at", "ticket"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect(object["id"] as? Int == 7)
+        #expect(object["state"] as? String == "open")
+        #expect(object["root"] as? [String: String] == ["type": "port", "id": "agg1/ge-0/0/3", "kind": "down"])
+        #expect(object["customers"] as? [String] == ["C1", "C2"])
+        #expect(object["started_at"] as? String == "2027-01-15T08:00:00.000Z")
+        #expect(object["resolved_at"] is NSNull)
+        #expect(object["ticket"] is NSNull)
+        let lines = try #require(object["lines"] as? [[String: Any]])
+        #expect(lines.count == 2)
+        #expect(lines[0]["end"] as? String == "2027-01-15T08:01:00.000Z")
+        #expect(lines[1]["end"] is NSNull)
+    }
+}
