@@ -17,12 +17,13 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     let epochSeconds: Double
 
     // Faults by subject, and the hold-down queue (deadlines only grow: one FIFO suffices).
-    var faults: [FaultKey: Fault] = [:]
+    var faults: FaultTable
     var dueQueue: [(deadline: Instant, key: FaultKey, slot: Int)] = []
     var dueCount = 0
     var dueHead = 0
     var flappingKeys: Set<FaultKey> = []
     var flapHistory: [FaultKey: [Double]] = [:]
+    var lastFlapPrune = -Double.infinity
     /// Pending faults waiting for a parent's confirmation, by parent element.
     var waiting: [Int32: [FaultKey]] = [:]
     var confirmedUp: [Int32: Double] = [:]
@@ -59,6 +60,7 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
         self.settings = settings
         epochInstant = epoch
         epochSeconds = epochDate.timeIntervalSince1970
+        faults = FaultTable(elements: topology.elementCount, lines: topology.lineCount)
         lineIncident = [Int64](repeating: 0, count: topology.lineCount)
         lineStart = [Double](repeating: 0, count: topology.lineCount)
         lineUpSince = [Double](repeating: -.infinity, count: topology.lineCount)
@@ -96,6 +98,7 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     public mutating func tick(now: Instant) -> [CorrelatorAction] {
         settleDue(now: now)
         endQuietFlapping(now: now)
+        pruneFlapHistory(now: now)
         endWindows(now: now)
         return flush(now: now)
     }

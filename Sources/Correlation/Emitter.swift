@@ -9,15 +9,17 @@ struct Emitter: Sendable {
         var created: Bool
         var significant = false
         var lines: [LineInterval] = []
-        var lineSlots: [LineSlot: Int] = [:]
+        var lineIndexes: [Int32] = []
+        /// An interval was ended: the same (line, start) may be listed twice, keep the last.
+        var endedAny = false
         var faults: [FaultRecord] = []
         var timeline: [TimelineEntry] = []
         var absorbedInto: IncidentID?
     }
 
     struct LineSlot: Hashable, Sendable {
-        var line: LineID
-        var start: Date
+        var line: Int32
+        var start: Double
     }
 
     var order: [IncidentID] = []
@@ -58,15 +60,29 @@ struct Emitter: Sendable {
         pending[id]!.significant = true
     }
 
-    mutating func line(_ id: IncidentID, _ interval: LineInterval) {
+    /// `index` is the line's dense index (the slot key: cheaper to hash than its id).
+    mutating func line(_ id: IncidentID, index: Int32, _ interval: LineInterval) {
         touch(id, .grow)
-        let slot = LineSlot(line: interval.line, start: interval.start)
-        if let index = pending[id]!.lineSlots[slot] {
-            pending[id]!.lines[index] = interval
-        } else {
-            pending[id]!.lineSlots[slot] = pending[id]!.lines.count
-            pending[id]!.lines.append(interval)
+        pending[id]!.lines.append(interval)
+        pending[id]!.lineIndexes.append(index)
+        if interval.end != nil { pending[id]!.endedAny = true }
+    }
+
+    /// Each (line, start) once, the last word on it, in first-seen order.
+    static func deduplicated(_ entry: Pending) -> [LineInterval] {
+        guard entry.endedAny else { return entry.lines }
+        var position: [LineSlot: Int] = [:]
+        var result: [LineInterval] = []
+        for (interval, index) in zip(entry.lines, entry.lineIndexes) {
+            let slot = LineSlot(line: index, start: interval.start.timeIntervalSince1970)
+            if let existing = position[slot] {
+                result[existing] = interval
+            } else {
+                position[slot] = result.count
+                result.append(interval)
+            }
         }
+        return result
     }
 
     mutating func fault(_ id: IncidentID, _ record: FaultRecord) {
@@ -83,6 +99,11 @@ struct Emitter: Sendable {
 extension Correlator {
     /// Turns what was collected into actions: incident changes first, then requests.
     mutating func flush(now: Instant) -> [CorrelatorAction] {
+        if emitter.order.isEmpty {
+            guard !emitter.other.isEmpty else { return [] }
+            defer { emitter.other = [] }
+            return emitter.other
+        }
         var actions: [CorrelatorAction] = []
         actions.reserveCapacity(emitter.order.count + emitter.other.count)
         let nowDate = date(now)
@@ -106,7 +127,7 @@ extension Correlator {
             }
             let kind: IncidentChange.Kind = entry.created && entry.kind != .absorbed && entry.kind != .resolve
                 ? .open : entry.kind
-            actions.append(.incident(IncidentChange(kind: kind, incident: header, lines: entry.lines,
+            actions.append(.incident(IncidentChange(kind: kind, incident: header, lines: Emitter.deduplicated(entry),
                                                     faults: entry.faults, timeline: entry.timeline,
                                                     absorbedInto: entry.absorbedInto, announce: announce)))
         }

@@ -151,6 +151,17 @@ extension Correlator {
         }
     }
 
+    /// Forgets the change history of subjects that have not changed within the flap window.
+    mutating func pruneFlapHistory(now: Instant) {
+        let nowSeconds = seconds(now)
+        guard nowSeconds - lastFlapPrune >= settings.flapWindow.seconds / 2 else { return }
+        lastFlapPrune = nowSeconds
+        let horizon = nowSeconds - settings.flapWindow.seconds
+        flapHistory = flapHistory.filter { key, history in
+            flappingKeys.contains(key) || (history.last ?? -.infinity) > horizon
+        }
+    }
+
     /// A flapping subject that has stayed in one state for the quiet period stops flapping:
     /// up, its fault clears; down, it stays an ordinary fault.
     mutating func endQuietFlapping(now: Instant) {
@@ -307,7 +318,7 @@ extension Correlator {
         if let fault = faults[.line(line)], fault.flapping { return }
         if !explicitUp && lineStillDown(line) { return }
         let end = max(at, lineStart[Int(line)])
-        emitter.line(id, topology.interval(line, start: lineStart[Int(line)], end: end))
+        emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: end))
         lineIncident[Int(line)] = 0
         open[id]?.openLines.remove(line)
         if explicitUp { resolveIfDone(id, at: end, now: now) }
@@ -326,7 +337,5 @@ extension Correlator {
                     flapping: fault.flapping)
     }
 
-    static func format(_ seconds: Double) -> String {
-        Date(timeIntervalSince1970: seconds).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
+    static func format(_ seconds: Double) -> String { RFC3339Text.format(seconds) }
 }

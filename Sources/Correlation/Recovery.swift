@@ -69,10 +69,13 @@ extension Correlator {
 
     private mutating func resolveOrphan(_ id: IncidentID, snapshot: IncidentSnapshot, now: Instant) {
         let nowDate = date(now)
+        var unknown: Int32 = -1  // lines gone from the configuration still need distinct slots
         for interval in snapshot.lines where interval.end == nil {
             var ended = interval
             ended.end = max(nowDate, interval.start)
-            emitter.line(id, ended)
+            let index = topology.lineIndex[interval.line] ?? unknown
+            unknown -= 1
+            emitter.line(id, index: index, ended)
         }
         guard var incident = open.removeValue(forKey: id) else { return }
         incident.header.state = .resolved

@@ -379,7 +379,7 @@ extension Correlator {
         open[id]!.openLines.insert(line)
         open[id]!.customers.insert(topology.lineCustomer[Int(line)])
         open[id]!.services.insert(topology.lineService[Int(line)])
-        emitter.line(id, topology.interval(line, start: start))
+        emitter.line(id, index: line, topology.interval(line, start: start))
         return true
     }
 
@@ -401,7 +401,7 @@ extension Correlator {
     mutating func resolve(_ id: IncidentID, at: Double, reason: String, now: Instant) {
         guard var incident = open.removeValue(forKey: id) else { return }
         for line in incident.openLines.sorted() {
-            emitter.line(id, topology.interval(line, start: lineStart[Int(line)], end: max(at, lineStart[Int(line)])))
+            emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: max(at, lineStart[Int(line)])))
             lineIncident[Int(line)] = 0
         }
         if openByKey[incident.key] == id { openByKey.removeValue(forKey: incident.key) }
@@ -417,7 +417,8 @@ extension Correlator {
 
     mutating func remember(_ header: Incident) {
         if recent.updateValue(header, forKey: header.id) == nil { recentOrder.append(header.id) }
-        if recentOrder.count > Self.recentLimit {
+        // Forget the oldest in chunks, not one by one (each removal from the front moves the rest).
+        if recentOrder.count > Self.recentLimit + Self.recentLimit / 4 {
             let drop = recentOrder.count - Self.recentLimit
             for old in recentOrder.prefix(drop) where !emitter.isTouched(old) { recent.removeValue(forKey: old) }
             recentOrder.removeFirst(drop)
