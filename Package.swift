@@ -38,6 +38,8 @@ let package = Package(
             "CPcap", "ForewarnModel",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // decide: pure, clock-generic state machines returning actions; no I/O
+        .target(name: "Correlation", dependencies: ["ForewarnModel"]),
         // persistence behind a narrow interface (SQLite now, PostgreSQL later)
         .target(name: "Store", dependencies: [
             "ForewarnModel",
@@ -45,7 +47,7 @@ let package = Package(
         ]),
         // wiring: services, signals, sd_notify, reload
         .target(name: "ForewarnDaemon", dependencies: [
-            "ForewarnModel", "ForewarnConfig", "Store", "SNMP", "Probes",
+            "ForewarnModel", "ForewarnConfig", "Store", "SNMP", "Probes", "Correlation",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -63,12 +65,14 @@ let package = Package(
 
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     exclude: ["testdata"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", "Correlation", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel", "ForewarnConfig"], resources: [.copy("fixtures")]),
-        .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes", "Correlation", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
-        .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel"], path: "Benchmarks/forewarn-bench"),
+        .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel", "Correlation"],
+                          path: "Benchmarks/forewarn-bench"),
         // `make bench BENCH=probe-round|probe-sustained`: against fping, loopback only.
         .executableTarget(name: "probe-bench", dependencies: ["Probes", "ForewarnModel"], path: "Benchmarks/probe-bench"),
     ],

@@ -8,6 +8,8 @@ import Foundation
 /// `bench: NAME ours=X peer=Y unit=U`.
 let benchmarks: [String: () throws -> Void] = [
     "csv-load": CSVLoadBenchmark.run,
+    "correlation-burst": CorrelationBench.burst,
+    "correlation-sustained": CorrelationBench.sustained,
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

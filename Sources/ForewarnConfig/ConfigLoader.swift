@@ -62,7 +62,8 @@ struct ConfigReader {
     }
 
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
-                               "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles"]
+                               "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles",
+                               "correlation"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -116,6 +117,7 @@ struct ConfigReader {
         }
         configuration.maintenance = readMaintenance(top.list("maintenance", sink: &sink), index: index)
         configuration.hooks = readHooks(top.list("hooks", sink: &sink))
+        if let correlation = top.value("correlation") { configuration.correlation = readCorrelation(correlation) }
         return configuration
     }
 
@@ -153,6 +155,26 @@ struct ConfigReader {
         }
         settings.heartbeatInterval = fields.duration("heartbeat_interval", default: .seconds(5),
                                                      minimum: .seconds(1), sink: &sink)
+        return settings
+    }
+
+    // MARK: correlation
+
+    mutating func readCorrelation(_ node: Located) -> CorrelationSettings {
+        var settings = CorrelationSettings()
+        guard let fields = Fields(node, what: "correlation", allowed: ["hold_down", "flap_threshold", "flap_window",
+                                                                       "flap_quiet"], sink: &sink) else {
+            return settings
+        }
+        settings.holdDown = fields.duration("hold_down", default: settings.holdDown, minimum: .milliseconds(100),
+                                            sink: &sink)
+        if let threshold = fields.integer("flap_threshold", in: 1...1000, sink: &sink) {
+            settings.flapThreshold = Int(threshold)
+        }
+        settings.flapWindow = fields.duration("flap_window", default: settings.flapWindow, minimum: .seconds(1),
+                                              sink: &sink)
+        settings.flapQuiet = fields.duration("flap_quiet", default: settings.flapQuiet, minimum: .seconds(1),
+                                             sink: &sink)
         return settings
     }
 

@@ -42,11 +42,13 @@ public struct Configuration: Sendable {
     /// Named probe profiles (`probe_profiles:`).
     public var probeProfiles: [ProfileID: ProbeProfile]
     public var probing: ProbingSettings
+    public var correlation: CorrelationSettings
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],
                 contracts: [Contract] = [], maintenance: [MaintenanceWindow] = [], hooks: [Hook] = [],
-                probeProfiles: [ProfileID: ProbeProfile] = [:], probing: ProbingSettings = ProbingSettings()) {
+                probeProfiles: [ProfileID: ProbeProfile] = [:], probing: ProbingSettings = ProbingSettings(),
+                correlation: CorrelationSettings = CorrelationSettings()) {
         self.source = source
         self.daemon = daemon
         self.profiles = profiles
@@ -58,6 +60,7 @@ public struct Configuration: Sendable {
         self.hooks = hooks
         self.probeProfiles = probeProfiles
         self.probing = probing
+        self.correlation = correlation
     }
 
     /// The one-line summary `check-config` and the daemon's start-up log print.

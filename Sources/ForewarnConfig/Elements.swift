@@ -38,7 +38,8 @@ extension ConfigReader {
                 }
             }
             var upstream: [ElementID] = []
-            for entry in fields.strings("upstream", sink: &sink) {
+            var uplinks: [ElementID: Uplink] = [:]
+            for entry in readUpstreams(fields, element: idText) {
                 if entry.text == idText {
                     sink.report(entry.at.location, "element '\(idText)' lists itself as upstream")
                     valid = false
@@ -46,18 +47,42 @@ extension ConfigReader {
                     sink.report(entry.at.location, "element '\(idText)' lists upstream '\(entry.text)' twice")
                 } else {
                     upstream.append(ElementID(entry.text))
+                    if let uplink = entry.uplink { uplinks[ElementID(entry.text)] = uplink }
                     pendingUpstreams.append((id, entry.text, entry.at))
                 }
             }
             guard valid, let address, let kind else { continue }
             elements.append(Element(id: id, name: fields.string("name", sink: &sink) ?? idText, address: address,
-                                    snmpPort: UInt16(port), kind: kind, upstream: upstream, snmpProfile: profile,
+                                    snmpPort: UInt16(port), kind: kind, upstream: upstream, uplinks: uplinks, snmpProfile: profile,
                                     pollInterval: interval))
         }
         for pending in pendingUpstreams where index.elements[ElementID(pending.upstream)] == nil {
             sink.report(pending.at.location, "element '\(pending.element)' lists unknown upstream '\(pending.upstream)'")
         }
         return elements
+    }
+
+    /// `upstream` entries: an element id, or `{element: ID, port: PORT, peer_port: PORT}` naming
+    /// this element's port facing that upstream and the upstream's port facing this element.
+    mutating func readUpstreams(_ fields: Fields, element: String)
+        -> [(text: String, at: Located, uplink: Uplink?)]
+    {
+        fields.list("upstream", sink: &sink).compactMap { item in
+            if let text = item.scalarText, !text.isEmpty { return (text, item, nil) }
+            guard let mapping = item.node.mapping else {
+                sink.report(item.location, "each entry of 'upstream' in element '\(element)' must be an element id "
+                            + "or a mapping with element, port, peer_port")
+                return nil
+            }
+            let named = mapping.first { $0.key.scalar?.string == "element" }?.value.scalar?.string
+            let what = named.map { "upstream '\($0)' of element '\(element)'" } ?? "an upstream of element '\(element)'"
+            guard let entry = Fields(item, what: what, allowed: ["element", "port", "peer_port"], sink: &sink),
+                  let upstream = entry.string("element", required: true, sink: &sink) else { return nil }
+            let port = entry.string("port", sink: &sink).flatMap { PortReference($0) }
+            let peerPort = entry.string("peer_port", sink: &sink).flatMap { PortReference($0) }
+            let uplink = port == nil && peerPort == nil ? nil : Uplink(port: port, peerPort: peerPort)
+            return (upstream, entry.value("element")!, uplink)
+        }
     }
 
     /// Reports every upstream cycle once, at the entry that closes it.

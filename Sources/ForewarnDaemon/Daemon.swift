@@ -56,14 +56,19 @@ public enum Daemon {
         let current = CurrentConfiguration(configuration)
         let notifier = SystemdNotifier()
         let liveness = Liveness()
+        // The sources (SNMP engine, prober) take `correlator` as their ObservationSink and are
+        // passed to it as ConfirmationRequesters.
+        let correlator = CorrelatorService(store: store, configuration: configuration, logger: logger)
         var services: [any Service] = [
+            correlator,
             HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),
                              notifier: notifier, liveness: liveness, logger: logger),
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
         services.append(ProbeService(configuration: configuration,
-                                     sinks: [StoreObservationSink(store: store, logger: logger)],
+                                     sinks: [StoreObservationSink(store: store, logger: logger),
+                                             CorrelatorLineSink(correlator: correlator)],
                                      liveness: nil, logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         if let interval = notifier.watchdogInterval {

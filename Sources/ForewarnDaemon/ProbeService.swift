@@ -5,9 +5,8 @@ import Probes
 import ServiceLifecycle
 import Store
 
-/// Where line observations go. The daemon logs them and records transitions in the store; the
-/// correlator will be another sink.
-public protocol ObservationSink: Sendable {
+/// Where line observations go: the store's state transitions (and the log), and the correlator.
+protocol LineObservationSink: Sendable {
     func deliver(_ observations: [LineObservation]) async
 }
 
@@ -16,7 +15,7 @@ public protocol ObservationSink: Sendable {
 /// lines left unprobed; the rest of the daemon keeps running.
 struct ProbeService: Service {
     let configuration: Configuration
-    let sinks: [any ObservationSink]
+    let sinks: [any LineObservationSink]
     let liveness: Liveness?
     let logger: Logger
 
@@ -126,7 +125,7 @@ struct ProbeService: Service {
 
 /// The daemon's sink for now: logs each change and appends it to the store's state transitions.
 /// A line's first verdict after start (unknown → up) is logged at debug level and not stored.
-struct StoreObservationSink: ObservationSink {
+struct StoreObservationSink: LineObservationSink {
     let store: any Store
     let logger: Logger
 
@@ -152,5 +151,15 @@ struct StoreObservationSink: ObservationSink {
         } catch {
             logger.error("cannot record line transitions", metadata: ["error": "\(error)", "transitions": "\(transitions.count)"])
         }
+    }
+}
+
+/// Hands every line verdict, the first one after start included (the correlator's baseline), to
+/// the correlator.
+struct CorrelatorLineSink: LineObservationSink {
+    let correlator: any ObservationSink
+
+    func deliver(_ observations: [LineObservation]) async {
+        for item in observations { correlator.submit(item.observation) }
     }
 }

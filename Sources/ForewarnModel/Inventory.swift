@@ -13,19 +13,38 @@ public struct Element: Sendable, Hashable, Identifiable {
     public var kind: ElementKind
     /// Elements this one reaches the NOC through; two or more entries are redundant uplinks.
     public var upstream: [ElementID]
+    /// Which ports carry the link to each upstream, where the configuration says so: needed to
+    /// tell a lost redundant uplink from a port fault, and to confirm a child the moment its
+    /// upstream reports the port facing it down.
+    public var uplinks: [ElementID: Uplink]
     public var snmpProfile: ProfileID?
     public var pollInterval: Duration
 
     public init(id: ElementID, name: String, address: IPAddress, snmpPort: UInt16 = 161, kind: ElementKind,
-                upstream: [ElementID] = [], snmpProfile: ProfileID? = nil, pollInterval: Duration = .seconds(60)) {
+                upstream: [ElementID] = [], uplinks: [ElementID: Uplink] = [:], snmpProfile: ProfileID? = nil,
+                pollInterval: Duration = .seconds(60)) {
         self.id = id
         self.name = name
         self.address = address
         self.snmpPort = snmpPort
         self.kind = kind
         self.upstream = upstream
+        self.uplinks = uplinks
         self.snmpProfile = snmpProfile
         self.pollInterval = pollInterval
+    }
+}
+
+/// The two ends of the link from an element to one of its upstream elements.
+public struct Uplink: Sendable, Hashable {
+    /// The port on this element that faces the upstream.
+    public var port: PortReference?
+    /// The upstream element's port that faces this element.
+    public var peerPort: PortReference?
+
+    public init(port: PortReference? = nil, peerPort: PortReference? = nil) {
+        self.port = port
+        self.peerPort = peerPort
     }
 }
 

@@ -5,7 +5,7 @@ import GRDB
 /// The embedded store: one SQLite file in WAL mode, many readers beside one writer.
 public final class SQLiteStore: Store {
     public let location: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws(StoreError) {
@@ -135,13 +135,13 @@ public final class SQLiteStore: Store {
 
     // MARK: errors
 
-    private func run<T>(_ operation: String, _ body: () throws -> T) throws(StoreError) -> T {
+    func run<T>(_ operation: String, _ body: () throws -> T) throws(StoreError) -> T {
         do { return try body() } catch {
             throw StoreError(location: location, operation: operation, reason: Self.describe(error))
         }
     }
 
-    private func runAsync<T: Sendable>(_ operation: String,
+    func runAsync<T: Sendable>(_ operation: String,
                                        _ body: @Sendable () async throws -> T) async throws(StoreError) -> T {
         do { return try await body() } catch {
             throw StoreError(location: location, operation: operation, reason: Self.describe(error))

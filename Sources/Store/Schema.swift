@@ -157,6 +157,32 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("0002 correlation state and operator commands") { db in
+            try db.execute(sql: """
+                -- The correlator's grouping key, so its state can be rebuilt from open incidents.
+                ALTER TABLE incident ADD COLUMN group_key TEXT NOT NULL DEFAULT '';
+                ALTER TABLE fault ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
+                -- A subject's fault is identified by when it started; it may move to another
+                -- incident (re-root, merge), never be duplicated.
+                CREATE UNIQUE INDEX fault_identity ON fault (subject_type, subject_id, started_at);
+                CREATE INDEX incident_line_open ON incident_line (incident_id, end_at);
+                CREATE INDEX incident_merged ON incident (merged_into);
+
+                -- What the CLI asks of the daemon (calls, acknowledgements, notes, maintenance):
+                -- the daemon takes pending rows in id order and marks each processed in the same
+                -- transaction as the incident changes it caused.
+                CREATE TABLE operator_command (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind         TEXT NOT NULL CHECK (kind IN ('report-call', 'acknowledge', 'note', 'classify',
+                                                               'resolve', 'maintenance-add', 'maintenance-end')),
+                    payload      TEXT NOT NULL,
+                    created_at   INTEGER NOT NULL,
+                    processed_at INTEGER,
+                    result       TEXT
+                );
+                CREATE INDEX operator_command_pending ON operator_command (processed_at, id);
+                """)
+        }
         return migrator
     }
 }

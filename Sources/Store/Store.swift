@@ -13,6 +13,26 @@ public protocol Store: Sendable {
 
     func appendTransitions(_ transitions: [StateTransition]) async throws(StoreError)
     func transitions(of subject: Subject?, since: Date) async throws(StoreError) -> [StateTransition]
+
+    // MARK: incidents
+
+    /// Writes what the correlator decided, in one transaction: incident rows, line intervals,
+    /// faults, timeline, customer calls, an outbox row per hook and announced event (at most
+    /// one `open` per incident and hook, ever), and the operator commands it consumed.
+    func record(_ batch: CorrelationBatch) async throws(StoreError)
+    /// The open incidents with their open intervals and faults, to continue after a restart.
+    func recoverIncidents() async throws(StoreError) -> IncidentRecovery
+    /// Incidents for `forewarn incidents`, newest first: open ones, or any touching `since`.
+    func incidents(openOnly: Bool, since: Date?) async throws(StoreError) -> [IncidentRecord]
+
+    // MARK: operator commands
+
+    /// Queues a command for the daemon; returns its id.
+    func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64
+    /// Commands not yet processed, oldest first.
+    func pendingCommands(limit: Int) async throws(StoreError) -> [QueuedCommand]
+    /// Maintenance windows added with `forewarn maintenance add`.
+    func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow]
 }
 
 /// A running daemon's sign of life, written every few seconds.

@@ -17,7 +17,14 @@ struct Forewarn: AsyncParsableCommand {
             commands read the same configuration file and store, so they work beside a running daemon.
             """,
         version: ForewarnVersion.current,
-        subcommands: [Run.self, CheckConfig.self, Status.self, Version.self, Probe.self])
+        subcommands: [
+            Run.self, CheckConfig.self, Status.self, Version.self,
+            Probe.self,
+            Incidents.self,
+            IncidentCommand.self,
+            ReportCall.self,
+            Maintenance.self,
+        ])
 }
 
 /// Options shared by every command that reads the configuration or the store.

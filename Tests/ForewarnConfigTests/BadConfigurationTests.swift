@@ -25,10 +25,17 @@ import Testing
         ("bad-probe.yaml", "bad-probe.yaml:11:12: line 'L1' has unknown probe 'udp:53' (icmp, tcp:PORT, arp or none)"),
         ("bad-self-upstream.yaml", "bad-self-upstream.yaml:5:16: element 'agg1' lists itself as upstream"),
         ("bad-syntax.yaml", "bad-syntax.yaml:4:1: YAML syntax: did not find expected ',' or ']'"),
-        ("bad-top-level.yaml", "bad-top-level.yaml:3:1: unknown key 'element' in the configuration (allowed: daemon, snmp_profiles, elements, lines, lines_csv, customers, customers_csv, contracts, maintenance, hooks, probing, probe_profiles)"),
+        ("bad-top-level.yaml", "bad-top-level.yaml:3:1: unknown key 'element' in the configuration (allowed: daemon, snmp_profiles, elements, lines, lines_csv, customers, customers_csv, contracts, maintenance, hooks, probing, probe_profiles, correlation)"),
         ("bad-unknown-key.yaml", "bad-unknown-key.yaml:5:5: unknown key 'adress' in element 'core' (allowed: id, name, address, snmp_port, kind, upstream, snmp_profile, poll_interval)"),
         ("bad-unknown-profile.yaml", "bad-unknown-profile.yaml:9:19: element 'agg1' uses unknown snmp_profile 'v3-core'"),
         ("bad-unknown-upstream.yaml", "bad-unknown-upstream.yaml:8:24: element 'agg-7' lists unknown upstream 'core-9'"),
+        ("bad-upstream-key.yaml", "bad-upstream-key.yaml:9:25: unknown key 'interface' in upstream 'core' of element 'agg1' (allowed: element, port, peer_port)"),
+        ("bad-upstream-no-element.yaml", "bad-upstream-no-element.yaml:9:9: an upstream of element 'agg1' is missing required key 'element'"),
+        ("bad-upstream-entry.yaml", "bad-upstream-entry.yaml:8:16: each entry of 'upstream' in element 'agg1' must be an element id or a mapping with element, port, peer_port"),
+        ("bad-upstream-mapping-unknown.yaml", "bad-upstream-mapping-unknown.yaml:10:19: element 'acc1' lists unknown upstream 'agg9'"),
+        ("bad-hold-down.yaml", "bad-hold-down.yaml:2:14: 'hold_down' in correlation must be a duration of at least 100ms such as 500ms, 30s, 5m or 1h, not 'soon'"),
+        ("bad-flap-threshold.yaml", "bad-flap-threshold.yaml:3:19: 'flap_threshold' in correlation must be a whole number from 1 to 1000, not '0'"),
+        ("bad-correlation-key.yaml", "bad-correlation-key.yaml:2:3: unknown key 'holddown' in correlation (allowed: hold_down, flap_threshold, flap_window, flap_quiet)"),
         ("bad-v3-short-key.yaml", "bad-v3-short-key.yaml:5:5: SNMP profile 'v3': the authentication passphrase must be at least 8 characters (RFC 3414)"),
     ]
 

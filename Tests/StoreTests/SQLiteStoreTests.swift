@@ -22,17 +22,17 @@ struct TemporaryStore {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
         let store = try SQLiteStore(path: temporary.path)
-        #expect(try store.appliedMigrations() == ["0001 initial schema"])
+        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands"])
         // Opening again applies nothing twice.
         let reopened = try SQLiteStore(path: temporary.path)
-        #expect(try reopened.appliedMigrations() == ["0001 initial schema"])
+        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands"])
 
         let queue = try DatabaseQueue(path: temporary.path)
         let tables = try queue.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
         for table in ["daemon_heartbeat", "state_transition", "incident", "incident_line", "incident_event", "fault",
-                      "customer_report", "ticket_outbox", "credit_ledger", "maintenance_window"] {
+                      "customer_report", "ticket_outbox", "credit_ledger", "maintenance_window", "operator_command"] {
             #expect(tables.contains(table), "missing table \(table)")
         }
         let journal = try queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }

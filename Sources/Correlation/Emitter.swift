@@ -1,0 +1,138 @@
+import ForewarnModel
+import Foundation
+
+/// Collects what one `handle` or `tick` changed, one `IncidentChange` per incident touched, in
+/// the order first touched (so a survivor is written before what merges into it).
+struct Emitter: Sendable {
+    struct Pending: Sendable {
+        var kind: IncidentChange.Kind
+        var created: Bool
+        var significant = false
+        var lines: [LineInterval] = []
+        var lineIndexes: [Int32] = []
+        /// An interval was ended: the same (line, start) may be listed twice, keep the last.
+        var endedAny = false
+        var faults: [FaultRecord] = []
+        var timeline: [TimelineEntry] = []
+        var absorbedInto: IncidentID?
+    }
+
+    struct LineSlot: Hashable, Sendable {
+        var line: Int32
+        var start: Double
+    }
+
+    var order: [IncidentID] = []
+    var pending: [IncidentID: Pending] = [:]
+    /// Confirmation requests and rejections, in order.
+    var other: [CorrelatorAction] = []
+
+    static func rank(_ kind: IncidentChange.Kind) -> Int {
+        switch kind {
+        case .grow: return 0
+        case .shrink: return 1
+        case .update: return 2
+        case .merge: return 3
+        case .reroot: return 4
+        case .open: return 5
+        case .resolve: return 6
+        case .absorbed: return 7
+        }
+    }
+
+    mutating func touch(_ id: IncidentID, _ kind: IncidentChange.Kind, created: Bool = false,
+                        absorbedInto: IncidentID? = nil) {
+        if var entry = pending[id] {
+            if Self.rank(kind) > Self.rank(entry.kind) { entry.kind = kind }
+            entry.created = entry.created || created
+            if let absorbedInto { entry.absorbedInto = absorbedInto }
+            pending[id] = entry
+        } else {
+            order.append(id)
+            pending[id] = Pending(kind: kind, created: created, absorbedInto: absorbedInto)
+        }
+    }
+
+    func isTouched(_ id: IncidentID) -> Bool { pending[id] != nil }
+
+    mutating func significant(_ id: IncidentID) {
+        touch(id, .update)
+        pending[id]!.significant = true
+    }
+
+    /// `index` is the line's dense index (the slot key: cheaper to hash than its id).
+    mutating func line(_ id: IncidentID, index: Int32, _ interval: LineInterval) {
+        touch(id, .grow)
+        pending[id]!.lines.append(interval)
+        pending[id]!.lineIndexes.append(index)
+        if interval.end != nil { pending[id]!.endedAny = true }
+    }
+
+    /// Each (line, start) once, the last word on it, in first-seen order.
+    static func deduplicated(_ entry: Pending) -> [LineInterval] {
+        guard entry.endedAny else { return entry.lines }
+        var position: [LineSlot: Int] = [:]
+        var result: [LineInterval] = []
+        for (interval, index) in zip(entry.lines, entry.lineIndexes) {
+            let slot = LineSlot(line: index, start: interval.start.timeIntervalSince1970)
+            if let existing = position[slot] {
+                result[existing] = interval
+            } else {
+                position[slot] = result.count
+                result.append(interval)
+            }
+        }
+        return result
+    }
+
+    mutating func fault(_ id: IncidentID, _ record: FaultRecord) {
+        touch(id, .grow)
+        pending[id]!.faults.append(record)
+    }
+
+    mutating func timeline(_ id: IncidentID, _ entry: TimelineEntry) {
+        touch(id, .update)
+        pending[id]!.timeline.append(entry)
+    }
+}
+
+extension Correlator {
+    /// Turns what was collected into actions: incident changes first, then requests.
+    mutating func flush(now: Instant) -> [CorrelatorAction] {
+        if emitter.order.isEmpty {
+            guard !emitter.other.isEmpty else { return [] }
+            defer { emitter.other = [] }
+            return emitter.other
+        }
+        var actions: [CorrelatorAction] = []
+        actions.reserveCapacity(emitter.order.count + emitter.other.count)
+        let nowDate = date(now)
+        for id in emitter.order {
+            guard let entry = emitter.pending[id] else { continue }
+            guard var header = open[id]?.header ?? recent[id] else { continue }
+            header.updatedAt = nowDate
+            if open[id] != nil { open[id]!.header.updatedAt = nowDate } else { recent[id]?.updatedAt = nowDate }
+            var announce: [Hook.Event] = []
+            if !header.planned {
+                if entry.kind == .absorbed {
+                    if !entry.created { announce = [.resolve] }
+                } else {
+                    if entry.created { announce.append(.open) }
+                    if header.state == .resolved {
+                        announce.append(.resolve)
+                    } else if !entry.created && entry.significant {
+                        announce.append(.update)
+                    }
+                }
+            }
+            let kind: IncidentChange.Kind = entry.created && entry.kind != .absorbed && entry.kind != .resolve
+                ? .open : entry.kind
+            actions.append(.incident(IncidentChange(kind: kind, incident: header, lines: Emitter.deduplicated(entry),
+                                                    faults: entry.faults, timeline: entry.timeline,
+                                                    absorbedInto: entry.absorbedInto, announce: announce)))
+        }
+        actions.append(contentsOf: emitter.other)
+        emitter = Emitter()
+        return actions
+    }
+}

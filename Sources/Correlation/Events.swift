@@ -1,0 +1,49 @@
+import ForewarnModel
+import Foundation
+
+/// What the correlator is told.
+public enum CorrelatorEvent: Sendable, Hashable {
+    /// Evidence from a source (poll, trap, probe).
+    case observation(Observation)
+    /// A call logged by the contact centre.
+    case customerReport(CustomerReport)
+    /// A maintenance window is known (from the configuration or `forewarn maintenance add`);
+    /// its start and end are taken from its times, checked on every tick.
+    case maintenance(MaintenanceWindow)
+    /// A window withdrawn or ended early by the operator, at this time.
+    case maintenanceEnded(MaintenanceID, at: Date)
+    case operatorAction(OperatorAction)
+}
+
+/// What the correlator decides; the service persists incident changes and sends confirmation
+/// requests.
+public enum CorrelatorAction: Sendable, Hashable {
+    /// An incident opened, grew, was re-rooted, merged, resolved or updated.
+    case incident(IncidentChange)
+    /// Ask the SNMP engine or the prober to look now.
+    case confirm(ConfirmationRequest)
+    /// A customer's call, attached to this incident (the store records the call with it).
+    case customerReportFiled(CustomerReport, incident: IncidentID)
+    /// An event that could not be applied (an operator action on an unknown incident, a report
+    /// about an unknown line), with the reason.
+    case rejected(String)
+}
+
+/// A clock instant that only moves when told: scripted timelines in tests and the benchmark.
+public struct VirtualInstant: InstantProtocol, Sendable, CustomStringConvertible {
+    public var offset: Duration
+
+    public init(_ offset: Duration = .zero) { self.offset = offset }
+    public static func seconds(_ value: Double) -> VirtualInstant { VirtualInstant(.milliseconds(Int64((value * 1000).rounded()))) }
+
+    public func advanced(by duration: Duration) -> VirtualInstant { VirtualInstant(offset + duration) }
+    public func duration(to other: VirtualInstant) -> Duration { other.offset - offset }
+    public static func < (lhs: VirtualInstant, rhs: VirtualInstant) -> Bool { lhs.offset < rhs.offset }
+    public var description: String { "t=\(offset)" }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

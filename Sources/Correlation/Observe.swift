@@ -1,0 +1,341 @@
+import ForewarnModel
+import Foundation
+
+/// Observations: faults appear, clear, flap; hold-down and confirmation requests.
+extension Correlator {
+    mutating func observe(_ observation: Observation, now: Instant) {
+        guard let key = topology.faultKey(of: observation.subject) else {
+            emitter.other.append(.rejected("observation about unknown \(observation.subject)"))
+            return
+        }
+        let since = observation.since.timeIntervalSince1970
+        switch observation.kind {
+        case .rebooted:
+            rebooted(key, observation: observation, now: now)
+        case .state(.down):
+            observeBad(key, health: .down, since: since, detail: observation.detail, now: now)
+        case .state(.degraded):
+            // An element that answers badly still forwards: it cuts nothing off.
+            if case .element = key { return }
+            observeBad(key, health: .degraded, since: since, detail: observation.detail, now: now)
+        case .state(.up):
+            observeGood(key, since: since, detail: observation.detail, now: now)
+        case .state(.unknown):
+            break
+        }
+    }
+
+    mutating func observeBad(_ key: FaultKey, health: Health, since: Double, detail: String, now: Instant) {
+        let nowSeconds = seconds(now)
+        if var fault = faults[key] {
+            if fault.flapping && fault.up {
+                fault.up = false
+                fault.lastChange = nowSeconds
+                faults[key] = fault
+                return
+            }
+            if health == .down && fault.health == .degraded {
+                fault.health = .down
+                faults[key] = fault
+                if case .element = key { cutCacheValid = false }
+                if fault.status == .settled, let id = fault.incident, open[id] != nil {
+                    note(id, "worse", "\(topology.subject(of: key)) now down: \(detail)", now: now)
+                    emitter.fault(id, record(key, fault))
+                }
+            }
+            return
+        }
+        let changes = recordChange(key, at: nowSeconds, create: false)
+        dueCount += 1
+        let fault = Fault(health: health, since: since, detail: detail, slot: dueCount, firstSeen: nowSeconds,
+                          status: .pending, lastChange: nowSeconds)
+        faults[key] = fault
+        if case .element = key, health == .down { cutCacheValid = false }
+
+        if changes > settings.flapThreshold {
+            startFlapping(key, now: now)
+            return
+        }
+        // A symptom of an incident already open joins it at once; so does an element nothing
+        // stands above (it can only be its own root).
+        let group = groupKey(for: key)
+        if let id = openByKey[group], let incident = open[id], joinable(incident, since: since) {
+            settle(key, now: now)
+            return
+        }
+        if case .element(let element) = key, topology.upstreams[Int(element)].isEmpty {
+            settle(key, now: now)
+            return
+        }
+        dueQueue.append((now.advanced(by: settings.holdDown), key, fault.slot))
+        requestParents(of: key, firstSeen: nowSeconds, now: now)
+    }
+
+    mutating func observeGood(_ key: FaultKey, since: Double, detail: String, now: Instant) {
+        let nowSeconds = seconds(now)
+        if case .line(let line) = key { lineUpSince[Int(line)] = since }
+        defer {
+            if case .element(let element) = key {
+                confirmedUp[element] = nowSeconds
+                wake(element, now: now)
+            }
+        }
+        guard var fault = faults[key] else {
+            if case .line(let line) = key { endLine(line, at: since, explicitUp: true, now: now) }
+            return
+        }
+        if fault.flapping {
+            if !fault.up {
+                fault.up = true
+                fault.lastChange = nowSeconds
+                faults[key] = fault
+            }
+            return
+        }
+        let changes = recordChange(key, at: nowSeconds, create: true, previous: fault.lastChange)
+        if changes > settings.flapThreshold {
+            fault.up = true
+            faults[key] = fault
+            startFlapping(key, now: now)
+            return
+        }
+        switch fault.status {
+        case .pending, .dismissed:
+            faults.removeValue(forKey: key)
+            if case .element = key { cutCacheValid = false }
+        case .settled:
+            clear(key, fault, at: since, detail: detail, now: now)
+        }
+        if case .line(let line) = key { endLine(line, at: since, explicitUp: true, now: now) }
+    }
+
+    // MARK: flapping
+
+    /// Records a state change; returns how many changes the subject made within the window.
+    /// History starts at the first recovery, so a subject that only ever fails costs nothing.
+    mutating func recordChange(_ key: FaultKey, at time: Double, create: Bool, previous: Double? = nil) -> Int {
+        var history: [Double]
+        if let existing = flapHistory[key] {
+            history = existing
+        } else {
+            guard create else { return 1 }
+            history = previous.map { [$0] } ?? []
+        }
+        history.append(time)
+        let horizon = time - settings.flapWindow.seconds
+        if let firstInside = history.firstIndex(where: { $0 > horizon }), firstInside > 0 {
+            history.removeFirst(firstInside)
+        }
+        flapHistory[key] = history
+        return history.count
+    }
+
+    mutating func startFlapping(_ key: FaultKey, now: Instant) {
+        guard var fault = faults[key] else { return }
+        fault.flapping = true
+        fault.lastChange = seconds(now)
+        if let first = flapHistory[key]?.first { fault.since = min(fault.since, first) }
+        faults[key] = fault
+        flappingKeys.insert(key)
+        if fault.status == .pending {
+            settle(key, now: now)
+        }
+        if let id = faults[key]?.incident, var incident = open[id] {
+            if !incident.header.flapping {
+                incident.header.flapping = true
+                open[id] = incident
+                note(id, "flapping", "\(topology.subject(of: key)) is flapping: more than \(settings.flapThreshold) "
+                     + "changes within \(settings.flapWindow)", now: now, significant: true)
+            }
+            emitter.fault(id, record(key, faults[key]!))
+        }
+    }
+
+    /// Forgets the change history of subjects that have not changed within the flap window.
+    mutating func pruneFlapHistory(now: Instant) {
+        let nowSeconds = seconds(now)
+        guard nowSeconds - lastFlapPrune >= settings.flapWindow.seconds / 2 else { return }
+        lastFlapPrune = nowSeconds
+        let horizon = nowSeconds - settings.flapWindow.seconds
+        flapHistory = flapHistory.filter { key, history in
+            flappingKeys.contains(key) || (history.last ?? -.infinity) > horizon
+        }
+    }
+
+    /// A flapping subject that has stayed in one state for the quiet period stops flapping:
+    /// up, its fault clears; down, it stays an ordinary fault.
+    mutating func endQuietFlapping(now: Instant) {
+        guard !flappingKeys.isEmpty else { return }
+        let nowSeconds = seconds(now)
+        let quiet = flappingKeys.filter { key in
+            guard let fault = faults[key] else { return true }
+            return nowSeconds - fault.lastChange >= settings.flapQuiet.seconds
+        }
+        for key in sortedKeys(quiet) {
+            flappingKeys.remove(key)
+            flapHistory.removeValue(forKey: key)
+            guard var fault = faults[key] else { continue }
+            fault.flapping = false
+            faults[key] = fault
+            if let id = fault.incident, open[id] != nil {
+                note(id, "flapping-ended", "\(topology.subject(of: key)) stopped flapping, "
+                     + (fault.up ? "up" : "down") + " since \(Self.format(fault.lastChange))", now: now)
+                let stillFlapping = flappingKeys.contains { faults[$0]?.incident == id }
+                if !stillFlapping { open[id]?.header.flapping = false }
+            }
+            if fault.up {
+                if fault.status == .settled {
+                    clear(key, fault, at: fault.lastChange, detail: "stable since it stopped flapping", now: now)
+                } else {
+                    faults.removeValue(forKey: key)
+                }
+                if case .line(let line) = key { endLine(line, at: fault.lastChange, explicitUp: true, now: now) }
+            } else if let id = fault.incident, open[id] != nil {
+                emitter.fault(id, record(key, fault))
+            }
+        }
+    }
+
+    // MARK: hold-down and confirmation
+
+    /// The elements whose state decides where a fault belongs.
+    func parents(of key: FaultKey) -> [Int32] {
+        switch key {
+        case .element(let element): return topology.upstreams[Int(element)]
+        case .port(let port): return [topology.peerPorts[port] ?? port.element]
+        case .line(let line): return [topology.lineElement[Int(line)]]
+        }
+    }
+
+    mutating func requestParents(of key: FaultKey, firstSeen: Double, now: Instant) {
+        for parent in parents(of: key) where cutRoot(parent) == nil {
+            waiting[parent, default: []].append(key)
+            request(.pollElement(topology.elementIDs[Int(parent)]), now: now)
+        }
+    }
+
+    /// One request per target per hold-down: 200,000 lines behind one element ask once.
+    mutating func request(_ confirmation: ConfirmationRequest, now: Instant) {
+        if let last = lastRequest[confirmation], last.duration(to: now) < settings.holdDown { return }
+        lastRequest[confirmation] = now
+        emitter.other.append(.confirm(confirmation))
+    }
+
+    /// A parent answered: faults waiting only on parents now confirmed reachable settle at once.
+    mutating func wake(_ element: Int32, now: Instant) {
+        guard let keys = waiting.removeValue(forKey: element) else { return }
+        let ready = keys.filter { key in
+            guard let fault = faults[key], fault.status == .pending else { return false }
+            return parents(of: key).allSatisfy { parent in
+                (confirmedUp[parent] ?? -.infinity) >= fault.firstSeen && faults[.element(parent)] == nil
+            }
+        }
+        for key in sortedKeys(ready) { settle(key, now: now) }
+    }
+
+    mutating func settleDue(now: Instant) {
+        var due: [FaultKey] = []
+        while dueHead < dueQueue.count, dueQueue[dueHead].deadline <= now {
+            let entry = dueQueue[dueHead]
+            dueHead += 1
+            if let fault = faults[entry.key], fault.status == .pending, fault.slot == entry.slot { due.append(entry.key) }
+        }
+        if dueHead > 4096 && dueHead * 2 > dueQueue.count {
+            dueQueue.removeFirst(dueHead)
+            dueHead = 0
+        }
+        for key in sortedKeys(due) { settle(key, now: now) }
+    }
+
+    /// Parents before children, elements before ports before lines, then inventory order: the
+    /// order of decisions never depends on the order evidence arrived in.
+    func sortedKeys(_ keys: some Collection<FaultKey>) -> [FaultKey] {
+        keys.sorted { left, right in
+            let leftRank = left.rank(in: topology)
+            let rightRank = right.rank(in: topology)
+            if leftRank != rightRank { return leftRank < rightRank }
+            switch (left, right) {
+            case (.element(let a), .element(let b)): return a < b
+            case (.line(let a), .line(let b)): return a < b
+            case (.port(let a), .port(let b)):
+                return a.element != b.element ? a.element < b.element : a.port.description < b.port.description
+            default: return false
+            }
+        }
+    }
+
+    // MARK: clearing
+
+    /// A settled fault cleared at `at`: its incident's lines that nothing else holds down end.
+    mutating func clear(_ key: FaultKey, _ fault: Fault, at: Double, detail: String, now: Instant) {
+        faults.removeValue(forKey: key)
+        if case .element = key { cutCacheValid = false }
+        guard let id = fault.incident, var incident = open[id] else { return }
+        incident.faults.remove(key)
+        let subject = topology.subject(of: key)
+        var cleared = record(key, fault)
+        cleared.clearedAt = Date(timeIntervalSince1970: at)
+        cleared.flapping = false
+        if case .line = key {} else { emitter.fault(id, cleared) }
+        let isRoot = incident.header.root.subject == subject
+        if isRoot { incident.rootCleared = true }
+        open[id] = incident
+        note(id, isRoot ? "root-cleared" : "cleared", "\(subject) up since \(Self.format(at))"
+             + (detail.isEmpty ? "" : ": \(detail)"), now: now)
+        switch key {
+        case .element:
+            for line in incident.openLines.sorted() { endLine(line, at: at, explicitUp: false, now: now) }
+        case .port(let port):
+            for line in topology.linesByPort[port] ?? [] where lineIncident[Int(line)] == id.rawValue {
+                endLine(line, at: at, explicitUp: false, now: now)
+            }
+        case .line:
+            break
+        }
+        resolveIfDone(id, at: at, now: now)
+    }
+
+    /// Is anything still holding this line down?
+    mutating func lineStillDown(_ line: Int32) -> Bool {
+        if faults[.line(line)] != nil { return true }
+        let element = topology.lineElement[Int(line)]
+        if let port = topology.linePort[Int(line)], faults[.port(PortKey(element: element, port: port))] != nil {
+            return true
+        }
+        return cutRoot(element) != nil
+    }
+
+    mutating func endLine(_ line: Int32, at: Double, explicitUp: Bool, now: Instant) {
+        let raw = lineIncident[Int(line)]
+        guard raw != 0, let incident = open[IncidentID(raw)] else { return }
+        let id = IncidentID(raw)
+        if incident.holds.contains(line) {
+            if explicitUp {
+                note(id, "probe", "line \(topology.lineIDs[Int(line)]) answers; held open by the customer's call", now: now)
+            }
+            return
+        }
+        if let fault = faults[.line(line)], fault.flapping { return }
+        if !explicitUp && lineStillDown(line) { return }
+        let end = max(at, lineStart[Int(line)])
+        emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: end))
+        lineIncident[Int(line)] = 0
+        open[id]?.openLines.remove(line)
+        if explicitUp { resolveIfDone(id, at: end, now: now) }
+    }
+
+    mutating func resolveIfDone(_ id: IncidentID, at: Double, now: Instant) {
+        guard let incident = open[id], incident.faults.isEmpty, incident.openLines.isEmpty, incident.holds.isEmpty
+        else { return }
+        resolve(id, at: at, reason: "every fault cleared", now: now)
+    }
+
+    func record(_ key: FaultKey, _ fault: Fault) -> FaultRecord {
+        FaultRecord(subject: topology.subject(of: key), health: fault.health,
+                    since: Date(timeIntervalSince1970: fault.since),
+                    detectedAt: Date(timeIntervalSince1970: fault.detectedAt ?? fault.firstSeen),
+                    flapping: fault.flapping)
+    }
+
+    static func format(_ seconds: Double) -> String { RFC3339Text.format(seconds) }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import ForewarnModel
+import Store
+
+/// What `forewarn incidents` prints. The JSON is a stable contract (docs/incidents-json.md):
+/// keys are only ever added, never renamed or removed; instants are RFC 3339 in UTC, null
+/// where not yet known.
+public enum IncidentList {
+    public static func json(_ records: [IncidentRecord]) -> String {
+        let array = records.map(object)
+        guard let data = try? JSONSerialization.data(withJSONObject: array,
+                                                     options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func object(_ record: IncidentRecord) -> [String: Any] {
+        let incident = record.incident
+        func instant(_ date: Date?) -> Any { date.map(RFC3339.format) ?? NSNull() }
+        var ticket: Any = NSNull()
+        if let id = record.ticketID {
+            ticket = ["id": id, "state": record.ticketState.map { $0 as Any } ?? NSNull()] as [String: Any]
+        }
+        return [
+            "id": incident.id.rawValue,
+            "state": incident.state.rawValue,
+            "root": ["type": incident.root.subject.kind, "id": incident.root.subject.identifier,
+                     "kind": incident.root.kind.rawValue],
+            "lines": record.lines.map { interval -> [String: Any] in
+                ["id": interval.line.rawValue, "start": RFC3339.format(interval.start), "end": instant(interval.end)]
+            },
+            "customers": record.customers.map(\.rawValue),
+            "severity": incident.severity.rawValue,
+            "planned": incident.planned,
+            "proactive": incident.proactive,
+            "flapping": incident.flapping,
+            "classification": incident.classification.rawValue,
+            "started_at": RFC3339.format(incident.startedAt),
+            "detected_at": RFC3339.format(incident.detectedAt),
+            "ticketed_at": instant(record.ticketedAt),
+            "first_call_at": instant(incident.firstCallAt),
+            "acknowledged_at": instant(incident.acknowledgedAt),
+            "resolved_at": instant(incident.resolvedAt),
+            "merged_into": incident.mergedInto.map { $0.rawValue as Any } ?? NSNull(),
+            "ticket": ticket,
+        ]
+    }
+
+    public static func text(_ records: [IncidentRecord]) -> String {
+        guard !records.isEmpty else { return "no incidents" }
+        return records.map { record in
+            let incident = record.incident
+            var flags: [String] = []
+            if incident.planned { flags.append("planned") }
+            if incident.flapping { flags.append("flapping") }
+            if !incident.proactive { flags.append("customer-reported first") }
+            if incident.acknowledgedAt != nil { flags.append("acknowledged") }
+            if let survivor = incident.mergedInto { flags.append("merged into \(survivor)") }
+            if incident.classification != .network && incident.classification != .planned {
+                flags.append(incident.classification.rawValue)
+            }
+            let lines = Set(record.lines.map(\.line)).count
+            var text = "\(incident.id) \(incident.state.rawValue) \(incident.severity.rawValue): \(incident.root) — "
+                + "\(lines) line\(lines == 1 ? "" : "s"), \(record.customers.count) customer"
+                + "\(record.customers.count == 1 ? "" : "s")"
+            text += "\n    started \(RFC3339.format(incident.startedAt)), detected \(RFC3339.format(incident.detectedAt))"
+            if let call = incident.firstCallAt { text += ", first call \(RFC3339.format(call))" }
+            if let resolved = incident.resolvedAt { text += ", resolved \(RFC3339.format(resolved))" }
+            if let ticket = record.ticketID { text += ", ticket \(ticket)" }
+            if !flags.isEmpty { text += "\n    " + flags.joined(separator: ", ") }
+            return text
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import ForewarnDaemon
+import Foundation
+import Store
+
+struct Incidents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List incidents, newest first.",
+        discussion: """
+            --json prints the documented, stable contract of docs/incidents-json.md: an array of \
+            incidents with root, per-line intervals, customers and timestamps (RFC 3339, UTC).
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var storeOption: StoreOption
+    @Flag(help: "Only incidents still open.") var open = false
+    @Option(help: ArgumentHelp("Only incidents open at or resolved after this RFC 3339 time.", valueName: "TIME"))
+    var since: String?
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func validate() throws {
+        if let since { _ = try StoreAccess.parseTime(since, option: "--since") }
+    }
+
+    func run() async throws {
+        let access = try StoreAccess(options, storeOption)
+        let sinceDate = try since.map { try StoreAccess.parseTime($0, option: "--since") }
+        do {
+            let store = try SQLiteStore(readingExisting: access.path)
+            let records = try await store.incidents(openOnly: open, since: sinceDate)
+            print(json ? IncidentList.json(records) : IncidentList.text(records))
+        } catch {
+            StoreAccess.fail("\(error)")
+        }
+    }
+}

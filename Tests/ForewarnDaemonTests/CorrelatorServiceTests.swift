@@ -1,0 +1,124 @@
+import ForewarnConfig
+@testable import ForewarnDaemon
+import ForewarnModel
+import Foundation
+import Logging
+import ServiceLifecycle
+import Store
+import Testing
+
+/// The service around the correlator, against a real store file: sources' observations and
+/// queued operator commands end up as incidents, outbox rows and processed commands.
+@Suite struct CorrelatorServiceTests {
+    final class Recorder: ConfirmationRequester, @unchecked Sendable {
+        // @unchecked: every access to `requests` holds `lock`.
+        private let lock = NSLock()
+        private var requests: [ConfirmationRequest] = []
+        func requestConfirmation(_ request: ConfirmationRequest) { lock.withLock { requests.append(request) } }
+        var all: [ConfirmationRequest] { lock.withLock { requests } }
+    }
+
+    static func configuration() -> Configuration {
+        let elements = [
+            Element(id: "core", name: "core", address: .v4(1), kind: .core),
+            Element(id: "acc1", name: "acc1", address: .v4(2), kind: .access, upstream: ["core"]),
+        ]
+        let lines = (1...5).map { number in
+            Line(id: LineID("L\(number)"), customer: CustomerID("C\(number)"), element: "acc1", port: nil,
+                 probe: .none, target: nil, contract: nil, service: .data)
+        }
+        return Configuration(source: "test.yaml", daemon: DaemonSettings(), elements: elements, lines: lines,
+                             hooks: [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: [.open])])
+    }
+
+    /// Waits for a condition the service reaches asynchronously; fails after a generous bound
+    /// (the bound is a safety net, not what is tested).
+    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<500 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    @Test func observationsAndCommandsBecomeIncidentsAndShutdownWritesEverything() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-service-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
+        let now = Date()
+        _ = try await store.enqueue(.reportCall(CustomerReport(line: "L2", at: now, note: "down", source: "cli")), at: now)
+        _ = try await store.enqueue(.action(OperatorAction(incident: IncidentID(42), kind: .acknowledge, by: "eva",
+                                                           at: now)), at: now)
+
+        var timing = CorrelatorService.Timing()
+        timing.tick = .milliseconds(20)
+        timing.commandPoll = .milliseconds(20)
+        let recorder = Recorder()
+        let service = CorrelatorService(store: store, configuration: Self.configuration(), requesters: [recorder],
+                                        timing: timing, logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+
+        #expect(try await eventually { try await store.pendingCommands(limit: 10).isEmpty })
+        #expect(try await eventually { try await store.incidents(openOnly: true, since: nil).count == 1 })
+        // The core has nothing above it: its incident opens without waiting, and absorbs the call's.
+        service.submit(Observation(subject: .element("core"), kind: .state(.down), since: now, observedAt: now,
+                                   source: .poll, detail: "3 polls timed out"))
+        #expect(try await eventually {
+            try await store.incidents(openOnly: true, since: nil).first?.incident.root.subject == .element("core")
+        })
+        await group.triggerGracefulShutdown()
+        try await running.value
+
+        let open = try await store.incidents(openOnly: true, since: nil)
+        #expect(open.count == 1)
+        #expect(open.first?.lines.count == 5)
+        #expect(open.first?.incident.firstCallAt != nil)
+        #expect(recorder.all.contains(.probeLine("L2")))
+        #expect(recorder.all.contains(.pollElement("acc1")))
+
+        // Restarted: the same incident continues.
+        let again = CorrelatorService(store: store, configuration: Self.configuration(), timing: timing,
+                                      logger: Logger(label: "test"))
+        let secondGroup = ServiceGroup(services: [again], logger: Logger(label: "test"))
+        let second = Task { try await secondGroup.run() }
+        again.submit(Observation(subject: .element("core"), kind: .state(.up), since: now.addingTimeInterval(1),
+                                 observedAt: now.addingTimeInterval(1), source: .poll, detail: "answers"))
+        #expect(try await eventually { try await store.incidents(openOnly: true, since: nil).count <= 1 })
+        await secondGroup.triggerGracefulShutdown()
+        try await second.value
+        let all = try await store.incidents(openOnly: false, since: nil)
+        #expect(all.filter { $0.incident.mergedInto == nil }.count == 1)
+    }
+}
+
+/// The `forewarn incidents --json` contract (docs/incidents-json.md).
+@Suite struct IncidentListTests {
+    @Test func jsonHasEveryContractKeyWithNullsForWhatIsNotKnown() throws {
+        let start = Date(unixMilliseconds: 1_800_000_000_000)
+        let incident = Incident(id: IncidentID(7), root: IncidentRoot(subject: .port("agg1", .ifName("ge-0/0/3")), kind: .down),
+                                group: "ports:agg1", severity: .minor, startedAt: start,
+                                detectedAt: start.addingTimeInterval(3), updatedAt: start.addingTimeInterval(3))
+        let record = IncidentRecord(incident: incident, lines: [
+            LineInterval(line: "L2", customer: "C2", start: start, end: start.addingTimeInterval(60)),
+            LineInterval(line: "L1", customer: "C1", start: start),
+        ])
+        let parsed = try JSONSerialization.jsonObject(with: Data(IncidentList.json([record]).utf8)) as? [[String: Any]]
+        let object = try #require(parsed?.first)
+        for key in ["id", "state", "root", "lines", "customers", "severity", "planned", "proactive", "classification",
+                    "started_at", "detected_at", "ticketed_at", "first_call_at", "resolved_at", "ticket"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect(object["id"] as? Int == 7)
+        #expect(object["state"] as? String == "open")
+        #expect(object["root"] as? [String: String] == ["type": "port", "id": "agg1/ge-0/0/3", "kind": "down"])
+        #expect(object["customers"] as? [String] == ["C1", "C2"])
+        #expect(object["started_at"] as? String == "2027-01-15T08:00:00.000Z")
+        #expect(object["resolved_at"] is NSNull)
+        #expect(object["ticket"] is NSNull)
+        let lines = try #require(object["lines"] as? [[String: Any]])
+        #expect(lines.count == 2)
+        #expect(lines[0]["end"] as? String == "2027-01-15T08:01:00.000Z")
+        #expect(lines[1]["end"] is NSNull)
+    }
+}
