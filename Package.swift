@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // C at the edges: module maps and shims only.
@@ -30,6 +31,8 @@ let package = Package(
         .target(name: "SNMP", dependencies: [
             "CNetSNMP", "ForewarnModel",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Probes", dependencies: [
             "CPcap", "ForewarnModel",
@@ -56,9 +59,11 @@ let package = Package(
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     resources: [.copy("testdata")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel"]),
+        .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel"]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
+        .executableTarget(name: "snmp-bench", dependencies: ["SNMP", "ForewarnModel"], path: "Benchmarks/snmp-bench"),
         .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel"], path: "Benchmarks/forewarn-bench"),
     ],
     swiftLanguageModes: [.v6]
