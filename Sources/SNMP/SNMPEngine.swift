@@ -1,3 +1,4 @@
+internal import CNetSNMP
 import ForewarnModel
 import Foundation
 import Logging
@@ -111,5 +112,77 @@ public final class SNMPEngine: Sendable {
             }
         }
         return try result.get()
+    }
+}
+
+// MARK: traps
+
+extension SNMPEngine {
+    /// Receives traps and informs on `endpoint` (informs are acknowledged); `deliver` is called on
+    /// the engine's I/O thread for every admitted, decoded message and must return quickly.
+    public func listenForTraps(on endpoint: SocketEndpoint, ratePerSecond: Double = 50, burst: Int = 200,
+                               deliver: @escaping @Sendable (ReceivedTrap) -> Void) async throws(SNMPError) -> TrapListener {
+        let listener = TrapListener(loop: loop)
+        let logger = self.logger
+        let result: Result<Void, SNMPError> = await withCheckedContinuation { continuation in
+            loop.submit { loop in
+                let context = TrapListenerContext(endpoint: endpoint,
+                                                  admission: TrapAdmission(ratePerSecond: ratePerSecond, burst: burst),
+                                                  logger: logger, deliver: deliver)
+                let opened = loop.openTrapListener(context)
+                if case .success = opened { listener.context = context }
+                continuation.resume(returning: opened)
+            }
+        }
+        try result.get()
+        return listener
+    }
+
+    /// SNMPv3 users whose traps and informs are accepted: informs are authenticated with this
+    /// engine's own engine ID, traps with the sender's (`senderEngineIDs`; engine IDs learnt by
+    /// polling an element are added automatically, since polling creates the same user for it).
+    public func addTrapUsers(_ profiles: [SNMPProfile], senderEngineIDs: [[UInt8]] = []) async {
+        var lines: [String] = []
+        for profile in profiles {
+            guard case .user(let name, let level, let auth, let authKey, let privacy, let privacyKey) = profile.credentials else { continue }
+            var tail = "\"\(name)\""
+            if level != .noAuthNoPriv, let authKey {
+                tail += " \(auth == .sha256 ? "SHA-256" : "SHA") \"\(authKey)\""
+                if level == .authPriv, let privacyKey {
+                    tail += " \(privacy == .aes256 ? "AES-256" : "AES") \"\(privacyKey)\""
+                }
+            }
+            lines.append(tail)
+            for engineID in senderEngineIDs { lines.append("-e \(engineID.hexText) " + tail) }
+        }
+        let userLines = lines
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.submit { _ in
+                for line in userLines { line.withCString { fw_create_usm_user($0) } }
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// An open trap socket; `close()` stops it. Counters are read on the I/O thread.
+public final class TrapListener: @unchecked Sendable {
+    // @unchecked: `context` is written once on the I/O thread before the opening continuation
+    // resumes (a happens-before edge) and afterwards only touched on that thread.
+    let loop: IOLoop
+    var context: TrapListenerContext?
+
+    init(loop: IOLoop) { self.loop = loop }
+
+    public func close() {
+        loop.submit { [self] loop in
+            if let context { loop.closeTrapListener(context) }
+        }
+    }
+
+    public func counters() async -> TrapListenerCounters {
+        await withCheckedContinuation { continuation in
+            loop.submit { [self] _ in continuation.resume(returning: context?.counters ?? TrapListenerCounters()) }
+        }
     }
 }
