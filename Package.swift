@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "SNMP", dependencies: [
             "CNetSNMP", "ForewarnModel",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Probes", dependencies: [
             "CPcap", "ForewarnModel",
@@ -67,6 +69,7 @@ let package = Package(
                     exclude: ["testdata"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", "Correlation", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel"]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel", "ForewarnConfig"], resources: [.copy("fixtures")]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes", "Correlation", .product(name: "Logging", package: "swift-log")]),
@@ -75,6 +78,7 @@ let package = Package(
                           path: "Benchmarks/forewarn-bench"),
         // `make bench BENCH=probe-round|probe-sustained`: against fping, loopback only.
         .executableTarget(name: "probe-bench", dependencies: ["Probes", "ForewarnModel"], path: "Benchmarks/probe-bench"),
+        .executableTarget(name: "snmp-bench", dependencies: ["SNMP", "ForewarnModel"], path: "Benchmarks/snmp-bench"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,10 @@
 #include <net-snmp/net-snmp-config.h>
 #undef _GNU_SOURCE
 #include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/large_fd_set.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 
 // Composite macros do not import into Swift: expose them as constants.
 static const int fw_snmp_msg_get = SNMP_MSG_GET;
@@ -16,5 +20,103 @@ static const int fw_snmp_msg_trap = SNMP_MSG_TRAP;
 static const int fw_snmp_msg_trap2 = SNMP_MSG_TRAP2;
 static const int fw_snmp_msg_inform = SNMP_MSG_INFORM;
 static const int fw_snmp_msg_report = SNMP_MSG_REPORT;
+
+static const unsigned char fw_asn_integer = ASN_INTEGER;
+static const unsigned char fw_asn_octet_str = ASN_OCTET_STR;
+static const unsigned char fw_asn_null = ASN_NULL;
+static const unsigned char fw_asn_object_id = ASN_OBJECT_ID;
+static const unsigned char fw_asn_ipaddress = ASN_IPADDRESS;
+static const unsigned char fw_asn_counter = ASN_COUNTER;
+static const unsigned char fw_asn_gauge = ASN_GAUGE;
+static const unsigned char fw_asn_timeticks = ASN_TIMETICKS;
+static const unsigned char fw_asn_opaque = ASN_OPAQUE;
+static const unsigned char fw_asn_counter64 = ASN_COUNTER64;
+static const unsigned char fw_snmp_nosuchobject = SNMP_NOSUCHOBJECT;
+static const unsigned char fw_snmp_nosuchinstance = SNMP_NOSUCHINSTANCE;
+static const unsigned char fw_snmp_endofmibview = SNMP_ENDOFMIBVIEW;
+
+// Mutable C globals are not concurrency-safe in Swift 6; they are only read, here.
+static inline const oid *fw_auth_protocol(int sha256, size_t *length) {
+    if (sha256) { *length = OID_LENGTH(usmHMAC192SHA256AuthProtocol); return usmHMAC192SHA256AuthProtocol; }
+    *length = OID_LENGTH(usmHMACSHA1AuthProtocol);
+    return usmHMACSHA1AuthProtocol;
+}
+
+static inline const oid *fw_priv_protocol(int aes256, size_t *length) {
+    if (aes256) { *length = OID_LENGTH(usmAES256PrivProtocol); return usmAES256PrivProtocol; }
+    *length = OID_LENGTH(usmAESPrivProtocol);
+    return usmAESPrivProtocol;
+}
+
+/// Fills the SNMPv3 USM fields of a session and derives the keys (Ku) from the passphrases.
+/// `level` is SNMP_SEC_LEVEL_*; returns SNMPERR_SUCCESS or the net-snmp error.
+static inline int fw_session_set_usm(netsnmp_session *session, const char *user, int level,
+                                     int authSHA256, const char *authPass, int privAES256, const char *privPass) {
+    session->version = SNMP_VERSION_3;
+    session->securityName = (char *)user;
+    session->securityNameLen = strlen(user);
+    session->securityModel = SNMP_SEC_MODEL_USM;
+    session->securityLevel = level;
+    if (level >= SNMP_SEC_LEVEL_AUTHNOPRIV) {
+        size_t length = 0;
+        const oid *proto = fw_auth_protocol(authSHA256, &length);
+        session->securityAuthProto = (oid *)proto;
+        session->securityAuthProtoLen = length;
+        session->securityAuthKeyLen = USM_AUTH_KU_LEN;
+        int status = generate_Ku(proto, (u_int)length, (const u_char *)authPass, strlen(authPass),
+                                 session->securityAuthKey, &session->securityAuthKeyLen);
+        if (status != SNMPERR_SUCCESS) return status;
+    }
+    if (level == SNMP_SEC_LEVEL_AUTHPRIV) {
+        size_t length = 0;
+        const oid *proto = fw_priv_protocol(privAES256, &length);
+        session->securityPrivProto = (oid *)proto;
+        session->securityPrivProtoLen = length;
+        session->securityPrivKeyLen = USM_PRIV_KU_LEN;
+        // The privacy key is derived with the authentication hash (RFC 3826).
+        size_t authLength = 0;
+        const oid *authProto = fw_auth_protocol(authSHA256, &authLength);
+        int status = generate_Ku(authProto, (u_int)authLength, (const u_char *)privPass, strlen(privPass),
+                                 session->securityPrivKey, &session->securityPrivKeyLen);
+        if (status != SNMPERR_SUCCESS) return status;
+    }
+    return SNMPERR_SUCCESS;
+}
+
+static inline void fw_session_set_engine_id(netsnmp_session *session, const u_char *id, size_t length) {
+    session->securityEngineID = (u_char *)id;
+    session->securityEngineIDLen = length;
+    session->contextEngineID = (u_char *)id;
+    session->contextEngineIDLen = length;
+}
+
+static inline void fw_large_fd_set(int fd, netsnmp_large_fd_set *set) { NETSNMP_LARGE_FD_SET(fd, set); }
+static inline void fw_large_fd_clr(int fd, netsnmp_large_fd_set *set) { NETSNMP_LARGE_FD_CLR(fd, set); }
+
+static inline int fw_session_socket(void *sessp) {
+    netsnmp_transport *transport = snmp_sess_transport(sessp);
+    return transport ? transport->sock : -1;
+}
+
+static inline int fw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+/// Parses a `createUser` line as snmptrapd.conf would (`[-e ENGINEID] NAME SHA-256 AUTHPASS AES PRIVPASS`).
+static inline void fw_create_usm_user(const char *line) {
+    char *copy = strdup(line);
+    usm_parse_create_usmUser("createUser", copy);
+    free(copy);
+}
+
+static inline void fw_session_set_server(netsnmp_session *session, netsnmp_callback callback, void *magic) {
+    session->peername = SNMP_DEFAULT_PEERNAME;
+    session->version = SNMP_DEFAULT_VERSION;
+    session->community_len = SNMP_DEFAULT_COMMUNITY_LEN;
+    session->retries = SNMP_DEFAULT_RETRIES;
+    session->timeout = SNMP_DEFAULT_TIMEOUT;
+    session->callback = callback;
+    session->callback_magic = magic;
+    session->authenticator = NULL;
+    session->isAuthoritative = SNMP_SESS_UNKNOWNAUTH;
+}
 
 #endif

@@ -1,0 +1,24 @@
+import Foundation
+import SNMP
+
+// snmp-bench throughput [--v3] [--elements N] [--seconds S] [--window W]
+// snmp-bench scale [--elements N] [--delay-ms D] [--cycle S]
+let arguments = Array(CommandLine.arguments.dropFirst())
+let mode = arguments.first ?? "throughput"
+@MainActor func option(_ name: String, _ fallback: Double) -> Double {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
+          let value = Double(arguments[index + 1]) else { return fallback }
+    return value
+}
+NetSNMPLibrary.initialise()
+switch mode {
+case "throughput":
+    try await Throughput.run(elements: Int(option("--elements", 5000)), seconds: option("--seconds", 10),
+                             window: Int(option("--window", 64)), v3: arguments.contains("--v3"))
+case "scale":
+    try await Scale.run(elements: Int(option("--elements", 100_000)), delayMilliseconds: Int(option("--delay-ms", 200)),
+                        cycleSeconds: option("--cycle", 60))
+default:
+    FileHandle.standardError.write(Data("usage: snmp-bench throughput|scale [options]\n".utf8))
+    exit(2)
+}

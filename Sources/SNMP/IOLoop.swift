@@ -1,0 +1,385 @@
+internal import CNetSNMP
+import Foundation
+import Logging
+import Synchronization
+
+/// The thread that owns net-snmp. Every net-snmp call (session open and close, send, read,
+/// timeouts, USM user creation) happens on it: Debian builds net-snmp without NETSNMP_REENTRANT,
+/// so its user list and request-id counter are unlocked globals. It waits in poll(2) on the
+/// sockets of sessions with requests in flight (plus trap listeners and a wake-up eventfd),
+/// so descriptors above 1,024 work, and resumes the callers' continuations.
+///
+/// `@unchecked Sendable` is safe because all mutable state below `inbox` is read and written only
+/// on the loop thread (commands from other threads arrive through `inbox`, guarded by a Mutex),
+/// and the thread is the only one that touches net-snmp after `init_snmp`.
+final class IOLoop: @unchecked Sendable {
+    struct Settings: Sendable {
+        var maxOutstanding: Int
+        var maxOpenSessions: Int
+    }
+
+    private let inbox = Mutex<(commands: [@Sendable (IOLoop) -> Void], sleeping: Bool)>(([], false))
+    private let wakeFD: Int32
+    let settings: Settings
+    let logger: Logger
+    private var thread: Thread?
+
+    // Loop-thread state.
+    var sessions: [SessionKey: SessionEntry] = [:]
+    private var busy: [SessionEntry] = []
+    private var idleHead: SessionEntry?
+    private var idleTail: SessionEntry?
+    private(set) var openSessions = 0
+    var engineIDs: [SessionKey: [UInt8]] = [:]
+    var discoveryFailures: [SessionKey: UInt64] = [:]
+    static let discoveryRetryInterval: UInt64 = 60_000_000_000
+    private var deadlines: [UInt64: FIFO<Deadline>] = [:]
+    private var waiting = FIFO<PendingRequest>()
+    private var outstanding = 0
+    private var deferred: [() -> Void] = []
+    var listeners: [Int32: TrapListenerContext] = [:]
+    private var fdSet = netsnmp_large_fd_set()
+    var fdSetForListeners = netsnmp_large_fd_set()
+    private var stopping = false
+    private var pollFDs: [pollfd] = []
+
+    struct Deadline {
+        var at: UInt64
+        var request: PendingRequest
+        var sendCount: Int
+    }
+
+    init(settings: Settings, logger: Logger) throws(SNMPError) {
+        self.settings = settings
+        self.logger = logger
+        wakeFD = fw_eventfd()
+        guard wakeFD >= 0 else {
+            throw SNMPError(target: "engine", address: "-", operation: "start",
+                            cause: .sessionFailed("eventfd: \(String(cString: strerror(errno)))"))
+        }
+        netsnmp_large_fd_set_init(&fdSet, 65536)
+        netsnmp_large_fd_set_init(&fdSetForListeners, 65536)
+        let thread = Thread { [self] in self.run() }
+        thread.name = "snmp-io"
+        thread.stackSize = 1 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Runs `command` on the loop thread, soon.
+    func submit(_ command: @escaping @Sendable (IOLoop) -> Void) {
+        let wake = inbox.withLock { state -> Bool in
+            state.commands.append(command)
+            // Only one wake-up per batch: the loop sets `sleeping` before poll and drains after.
+            if state.sleeping {
+                state.sleeping = false
+                return true
+            }
+            return false
+        }
+        if wake {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
+    }
+
+    func stop() {
+        submit { loop in loop.stopping = true }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
+    // MARK: the loop
+
+    private func run() {
+        while true {
+            let commands = inbox.withLock { state -> [@Sendable (IOLoop) -> Void] in
+                let taken = state.commands
+                state.commands.removeAll(keepingCapacity: true)
+                return taken
+            }
+            for command in commands { command(self) }
+            runDeferred()
+            if stopping { break }
+
+            // Sleep only if nothing arrived meanwhile; otherwise go round again.
+            let mustPoll = inbox.withLock { state -> Bool in
+                if state.commands.isEmpty { state.sleeping = true; return true }
+                return false
+            }
+            guard mustPoll else { continue }
+            pollOnce()
+            inbox.withLock { $0.sleeping = false }
+            expireDeadlines()
+            runDeferred()
+        }
+        shutDown()
+    }
+
+    private func pollOnce() {
+        pollFDs.removeAll(keepingCapacity: true)
+        pollFDs.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
+        for fd in listeners.keys { pollFDs.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        let firstSession = pollFDs.count
+        for entry in busy { pollFDs.append(pollfd(fd: entry.fd, events: Int16(POLLIN), revents: 0)) }
+        var timeout: Int32 = -1
+        if let next = nextDeadline() {
+            let now = Self.monotonicNanoseconds()
+            timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
+        }
+        let ready = poll(&pollFDs, nfds_t(pollFDs.count), timeout)
+        guard ready > 0 else { return }
+        if pollFDs[0].revents != 0 {
+            var value: UInt64 = 0
+            _ = read(wakeFD, &value, 8)
+        }
+        for index in 1..<firstSession where pollFDs[index].revents != 0 {
+            if let listener = listeners[pollFDs[index].fd] { readTrapListener(listener) }
+        }
+        // `busy` may change while reading (completions); the entries were captured in pollFDs order.
+        let snapshot = busy
+        for index in firstSession..<pollFDs.count where pollFDs[index].revents != 0 {
+            let entry = snapshot[index - firstSession]
+            guard let handle = entry.handle else { continue }
+            fw_large_fd_set(entry.fd, &fdSet)
+            _ = snmp_sess_read2(handle, &fdSet)
+            fw_large_fd_clr(entry.fd, &fdSet)
+        }
+    }
+
+    private func nextDeadline() -> UInt64? {
+        var earliest: UInt64?
+        for queue in deadlines.values {
+            if let first = queue.first { earliest = min(earliest ?? first.at, first.at) }
+        }
+        return earliest
+    }
+
+    private func expireDeadlines() {
+        let now = Self.monotonicNanoseconds()
+        for key in Array(deadlines.keys) {
+            while let first = deadlines[key]?.first, first.at <= now {
+                _ = deadlines[key]?.popFirst()
+                let request = first.request
+                guard !request.finished, request.sendCount == first.sendCount,
+                      let handle = request.entry?.handle else { continue }
+                // net-snmp retransmits (callback op RESEND) or gives up (op TIMED_OUT) for every
+                // expired request of this session.
+                snmp_sess_timeout(handle)
+                if !request.finished && request.sendCount == first.sendCount {
+                    // net-snmp's own clock has not quite reached the expiry yet: look again shortly.
+                    pushDeadline(request, after: 2_000_000)
+                }
+            }
+            if deadlines[key]?.isEmpty == true { deadlines[key] = nil }
+        }
+    }
+
+    func pushDeadline(_ request: PendingRequest, after nanoseconds: UInt64) {
+        let deadline = Deadline(at: Self.monotonicNanoseconds() + nanoseconds + 1_000_000, request: request,
+                                sendCount: request.sendCount)
+        deadlines[nanoseconds, default: FIFO()].append(deadline)
+    }
+
+    func deferUntilIdle(_ work: @escaping () -> Void) { deferred.append(work) }
+
+    private func runDeferred() {
+        while !deferred.isEmpty {
+            let work = deferred
+            deferred.removeAll()
+            for item in work { item() }
+            startWaiting()
+        }
+        startWaiting()
+    }
+
+    // MARK: requests
+
+    /// Accepts a request: starts it now, or queues it while the window of outstanding requests is full.
+    func enqueue(_ request: PendingRequest) {
+        if stopping {
+            request.complete(.failure(request.error(.shutDown)))
+            return
+        }
+        if outstanding >= settings.maxOutstanding || !waiting.isEmpty {
+            waiting.append(request)
+        } else {
+            start(request)
+        }
+    }
+
+    private func startWaiting() {
+        while outstanding < settings.maxOutstanding, let request = waiting.first {
+            _ = waiting.popFirst()
+            start(request)
+        }
+    }
+
+    private func start(_ request: PendingRequest) {
+        outstanding += 1
+        EngineMetrics.inFlight.record(outstanding)
+        request.startedAt = Self.monotonicNanoseconds()
+        let entry: SessionEntry
+        switch session(for: request.target) {
+        case .success(let found): entry = found
+        case .failure(let error):
+            finish(request, .failure(error))
+            return
+        }
+        send(request, on: entry)
+    }
+
+    func send(_ request: PendingRequest, on entry: SessionEntry) {
+        guard let handle = entry.handle, let pdu = request.makePDU() else {
+            finish(request, .failure(request.error(.sessionFailed("cannot create the request"))))
+            return
+        }
+        request.entry = entry
+        entry.pending += 1
+        markBusy(entry)
+        let context = Unmanaged.passRetained(request).toOpaque()
+        let requestID = snmp_sess_async_send(handle, pdu, { op, _, _, pdu, magic in
+            IOLoop.callback(op: op, pdu: pdu, magic: magic)
+        }, context)
+        if requestID == 0 {
+            snmp_free_pdu(pdu)
+            if !request.finished {
+                Unmanaged<PendingRequest>.fromOpaque(context).release()
+                finish(request, .failure(request.error(.sessionFailed(Self.sessionError(handle)))))
+            }
+            return
+        }
+        pushDeadline(request, after: request.timeoutNanoseconds)
+    }
+
+    /// net-snmp's callback; `magic` is the retained `PendingRequest`.
+    private static func callback(op: Int32, pdu: UnsafeMutablePointer<netsnmp_pdu>?,
+                                 magic: UnsafeMutableRawPointer?) -> Int32 {
+        guard let magic else { return 1 }
+        let unmanaged = Unmanaged<PendingRequest>.fromOpaque(magic)
+        switch op {
+        case NETSNMP_CALLBACK_OP_RESEND:
+            let request = unmanaged.takeUnretainedValue()
+            request.sendCount += 1
+            EngineMetrics.retransmissions.increment()
+            request.loop.pushDeadline(request, after: request.timeoutNanoseconds)
+        case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE:
+            let request = unmanaged.takeRetainedValue()
+            request.loop.finish(request, request.decode(pdu))
+        case NETSNMP_CALLBACK_OP_TIMED_OUT:
+            let request = unmanaged.takeRetainedValue()
+            request.loop.finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
+                                                                          attempts: request.sendCount + 1))))
+        case NETSNMP_CALLBACK_OP_SEND_FAILED, NETSNMP_CALLBACK_OP_SEC_ERROR, NETSNMP_CALLBACK_OP_DISCONNECT:
+            let request = unmanaged.takeRetainedValue()
+            let cause: SNMPError.Cause = op == NETSNMP_CALLBACK_OP_SEC_ERROR
+                ? .authentication("security error") : .sessionFailed("send failed")
+            request.loop.finish(request, .failure(request.error(cause)))
+        default:
+            break
+        }
+        return 1
+    }
+
+    /// Completes a request exactly once; called on the loop thread, possibly inside a net-snmp callback,
+    /// so nothing here opens or closes sessions.
+    func finish(_ request: PendingRequest, _ result: Result<[VarBind], SNMPError>) {
+        guard !request.finished else { return }
+        request.finished = true
+        if let entry = request.entry {
+            entry.pending -= 1
+            if entry.pending == 0 { markIdle(entry) }
+        }
+        if request.countsAsOutstanding {
+            outstanding -= 1
+            EngineMetrics.inFlight.record(outstanding)
+        }
+        request.complete(result)
+    }
+
+    static func sessionError(_ handle: UnsafeMutableRawPointer) -> String {
+        var cerrno: Int32 = 0
+        var snmpErrno: Int32 = 0
+        var text: UnsafeMutablePointer<CChar>?
+        snmp_sess_error(handle, &cerrno, &snmpErrno, &text)
+        defer { free(text) }
+        return text.map { String(cString: $0) } ?? "net-snmp error \(snmpErrno)"
+    }
+
+    // MARK: busy and idle sessions
+
+    private func markBusy(_ entry: SessionEntry) {
+        guard entry.busyIndex < 0 else { return }
+        unlinkIdle(entry)
+        entry.busyIndex = busy.count
+        busy.append(entry)
+    }
+
+    private func markIdle(_ entry: SessionEntry) {
+        if entry.busyIndex >= 0 {
+            let last = busy.removeLast()
+            if last !== entry {
+                busy[entry.busyIndex] = last
+                last.busyIndex = entry.busyIndex
+            }
+            entry.busyIndex = -1
+        }
+        entry.lastUsed = Self.monotonicNanoseconds()
+        guard entry.handle != nil, entry.idleLinked == false else { return }
+        entry.idlePrevious = idleTail
+        entry.idleNext = nil
+        idleTail?.idleNext = entry
+        idleTail = entry
+        if idleHead == nil { idleHead = entry }
+        entry.idleLinked = true
+    }
+
+    private func unlinkIdle(_ entry: SessionEntry) {
+        guard entry.idleLinked else { return }
+        entry.idlePrevious?.idleNext = entry.idleNext
+        entry.idleNext?.idlePrevious = entry.idlePrevious
+        if idleHead === entry { idleHead = entry.idleNext }
+        if idleTail === entry { idleTail = entry.idlePrevious }
+        entry.idlePrevious = nil
+        entry.idleNext = nil
+        entry.idleLinked = false
+    }
+
+    /// Closes the least recently used idle session to stay under the descriptor budget.
+    func evictIdleSession() -> Bool {
+        guard let victim = idleHead else { return false }
+        close(victim)
+        return true
+    }
+
+    func close(_ entry: SessionEntry) {
+        unlinkIdle(entry)
+        if let handle = entry.handle {
+            entry.handle = nil
+            openSessions -= 1
+            EngineMetrics.sessionsOpen.record(openSessions)
+            // Pending requests get op TIMED_OUT from snmp_sess_close; their contexts stay retained until then.
+            snmp_sess_close(handle)
+        }
+        if sessions[entry.key] === entry { sessions[entry.key] = nil }
+    }
+
+    func didOpenSession() {
+        openSessions += 1
+        EngineMetrics.sessionsOpened.increment()
+        EngineMetrics.sessionsOpen.record(openSessions)
+    }
+
+    private func shutDown() {
+        while let request = waiting.popFirst() { request.complete(.failure(request.error(.shutDown))) }
+        for entry in Array(sessions.values) { close(entry) }
+        for listener in listeners.values { listener.close() }
+        listeners.removeAll()
+        netsnmp_large_fd_set_cleanup(&fdSet)
+        Glibc.close(wakeFD)
+    }
+}

@@ -1,0 +1,136 @@
+import ForewarnModel
+import SNMP
+import Testing
+
+/// Virtual time: instants are built from an origin, nothing sleeps.
+private let t0 = ContinuousClock.now
+private func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .milliseconds(Int64(seconds * 1000)) }
+
+@Suite("Poll scheduling and reachability verdicts")
+struct ReachabilityTests {
+    @Test func regularPollsStayOnTheGridWhateverThePollTakes() {
+        var machine = Reachability(origin: t0, interval: .seconds(60), phase: .seconds(7))
+        #expect(machine.start() == [.poll(at: at(7))])
+        #expect(machine.pollSucceeded(at: at(7.9), uptime: 100) == [.declareUp(since: at(7.9)), .poll(at: at(67))])
+        // A slow answer does not push the next poll later.
+        #expect(machine.pollSucceeded(at: at(69.5), uptime: 6_300) == [.poll(at: at(127))])
+        #expect(machine.pollSucceeded(at: at(127.2), uptime: 12_000) == [.poll(at: at(187))])
+    }
+
+    @Test func silenceIsUnreachableOnlyAfterTheConfirmationPolls() {
+        var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
+        _ = machine.start()
+        _ = machine.pollSucceeded(at: at(0), uptime: 10)
+        #expect(machine.pollFailed(at: at(62)) == [.poll(at: at(67))])
+        #expect(machine.pollFailed(at: at(69)) == [.poll(at: at(74))])
+        #expect(machine.pollFailed(at: at(76)) == [.poll(at: at(81))])
+        #expect(machine.pollFailed(at: at(83)) == [.declareDown(since: at(62), failedPolls: 4), .poll(at: at(120))])
+        #expect(machine.state == .down(since: at(62)))
+        // Still silent: no new verdict, back on the normal grid.
+        #expect(machine.pollFailed(at: at(122)) == [.poll(at: at(180))])
+        // Recovery.
+        #expect(machine.pollSucceeded(at: at(180.1), uptime: 50) == [.declareRebooted(at: at(180.1)), .declareUp(since: at(180.1)), .poll(at: at(240))])
+    }
+
+    @Test func oneLostAnswerIsNoVerdict() {
+        var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
+        _ = machine.start()
+        _ = machine.pollSucceeded(at: at(0), uptime: 10)
+        #expect(machine.pollFailed(at: at(60)) == [.poll(at: at(65))])
+        #expect(machine.pollSucceeded(at: at(65), uptime: 6_510) == [.poll(at: at(120))])
+        #expect(machine.state == .up)
+    }
+
+    @Test func rebootIsSysUpTimeGoingBackwardsButNotItsWrap() {
+        var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
+        _ = machine.start()
+        _ = machine.pollSucceeded(at: at(0), uptime: 500_000)
+        #expect(machine.pollSucceeded(at: at(60), uptime: 300).first == .declareRebooted(at: at(60)))
+        var wrapping = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
+        _ = wrapping.start()
+        _ = wrapping.pollSucceeded(at: at(0), uptime: UInt32.max - 1000)
+        #expect(wrapping.pollSucceeded(at: at(60), uptime: 5000) == [.poll(at: at(120))])
+        // Answering normally: 60 s later sysUpTime is 6,000 ticks higher, within the slack.
+        #expect(machine.pollSucceeded(at: at(120), uptime: 6_250) == [.poll(at: at(180))])
+    }
+
+    @Test func aTrapAsksForAnImmediatePollNotAVerdict() {
+        var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
+        _ = machine.start()
+        _ = machine.pollSucceeded(at: at(0), uptime: 10)
+        #expect(machine.trapReceived(at: at(30)) == [.poll(at: at(30))])
+        #expect(machine.state == .up)
+    }
+
+    @Test func phasesSpreadElementsAndAreStable() {
+        let phases = (0..<1000).map { Reachability<ContinuousClock.Instant>.phase(for: "acc\($0)", interval: .seconds(60)) }
+        #expect(phases.allSatisfy { $0 >= .zero && $0 < .seconds(60) })
+        #expect(Set(phases.map { $0.components.seconds }).count > 50)
+        #expect(Reachability<ContinuousClock.Instant>.phase(for: "acc1", interval: .seconds(60)) == phases[1])
+    }
+}
+
+@Suite("Counter rates")
+struct CounterRateTests {
+    @Test func counter32WrapsOnce() {
+        var rate = CounterRate<ContinuousClock.Instant>(width: .bits32)
+        #expect(rate.update(4_294_967_290, at: at(0)) == nil)
+        #expect(rate.update(4, at: at(10)) == 1.0) // 5 to the wrap, 4 after it, +1 for zero: 10 in 10 s
+    }
+
+    @Test func counter64BackwardsIsADiscontinuity() {
+        var rate = CounterRate<ContinuousClock.Instant>(width: .bits64)
+        _ = rate.update(1_000_000, at: at(0))
+        #expect(rate.update(1_600_000, at: at(60)) == 10_000)
+        #expect(rate.update(100, at: at(120)) == nil)
+        #expect(rate.update(700, at: at(180)) == 10)
+    }
+
+    @Test func rebootRestartsTheBaseline() {
+        var rate = CounterRate<ContinuousClock.Instant>(width: .bits32)
+        _ = rate.update(50_000, at: at(0))
+        #expect(rate.update(20, at: at(60), discontinuity: true) == nil)
+        #expect(rate.update(80, at: at(120)) == 1)
+    }
+}
+
+@Suite("Port health")
+struct PortHealthTests {
+    typealias Sample = PortHealth<ContinuousClock.Instant>.Sample
+
+    @Test func adminUpOperDownIsALineFaultAdminDownIsNot() {
+        var port = PortHealth<ContinuousClock.Instant>(errorRateThreshold: 1)
+        #expect(port.update(Sample(adminStatus: 1, operStatus: 1, inErrors: 0, outErrors: 0), at: at(0), rebooted: false)?.health == .up)
+        #expect(port.update(Sample(adminStatus: 1, operStatus: 2, inErrors: 0, outErrors: 0), at: at(60), rebooted: false)?.health == .down)
+        #expect(port.update(Sample(adminStatus: 2, operStatus: 2, inErrors: 0, outErrors: 0), at: at(120), rebooted: false)?.health == .up)
+    }
+
+    @Test func errorRateAboveThresholdIsDegraded() {
+        var port = PortHealth<ContinuousClock.Instant>(errorRateThreshold: 1)
+        _ = port.update(Sample(adminStatus: 1, operStatus: 1, inErrors: 4_294_967_000, outErrors: 0), at: at(0), rebooted: false)
+        // 296 + 400 + 1 errors in 60 s across the wrap: 11.6/s.
+        let change = port.update(Sample(adminStatus: 1, operStatus: 1, inErrors: 400, outErrors: 0), at: at(60), rebooted: false)
+        #expect(change?.health == .degraded)
+        #expect(port.update(Sample(adminStatus: 1, operStatus: 1, inErrors: 410, outErrors: 0), at: at(120), rebooted: false)?.health == .up)
+    }
+}
+
+@Suite("Trap admission")
+struct TrapAdmissionTests {
+    @Test func aStormingSourceIsLimitedOthersAreNot() {
+        var admission = TrapAdmission<ContinuousClock.Instant>(ratePerSecond: 10, burst: 20)
+        let storm = IPAddress("192.0.2.66")!
+        let quiet = IPAddress("192.0.2.7")!
+        let accepted = (0..<100).filter { _ in admission.admit(storm, at: at(0)) == .accept }.count
+        #expect(accepted == 20)
+        #expect(admission.admit(quiet, at: at(0)) == .accept)
+        // Dropped traps are logged once per minute per source, with the count suppressed.
+        #expect(admission.admit(storm, at: at(0.01)) == .drop(log: false, suppressed: 80))
+        #expect(admission.admit(storm, at: at(1)) == .accept) // refilled: 10 tokens
+        var fresh = TrapAdmission<ContinuousClock.Instant>(ratePerSecond: 0, burst: 1)
+        _ = fresh.admit(storm, at: at(0))
+        #expect(fresh.admit(storm, at: at(0)) == .drop(log: true, suppressed: 0))
+        #expect(fresh.admit(storm, at: at(30)) == .drop(log: false, suppressed: 1))
+        #expect(fresh.admit(storm, at: at(61)) == .drop(log: true, suppressed: 1))
+    }
+}

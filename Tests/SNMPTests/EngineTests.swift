@@ -1,0 +1,111 @@
+import ForewarnModel
+import SNMP
+import Testing
+
+@Suite("SNMP engine against a real snmpd", .serialized)
+struct EngineTests {
+    let engine: SNMPEngine
+
+    init() throws {
+        engine = try SNMPEngine(configuration: .init(maxOutstanding: 64))
+    }
+
+    @Test func v2cGet() async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        let values = try await engine.get([MIB.sysUpTime, MIB.sysName], from: agent.target(TestAgent.v2c))
+        #expect(values.count == 2)
+        guard case .timeTicks = values[0].value else { Issue.record("sysUpTime is \(values[0].value)"); return }
+        #expect(values[1].value.text == "fixture-agent")
+    }
+
+    @Test func v1GetAndMissingObject() async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        let values = try await engine.get([MIB.sysName], from: agent.target(TestAgent.v1))
+        #expect(values.first?.value.text == "fixture-agent")
+        let error = await #expect(throws: SNMPError.self) {
+            try await engine.get(["1.3.6.1.2.1.1.99.0"], from: agent.target(TestAgent.v1))
+        }
+        #expect(error?.cause == .noSuchName("1.3.6.1.2.1.1.99.0"))
+    }
+
+    @Test func bulkWalkOfIfTable() async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        let rows = try await engine.walk(MIB.ifTable, from: agent.target(TestAgent.v2c), maxRepetitions: 10)
+        let loopback = rows.filter { $0.oid == MIB.ifDescr.appending(1) }
+        #expect(loopback.first?.value.text == "lo")
+        #expect(rows.contains { $0.oid == MIB.ifInErrors.appending(1) && $0.value == .counter32(4_294_967_290) })
+        #expect(rows.allSatisfy { MIB.ifTable.contains($0.oid) })
+        // The same walk with GETNEXT (SNMPv1) gives the same objects.
+        let v1Rows = try await engine.walk(MIB.ifTable, from: agent.target(TestAgent.v1))
+        #expect(v1Rows.map(\.oid) == rows.filter { if case .counter64 = $0.value { false } else { true } }.map(\.oid))
+    }
+
+    @Test func wrongCommunityTimesOut() async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        var profile = TestAgent.v2c
+        profile.credentials = .community("wrong")
+        profile.timeout = .milliseconds(200)
+        let error = await #expect(throws: SNMPError.self) {
+            try await engine.get([MIB.sysUpTime], from: agent.target(profile))
+        }
+        #expect(error?.cause == .timeout(after: .milliseconds(200), attempts: 2))
+        #expect(error?.description.contains("wrong community") == true)
+    }
+
+    @Test(arguments: [(true, false), (false, true)])
+    func v3AuthPrivGet(sha256: Bool, aes256: Bool) async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        let target = agent.target(TestAgent.v3(sha256: sha256, aes256: aes256))
+        let values = try await engine.get([MIB.sysName], from: target)
+        #expect(values.first?.value.text == "fixture-agent")
+        // The engine ID is cached: a second request needs no discovery.
+        let again = try await engine.get([MIB.sysUpTime], from: target)
+        #expect(again.count == 1)
+    }
+
+    @Test func v3WrongKeyIsAnAuthenticationError() async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        let error = await #expect(throws: SNMPError.self) {
+            try await engine.get([MIB.sysName], from: agent.target(TestAgent.v3(authKey: "not-the-key-0000")))
+        }
+        guard case .authentication = error?.cause else {
+            Issue.record("expected an authentication error, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.isRetryable == false)
+    }
+
+    @Test func manyConcurrentRequests() async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        let target = agent.target(TestAgent.v2c)
+        let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<2_000 {
+                group.addTask { try await engine.get([MIB.sysUpTime], from: target).count }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(answered == 2_000)
+    }
+
+    static func agent() throws -> TestAgent? {
+        if let reason = TestAgent.skipReason {
+            print("skipped: \(reason)")
+            return nil
+        }
+        return try TestAgent()
+    }
+}
