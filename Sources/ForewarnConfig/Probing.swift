@@ -55,7 +55,8 @@ extension ConfigReader {
                 continue
             }
             seen[id] = fields.value("id")!.location
-            let named = Fields(renaming: fields, to: "probe profile '\(idText)'")
+            var named = fields
+            named.what = "probe profile '\(idText)'"
             let defaults = ProbeProfile.standard
             var profile = ProbeProfile(id: id)
             profile.interval = named.duration("interval", default: defaults.interval, minimum: .seconds(1), sink: &sink)
