@@ -27,7 +27,7 @@ struct ProbeService: Service {
         }
         guard !plan.lines.isEmpty else {
             logger.info("no lines to probe")
-            // Returning early would end the whole service group: stay until shutdown.
+            // A service that returns ends the whole group: idle until shutdown instead.
             try? await gracefulShutdown()
             return
         }
@@ -42,6 +42,10 @@ struct ProbeService: Service {
         let probers = startProbers(for: plan, capture: capture)
         defer { probers.values.forEach { $0.shutdown() } }
         let probed = plan.lines.filter { probers[$0.prober] != nil }.count
+        guard probed > 0 else {
+            try? await gracefulShutdown()
+            return
+        }
         logger.info("probing lines", metadata: ["lines": "\(probed)", "engines": "\(probers.keys.map(\.description).sorted())",
                                                  "probe.rate": "\(configuration.probing.rate)"])
         let monitor = LineMonitor(plan: plan, probers: probers, clock: ContinuousClock())

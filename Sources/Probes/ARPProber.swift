@@ -19,7 +19,8 @@ public final class ARPProber: Prober {
         engine = try ARPEngine(interface: interface, rate: rate, capture: capture)
     }
 
-    /// The interface's hardware address and the IPv4 address requests are sent from.
+    /// The interface's hardware address and the IPv4 address requests are sent from (as read when
+    /// the prober started; the engine reads them again for every batch).
     public var source: (mac: String, address: String) {
         (ARPFrame.macText(engine.mac), IPAddressText.v4(engine.senderAddress))
     }
@@ -46,17 +47,7 @@ final class ARPEngine: Sendable {
     let capture: PacketCapture?
 
     init(interface: String, rate: Int, capture: PacketCapture?) throws(ProbeError) {
-        var hardware = [UInt8](repeating: 0, count: 6)
-        guard fw_interface_mac(interface, &hardware) == 0 else {
-            throw ProbeError.interface(name: interface, problem: "cannot read its hardware address: \(ProbeError.errnoText())")
-        }
-        guard hardware != [0, 0, 0, 0, 0, 0] else {
-            throw ProbeError.interface(name: interface, problem: "has no Ethernet hardware address (loopback or tunnel?)")
-        }
-        var address: UInt32 = 0
-        // No IPv4 address on the interface: send RFC 5227 probes from 0.0.0.0.
-        senderAddress = fw_interface_ipv4(interface, &address) == 0 ? UInt32(bigEndian: address) : 0
-        mac = hardware
+        (mac, senderAddress) = try Self.addresses(of: interface)
         handle = try PcapHandle.open(interface: interface, filter: Self.filter)
         do {
             mailbox = try EngineMailbox(engine: "ARP on \(interface)")
@@ -72,6 +63,20 @@ final class ARPEngine: Sendable {
         }
         thread.name = "forewarn-arp-\(interface)"
         thread.start()
+    }
+
+    /// The interface's MAC address, and its IPv4 address (0.0.0.0 when it has none: requests are
+    /// then RFC 5227 probes, which hosts answer all the same).
+    static func addresses(of interface: String) throws(ProbeError) -> (mac: [UInt8], ipv4: UInt32) {
+        var hardware = [UInt8](repeating: 0, count: 6)
+        guard fw_interface_mac(interface, &hardware) == 0 else {
+            throw ProbeError.interface(name: interface, problem: "cannot read its hardware address: \(ProbeError.errnoText())")
+        }
+        guard hardware != [0, 0, 0, 0, 0, 0] else {
+            throw ProbeError.interface(name: interface, problem: "has no Ethernet hardware address (loopback or tunnel?)")
+        }
+        var address: UInt32 = 0
+        return (hardware, fw_interface_ipv4(interface, &address) == 0 ? UInt32(bigEndian: address) : 0)
     }
 }
 
@@ -92,10 +97,16 @@ struct ARPEngineLoop {
     var pending: [UInt32: [Pending]] = [:]
     var timeouts: [Int64: Ring<(address: UInt32, token: UInt64, deadline: Int64)>] = [:]
     var nextToken: UInt64 = 0
+    /// The interface's addresses, read again for every batch: a bridge takes the lowest MAC of its
+    /// ports, so adding or removing a port can change it, and replies to a stale one never reach us.
+    var mac: [UInt8]
+    var senderAddress: UInt32
 
     init(engine: ARPEngine) {
         self.engine = engine
         pacer = Pacer(rate: engine.rate)
+        mac = engine.mac
+        senderAddress = engine.senderAddress
     }
 
     mutating func run() {
@@ -112,6 +123,9 @@ struct ARPEngineLoop {
                 return
             }
             var now = MonotonicInstant.now.nanoseconds
+            if !submissions.isEmpty, let current = try? ARPEngine.addresses(of: engine.handle.interface) {
+                (mac, senderAddress) = current
+            }
             for submission in submissions {
                 book.accept(submission, now: now) { request in
                     request.address.isIPv6 ? "ARP needs an IPv4 target" : nil
@@ -135,7 +149,7 @@ struct ARPEngineLoop {
         while allowed > 0, let entry = book.sendQueue.popFirst() {
             allowed -= 1
             guard let batch = book.batch(entry.batch), case .v4(let target) = batch.requests[Int(entry.request)].address else { continue }
-            let frame = ARPFrame.request(from: engine.mac, sender: engine.senderAddress, target: target)
+            let frame = ARPFrame.request(from: mac, sender: senderAddress, target: target)
             let sentRealtime = realtimeNanoseconds()
             if let problem = engine.handle.inject(frame) {
                 book.fail(entry.batch, request: entry.request, reason: "pcap_inject on \(engine.handle.interface): \(problem)")

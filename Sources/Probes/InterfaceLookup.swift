@@ -11,6 +11,12 @@ public enum InterfaceLookup {
         public var address: UInt32
         public var netmask: UInt32
 
+        public init(interface: String, address: UInt32, netmask: UInt32) {
+            self.interface = interface
+            self.address = address
+            self.netmask = netmask
+        }
+
         public func contains(_ value: UInt32) -> Bool { value & netmask == address & netmask }
     }
 

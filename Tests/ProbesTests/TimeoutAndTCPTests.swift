@@ -130,3 +130,25 @@ struct ICMPDatagramTests {
         }
     }
 }
+
+@Suite("Duplicated replies", .enabled(if: Privileges.canUseRawICMP && Privileges.canCreateNamespaces, "needs root: raw ICMP and ip netns"))
+struct DuplicateReplyTests {
+    @Test("every echo reply sent twice (nftables dup): each echo counts as answered once, the copies as duplicates")
+    func duplicatedReplies() async throws {
+        guard let namespace = TestNamespace("dup") else { return }
+        defer { namespace.remove() }
+        #expect(namespace.run("nft add table ip fwdup && nft add chain ip fwdup out \"{ type filter hook output priority 0 ; }\" "
+                              + "&& nft add rule ip fwdup out icmp type echo-reply dup to 127.0.0.1 device lo"))
+        let prober = try NetworkNamespace.with(namespace.name) { () throws(ProbeError) in try ICMPProber(rate: 0) }
+        defer { prober.shutdown() }
+        let outcomes = await prober.probe((1...200).map {
+            ProbeRequest(address: .v4(0x7f00_0000 + UInt32($0)), count: 3, timeout: .seconds(1), spacing: .milliseconds(20))
+        })
+        #expect(outcomes.allSatisfy { $0.sent == 3 && $0.received == 3 }, "\(outcomes.filter { $0.received != 3 }.prefix(3))")
+        // A copy that arrives after its round closed is a stray, not a duplicate of anything open.
+        let statistics = prober.statistics
+        #expect(statistics.answered == 600)
+        #expect(statistics.duplicates >= 400, "\(statistics)")
+        #expect(outcomes.reduce(0) { $0 + $1.duplicates } == statistics.duplicates)
+    }
+}
