@@ -209,6 +209,10 @@ extension Correlator {
 
     mutating func requestParents(of key: FaultKey, firstSeen: Double, now: Instant) {
         for parent in parents(of: key) where cutRoot(parent) == nil {
+            // A parent that never answers must not grow its list forever: drop settled entries.
+            if let list = waiting[parent], list.count >= 4096, list.count.nonzeroBitCount == 1 {
+                waiting[parent] = list.filter { faults[$0]?.status == .pending }
+            }
             waiting[parent, default: []].append(key)
             request(.pollElement(topology.elementIDs[Int(parent)]), now: now)
         }

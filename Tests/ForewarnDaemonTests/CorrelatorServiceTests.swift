@@ -54,7 +54,7 @@ import Testing
         timing.tick = .milliseconds(20)
         timing.commandPoll = .milliseconds(20)
         let recorder = Recorder()
-        let service = CorrelatorService(store: store, configuration: Self.configuration(), requesters: [recorder],
+        let service = CorrelatorService(store: store, current: CurrentConfiguration(Self.configuration()), requesters: [recorder],
                                         timing: timing, logger: Logger(label: "test"))
         let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
@@ -78,7 +78,7 @@ import Testing
         #expect(recorder.all.contains(.pollElement("acc1")))
 
         // Restarted: the same incident continues.
-        let again = CorrelatorService(store: store, configuration: Self.configuration(), timing: timing,
+        let again = CorrelatorService(store: store, current: CurrentConfiguration(Self.configuration()), timing: timing,
                                       logger: Logger(label: "test"))
         let secondGroup = ServiceGroup(services: [again], logger: Logger(label: "test"))
         let second = Task { try await secondGroup.run() }
@@ -89,6 +89,42 @@ import Testing
         try await second.value
         let all = try await store.incidents(openOnly: false, since: nil)
         #expect(all.filter { $0.incident.mergedInto == nil }.count == 1)
+    }
+}
+
+extension CorrelatorServiceTests {
+    @Test func reloadRebuildsOnTheNewInventoryAndKeepsTheIncidents() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-reload-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
+        var timing = CorrelatorService.Timing()
+        timing.tick = .milliseconds(20)
+        timing.commandPoll = .milliseconds(20)
+        let current = CurrentConfiguration(Self.configuration())
+        let service = CorrelatorService(store: store, current: current, timing: timing, logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        let now = Date()
+        service.submit(Observation(subject: .element("core"), kind: .state(.down), since: now, observedAt: now,
+                                   source: .poll, detail: "down"))
+        #expect(try await eventually { try await store.incidents(openOnly: true, since: nil).first?.lines.count == 5 })
+
+        // The inventory grows by an element and a line behind the failed core.
+        var larger = Self.configuration()
+        larger.elements.append(Element(id: "acc2", name: "acc2", address: .v4(3), kind: .access, upstream: ["core"]))
+        larger.lines.append(Line(id: "L9", customer: "C9", element: "acc2", port: nil, probe: .none, target: nil,
+                                 contract: nil, service: .data))
+        current.replace(with: larger)
+        #expect(try await eventually { current.generation == 1 })
+        service.submit(Observation(subject: .element("acc2"), kind: .state(.down), since: now, observedAt: now,
+                                   source: .poll, detail: "down"))
+        #expect(try await eventually {
+            try await store.incidents(openOnly: true, since: nil).first?.lines.contains { $0.line == "L9" } == true
+        })
+        await group.triggerGracefulShutdown()
+        try await running.value
+        let all = try await store.incidents(openOnly: false, since: nil)
+        #expect(all.count == 1)
     }
 }
 
