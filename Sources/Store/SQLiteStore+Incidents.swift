@@ -274,7 +274,7 @@ enum IncidentRows {
               let kind = RootKind(rawValue: row["root_kind"]) else { return nil }
         return Incident(
             id: IncidentID(row["id"]), state: Incident.State(rawValue: row["state"]) ?? .open,
-            root: IncidentRoot(subject: subject, kind: kind), group: row["group_key"],
+            root: IncidentRoot(subject: subject, kind: kind), group: (row["group_key"] as String?) ?? "",
             severity: Severity(rawValue: row["severity"]) ?? .warning, planned: row["planned"],
             proactive: row["proactive"], flapping: row["flapping"],
             classification: Classification(rawValue: row["classification"]) ?? .network,
@@ -298,7 +298,7 @@ enum IncidentRows {
                            since: Date(unixMilliseconds: row["started_at"]),
                            detectedAt: Date(unixMilliseconds: row["detected_at"]),
                            clearedAt: (row["cleared_at"] as Int64?).map { Date(unixMilliseconds: $0) },
-                           flapping: row["flapping"])
+                           flapping: (row["flapping"] as Bool?) ?? false)
     }
 }
 
