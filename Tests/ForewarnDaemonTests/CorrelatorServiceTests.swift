@@ -158,3 +158,46 @@ extension CorrelatorServiceTests {
         #expect(lines[1]["end"] is NSNull)
     }
 }
+
+@Suite struct CustomerCallIntakeTests {
+    let lines: Set<LineID> = ["L1", "L2"]
+    let now = Date(unixMilliseconds: 1_800_000_000_000)
+
+    func parse(_ text: String) -> Result<CustomerReport, CustomerCallIntake.Response> {
+        CustomerCallIntake.parse(body: Data(text.utf8), lines: lines, now: now)
+    }
+
+    @Test func acceptsACallAndQueuesIt() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-intake-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
+        let response = await CustomerCallIntake.accept(
+            body: Data(#"{"line": "L2", "at": "2027-01-15T07:59:00Z", "note": "no dial tone"}"#.utf8),
+            lines: lines, store: store, now: now)
+        #expect(response == CustomerCallIntake.Response(status: 202, body: #"{"line":"L2","queued":1}"#))
+        let queued = try await store.pendingCommands(limit: 10)
+        #expect(queued.map(\.command) == [.reportCall(CustomerReport(line: "L2", at: now.addingTimeInterval(-60),
+                                                                      note: "no dial tone", source: "http"))])
+    }
+
+    @Test func refusesWithAReason() throws {
+        #expect(try parse(#"{"line": "L1"}"#).get() == CustomerReport(line: "L1", at: now, note: "", source: "http"))
+        let cases: [(String, Int, String)] = [
+            ("[1]", 400, #"{"error":"the body must be a JSON object such as {\"line\": \"L-000001\"}"}"#),
+            (#"{"line": "L1", "when": "now"}"#, 400, #"{"error":"unknown key 'when' (allowed: line, at, note)"}"#),
+            (#"{"note": "x"}"#, 400, #"{"error":"'line' is required: the line's id as a string"}"#),
+            (#"{"line": "L9"}"#, 404, #"{"error":"unknown line 'L9'"}"#),
+            (#"{"line": "L1", "at": "yesterday"}"#, 400,
+             #"{"error":"'at' must be an RFC 3339 time such as 2026-12-01T08:30:00Z"}"#),
+            (#"{"line": "L1", "note": 5}"#, 400, #"{"error":"'note' must be a string"}"#),
+        ]
+        for (body, status, message) in cases {
+            guard case .failure(let response) = parse(body) else {
+                Issue.record("accepted \(body)")
+                continue
+            }
+            #expect(response.status == status, "\(body)")
+            #expect(response.body == message, "\(body)")
+        }
+    }
+}
