@@ -96,6 +96,12 @@ extension Correlator {
                 return
             }
         }
+        // A line on a failed port follows the port: the port's fault names the group's root.
+        if case .line(let line) = key, let port = topology.linePort[Int(line)] {
+            let portKey = FaultKey.port(PortKey(element: topology.lineElement[Int(line)], port: port))
+            if faults[portKey]?.status == .pending { settle(portKey, now: now) }
+        }
+        guard faults[key]?.status == .pending else { return }
         fault = faults[key]!
         fault.status = .settled
         fault.detectedAt = seconds(now)

@@ -178,6 +178,16 @@ import Testing
         #expect(timeline.ledger.lineIDs(of: timeline.open[1].id) == Lab.lineIDs(1...10))
     }
 
+    @Test func portFault_linesReportedBeforeThePortStillRootAtThePort() {
+        var timeline = Timeline()
+        timeline.lines(["L51", "L54", "L57", "L60"], .down, at: 0)  // acc4 port 1
+        timeline.port("acc4", .ifIndex(1), .down, at: 0.5)
+        timeline.advance(to: 10)
+        #expect(timeline.all.count == 1)
+        #expect(timeline.open.first?.root == IncidentRoot(subject: .port("acc4", .ifIndex(1)), kind: .down))
+        #expect(timeline.ledger.lineIDs(of: timeline.open[0].id) == ["L51", "L54", "L57", "L60"])
+    }
+
     @Test func flapping_oneIncidentOpenWhileItFlaps() {
         var settings = CorrelationSettings(holdDown: .seconds(3))
         settings.flapQuiet = .seconds(120)
