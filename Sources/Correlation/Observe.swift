@@ -56,14 +56,12 @@ extension Correlator {
             startFlapping(key, now: now)
             return
         }
-        // A symptom of an incident already open joins it at once; so does an element nothing
-        // stands above (it can only be its own root).
+        // A symptom of an incident already open joins it at once. Anything else waits for the
+        // hold-down, even an element with nothing above it: what fails beside it within the
+        // hold-down may change where the lines below go (a dual-homed element goes with the
+        // first of its roots), and the outcome must not depend on arrival order.
         let group = groupKey(for: key)
         if let id = openByKey[group], let incident = open[id], joinable(incident, since: since) {
-            settle(key, now: now)
-            return
-        }
-        if case .element(let element) = key, topology.upstreams[Int(element)].isEmpty {
             settle(key, now: now)
             return
         }

@@ -20,7 +20,7 @@ import Testing
             let reference = network.reference(failure)
 
             let elementRoots = Set(result.incidents.compactMap { incident -> ElementID? in
-                if case .element(let id) = incident.root.subject { return id }
+                if case .element(let id) = incident.root.subject, incident.root.kind == .unreachable { return id }
                 return nil
             })
             #expect(elementRoots == reference.minimalFailed, "seed \(seed)")
@@ -36,6 +36,13 @@ import Testing
             }
             #expect(seen.values.allSatisfy { $0 == 1 }, "seed \(seed): a line in several open incidents")
             #expect(Set(seen.keys) == reference.affectedLines, "seed \(seed)")
+            let portGroups = Set(result.incidents.compactMap { incident -> ElementID? in
+                switch (incident.root.subject, incident.root.kind) {
+                case (.port(let element, _), .down), (.element(let element), .lineCard): return element
+                default: return nil
+                }
+            })
+            #expect(portGroups == reference.portGroups, "seed \(seed)")
             for incident in result.incidents {
                 guard case .element(let root) = incident.root.subject else { continue }
                 for line in incident.lines {
@@ -104,6 +111,7 @@ struct RandomNetwork {
     struct Failure {
         var failedElements: Set<ElementID>
         var failedLines: Set<LineID>
+        var failedPorts: Set<String>  // "element/port"
         var observations: [Subject]
     }
 
@@ -118,8 +126,17 @@ struct RandomNetwork {
             let odds = cut.contains(line.element) ? 2 : 8
             if Int.random(in: 0..<odds, using: &random) == 0 { failedLines.insert(line.id) }
         }
-        let observations = failedElements.sorted().map { Subject.element($0) } + failedLines.sorted().map { Subject.line($0) }
-        return Failure(failedElements: failedElements, failedLines: failedLines, observations: observations)
+        var failedPorts: Set<String> = []
+        var portSubjects: [Subject] = []
+        for element in elements where Int.random(in: 0..<6, using: &random) == 0 {
+            let port = Int.random(in: 1...3, using: &random)
+            failedPorts.insert("\(element.id)/\(port)")
+            portSubjects.append(.port(element.id, .ifIndex(port)))
+        }
+        let observations = failedElements.sorted().map { Subject.element($0) } + portSubjects
+            + failedLines.sorted().map { Subject.line($0) }
+        return Failure(failedElements: failedElements, failedLines: failedLines, failedPorts: failedPorts,
+                       observations: observations)
     }
 
     func cutSet(_ failed: Set<ElementID>) -> Set<ElementID> {
@@ -136,6 +153,8 @@ struct RandomNetwork {
         var independentLines: Set<LineID>
         var affectedLines: Set<LineID>
         var rootOfLine: [LineID: ElementID]
+        /// Reachable elements with failed ports: one port incident (or line card) each.
+        var portGroups: Set<ElementID>
     }
 
     /// The expected outcome, computed straight from the definitions.
@@ -157,9 +176,16 @@ struct RandomNetwork {
         var rootOfLine: [LineID: ElementID] = [:]
         var independent: Set<LineID> = []
         var affected: Set<LineID> = []
+        var portGroups: Set<ElementID> = []
+        for port in failure.failedPorts {
+            let element = ElementID(String(port.split(separator: "/")[0]))
+            if !cut.contains(element) { portGroups.insert(element) }
+        }
         for line in lines {
             if let elementRoot = root[line.element] {
                 rootOfLine[line.id] = elementRoot
+                affected.insert(line.id)
+            } else if failure.failedPorts.contains("\(line.element)/\(line.port!)") {
                 affected.insert(line.id)
             } else if failure.failedLines.contains(line.id) {
                 independent.insert(line.id)
@@ -167,7 +193,7 @@ struct RandomNetwork {
             }
         }
         return Reference(minimalFailed: minimal, independentLines: independent, affectedLines: affected,
-                         rootOfLine: rootOfLine)
+                         rootOfLine: rootOfLine, portGroups: portGroups)
     }
 
     struct Result {

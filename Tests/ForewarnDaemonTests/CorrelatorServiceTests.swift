@@ -28,7 +28,8 @@ import Testing
                  probe: .none, target: nil, contract: nil, service: .data)
         }
         return Configuration(source: "test.yaml", daemon: DaemonSettings(), elements: elements, lines: lines,
-                             hooks: [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: [.open])])
+                             hooks: [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: [.open])],
+                             correlation: CorrelationSettings(holdDown: .milliseconds(100)))
     }
 
     /// Waits for a condition the service reaches asynchronously; fails after a generous bound
@@ -61,7 +62,7 @@ import Testing
 
         #expect(try await eventually { try await store.pendingCommands(limit: 10).isEmpty })
         #expect(try await eventually { try await store.incidents(openOnly: true, since: nil).count == 1 })
-        // The core has nothing above it: its incident opens without waiting, and absorbs the call's.
+        // The core's incident opens after the hold-down and absorbs the call's.
         service.submit(Observation(subject: .element("core"), kind: .state(.down), since: now, observedAt: now,
                                    source: .poll, detail: "3 polls timed out"))
         #expect(try await eventually {
