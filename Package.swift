@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Correlation", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
-        .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel", "Correlation"],
+        .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel", "Correlation", "Store"],
                           path: "Benchmarks/forewarn-bench"),
     ],
     swiftLanguageModes: [.v6]
