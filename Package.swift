@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", "Correlation", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Correlation", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel", "Correlation", "Store"],
                           path: "Benchmarks/forewarn-bench"),
     ],
