@@ -99,6 +99,7 @@ extension Correlator {
         case .port(let port):
             incident.faults.insert(key)
             let newPort = incident.ports.insert(port.port).inserted
+            if incident.portWindow == nil { incident.portWindow = fault.since }
             open[id] = incident
             emitter.fault(id, record(key, fault))
             emitter.touch(id, .grow)

@@ -61,7 +61,7 @@ extension Correlator {
         // hold-down may change where the lines below go (a dual-homed element goes with the
         // first of its roots), and the outcome must not depend on arrival order.
         let group = groupKey(for: key)
-        if let id = openByKey[group], let incident = open[id], joinable(incident, since: since) {
+        if existingIncident(for: key, group: group, since: since) != nil {
             settle(key, now: now)
             return
         }
@@ -284,17 +284,40 @@ extension Correlator {
         open[id] = incident
         note(id, isRoot ? "root-cleared" : "cleared", "\(subject) up since \(Self.format(at))"
              + (detail.isEmpty ? "" : ": \(detail)"), now: now)
+        // Lines this fault held down may sit in other incidents too (a symptom that came back
+        // later than its root kept them): look at every line below it.
+        var touched: Set<IncidentID> = [id]
         switch key {
-        case .element:
+        case .element(let element):
             for line in incident.openLines.sorted() { endLine(line, at: at, explicitUp: false, now: now) }
+            for below in descendants(of: element) {
+                for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] != 0 {
+                    touched.insert(IncidentID(lineIncident[Int(line)]))
+                    endLine(line, at: at, explicitUp: false, now: now)
+                }
+            }
         case .port(let port):
-            for line in topology.linesByPort[port] ?? [] where lineIncident[Int(line)] == id.rawValue {
+            for line in topology.linesByPort[port] ?? [] where lineIncident[Int(line)] != 0 {
+                touched.insert(IncidentID(lineIncident[Int(line)]))
                 endLine(line, at: at, explicitUp: false, now: now)
             }
         case .line:
             break
         }
-        resolveIfDone(id, at: at, now: now)
+        for other in touched.sorted() { resolveIfDone(other, at: at, now: now) }
+    }
+
+    /// This element and everything below it, parents first.
+    func descendants(of start: Int32) -> [Int32] {
+        var seen: Set<Int32> = [start]
+        var queue: [Int32] = [start]
+        var head = 0
+        while head < queue.count {
+            let element = queue[head]
+            head += 1
+            for child in topology.children[Int(element)] where seen.insert(child).inserted { queue.append(child) }
+        }
+        return queue
     }
 
     /// Is anything still holding this line down?

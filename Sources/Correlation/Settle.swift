@@ -78,13 +78,35 @@ extension Correlator {
     func joinable(_ incident: OpenIncident, since: Double) -> Bool {
         guard case .ports = incident.key else { return true }
         // A line card fails at once: port faults within the hold-down of the first one group.
-        return since < incident.header.startedAt.timeIntervalSince1970 + settings.holdDown.seconds
+        let start = incident.portWindow ?? incident.header.startedAt.timeIntervalSince1970
+        return since < start + settings.holdDown.seconds
+    }
+
+    /// The open incident a fault joins without a new decision: the one its group has open, or
+    /// for a line on a failed port, the one holding that port.
+    mutating func existingIncident(for key: FaultKey, group: GroupKey, since: Double) -> IncidentID? {
+        if case .line(let line) = key, let port = topology.linePort[Int(line)],
+           let id = faults[.port(PortKey(element: topology.lineElement[Int(line)], port: port))]?.incident,
+           let incident = open[id], incident.key == group {
+            return id
+        }
+        if let id = openByKey[group], let incident = open[id], joinable(incident, since: since) { return id }
+        return nil
     }
 
     // MARK: settling
 
     mutating func settle(_ key: FaultKey, now: Instant) {
         guard var fault = faults[key], fault.status == .pending else { return }
+        // A line already in an open incident's scope is evidence for that incident (after a
+        // restart its probe reports it again); if a new root explains it, the root absorbs it.
+        if case .line(let line) = key, lineIncident[Int(line)] != 0, open[IncidentID(lineIncident[Int(line)])] != nil {
+            fault.status = .settled
+            fault.detectedAt = seconds(now)
+            faults[key] = fault
+            attach(key, to: IncidentID(lineIncident[Int(line)]), now: now)
+            return
+        }
         let group = groupKey(for: key)
         if case .element(let root) = group, key != .element(root), let rootFault = faults[.element(root)] {
             if rootFault.status == .pending {
@@ -113,7 +135,7 @@ extension Correlator {
     /// The open incident for a group, re-rooting and merging what the group now explains, or
     /// a new one.
     mutating func incident(for group: GroupKey, cause: FaultKey, since: Double, now: Instant) -> IncidentID {
-        if let id = openByKey[group], let incident = open[id], joinable(incident, since: since) { return id }
+        if let id = existingIncident(for: cause, group: group, since: since) { return id }
         let root = rootDescription(group, cause: cause)
         let absorbable = findAbsorbable(group)
         if let survivor = absorbable.first {
