@@ -93,6 +93,12 @@ import Testing
         #expect(list.first?["state"] as? String == "resolved")
         #expect((list.first?["lines"] as? [[String: Any]])?.first?["end"] is String)
         #expect(try cli(fixture, ["incidents", "--open"]).output.contains("no incidents"))
+        let shown = try cli(fixture, ["incident", "show", "1"]).output
+        for kind in ["opened:", "customer-call:", "acknowledged: acknowledged by eva", "classified:", "manual-resolve:",
+                     "resolved:"] {
+            #expect(shown.contains(kind), "\(shown)")
+        }
+        #expect(try cli(fixture, ["incident", "show", "7"]).errors.contains("no incident #7"))
 
         let queue = try DatabaseQueue(path: fixture.storePath)
         let outbox: [String] = try await queue.read { db in
