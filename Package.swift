@@ -64,7 +64,12 @@ let package = Package(
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Correlation", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
-        .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel", "Correlation", "Store"],
+        .executableTarget(name: "forewarn-bench", dependencies: [
+                              "ForewarnConfig", "ForewarnModel", "Correlation", "Store", "ForewarnDaemon",
+                              .product(name: "Logging", package: "swift-log"),
+                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                              .product(name: "GRDB", package: "GRDB.swift"),
+                          ],
                           path: "Benchmarks/forewarn-bench"),
     ],
     swiftLanguageModes: [.v6]

@@ -11,6 +11,11 @@ enum CorrelationBench {
     static let epoch = Date(unixMilliseconds: 1_800_000_000_000)
 
     static func topology() -> Topology {
+        let (elements, lines) = inventory()
+        return Topology(elements: elements, lines: lines)
+    }
+
+    static func inventory() -> (elements: [Element], lines: [Line]) {
         var elements = [Element(id: "core1", name: "core1", address: .v4(1), kind: .core)]
         for aggregation in 0..<40 {
             elements.append(Element(id: ElementID("agg\(aggregation)"), name: "agg\(aggregation)",
@@ -33,7 +38,7 @@ enum CorrelationBench {
             lines.append(Line(id: LineID("L\(line)"), customer: CustomerID("C\(line / 2)"), element: element, port: port,
                               probe: .icmp, target: target, contract: nil, service: service))
         }
-        return Topology(elements: elements, lines: lines)
+        return (elements, lines)
     }
 
     static func observation(_ subject: Subject, _ health: Health, at seconds: Double) -> Observation {
