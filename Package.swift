@@ -73,8 +73,13 @@ let package = Package(
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel", "ForewarnConfig"], resources: [.copy("fixtures")]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes", "Correlation", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
-        .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel", "Correlation"],
+        .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .executableTarget(name: "forewarn-bench", dependencies: [
+                              "ForewarnConfig", "ForewarnModel", "Correlation", "Store", "ForewarnDaemon",
+                              .product(name: "Logging", package: "swift-log"),
+                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                              .product(name: "GRDB", package: "GRDB.swift"),
+                          ],
                           path: "Benchmarks/forewarn-bench"),
         // `make bench BENCH=probe-round|probe-sustained`: against fping, loopback only.
         .executableTarget(name: "probe-bench", dependencies: ["Probes", "ForewarnModel"], path: "Benchmarks/probe-bench"),

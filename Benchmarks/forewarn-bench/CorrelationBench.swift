@@ -1,6 +1,7 @@
 import Correlation
 import ForewarnModel
 import Foundation
+import Store
 
 /// The correlator under an operator-sized topology: 2,000 elements (1 core, 40 aggregation,
 /// 1,959 access) and 200,000 lines. Virtual clock: the figures are the correlator's own
@@ -10,6 +11,11 @@ enum CorrelationBench {
     static let epoch = Date(unixMilliseconds: 1_800_000_000_000)
 
     static func topology() -> Topology {
+        let (elements, lines) = inventory()
+        return Topology(elements: elements, lines: lines)
+    }
+
+    static func inventory() -> (elements: [Element], lines: [Line]) {
         var elements = [Element(id: "core1", name: "core1", address: .v4(1), kind: .core)]
         for aggregation in 0..<40 {
             elements.append(Element(id: ElementID("agg\(aggregation)"), name: "agg\(aggregation)",
@@ -32,7 +38,7 @@ enum CorrelationBench {
             lines.append(Line(id: LineID("L\(line)"), customer: CustomerID("C\(line / 2)"), element: element, port: port,
                               probe: .icmp, target: target, contract: nil, service: service))
         }
-        return Topology(elements: elements, lines: lines)
+        return (elements, lines)
     }
 
     static func observation(_ subject: Subject, _ health: Health, at seconds: Double) -> Observation {
@@ -50,6 +56,7 @@ enum CorrelationBench {
         let build = seconds(ContinuousClock.now - buildStart)
         var best = Double.infinity
         var settleBest = Double.infinity
+        var lastChanges: [IncidentChange] = []
         for _ in 0..<3 {
             var correlator = Correlator(topology: topology, epoch: VirtualInstant(), epochDate: epoch)
             let observations = (0..<lineCount).map { observation(.line(LineID("L\($0)")), .down, at: 0.1) }
@@ -66,8 +73,12 @@ enum CorrelationBench {
                 if case .incident(let change) = action { lines += change.lines.count }
             }
             let settleStart = ContinuousClock.now
+            lastChanges = []
             for action in correlator.tick(now: .seconds(10)) {
-                if case .incident(let change) = action { lines += change.lines.count }
+                if case .incident(let change) = action {
+                    lines += change.lines.count
+                    lastChanges.append(change)
+                }
             }
             let end = ContinuousClock.now
             best = min(best, seconds(end - start))
@@ -80,12 +91,38 @@ enum CorrelationBench {
                                  + "incidents, \(lines) line intervals")
             }
         }
+        let persisted = try persist(lastChanges)
         print(String(format: "correlation-burst: topology of 2,000 elements / %d lines built in %.3f s", lineCount, build))
+        print(String(format: "correlation-burst: the settled incident (%d line intervals, outbox row) written to a "
+                     + "fresh SQLite store in %.3f s, one transaction", lineCount, persisted))
         print(String(format: "correlation-burst: core down + %d line-down observations → 1 incident, %d lines, "
                      + "in %.3f s (best of 3; of which the settling tick %.3f s); peak RSS %d MiB",
                      lineCount, lineCount, best, settleBest, peakRSSMiB()))
         print(String(format: "target: under 1 s and under 500 MB — %@", best < 1 && peakRSSMiB() < 500 ? "met" : "NOT MET"))
         print("bench: correlation-burst ours=\(String(format: "%.3f", best)) peer=- unit=s")
+    }
+
+    /// Writes the changes as the daemon does (one transaction with the outbox row).
+    static func persist(_ changes: [IncidentChange]) throws -> Double {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-bench-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/bench.sqlite")
+        let hooks = [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: Hook.Event.allCases)]
+        let batch = CorrelationBatch(changes: changes, hooks: hooks, at: epoch)
+        let result = Result<Double, StoreError>.Box()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let start = ContinuousClock.now
+            do throws(StoreError) {
+                try await store.record(batch)
+                result.value = .success(seconds(ContinuousClock.now - start))
+            } catch {
+                result.value = .failure(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        return try result.value!.get()
     }
 
     /// Independent line faults (each its own incident: its element answers) at 10,000 per
@@ -146,5 +183,14 @@ enum CorrelationBench {
         print(String(format: "target: 10,000 faults/s sustained — %@ (%.1f× the target)", rate >= 10_000 ? "met" : "NOT MET",
                      rate / 10_000))
         print("bench: correlation-sustained ours=\(String(format: "%.0f", rate)) peer=- unit=faults/s")
+    }
+}
+
+extension Result {
+    /// Carries a result out of a task to the synchronous benchmark driver.
+    final class Box: @unchecked Sendable {
+        // @unchecked: written once by the task before `done.signal()`, read after `done.wait()`;
+        // the semaphore orders the two accesses.
+        var value: Result?
     }
 }

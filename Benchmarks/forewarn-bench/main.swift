@@ -10,6 +10,7 @@ let benchmarks: [String: () throws -> Void] = [
     "csv-load": CSVLoadBenchmark.run,
     "correlation-burst": CorrelationBench.burst,
     "correlation-sustained": CorrelationBench.sustained,
+    "correlation-daemon-burst": DaemonBurstBench.run,
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -163,6 +163,8 @@ struct OpenIncident: Sendable {
     var services: Set<ServiceKind> = []
     /// Ports in a port group, for telling one port from a line card.
     var ports: Set<PortReference> = []
+    /// When the group's first port failed: ports failing within the hold-down after it join.
+    var portWindow: Double?
     /// Lines held open by a customer's call without a fault behind it.
     var holds: Set<Int32> = []
     var rootCleared = false

@@ -29,8 +29,11 @@ struct FaultTable: Sendable {
                 had = lines[Int(index)] != nil
                 lines[Int(index)] = newValue
             case .port(let port):
-                had = ports.updateValue(newValue ?? Fault.placeholder, forKey: port) != nil
-                if newValue == nil { ports.removeValue(forKey: port) }
+                if let newValue {
+                    had = ports.updateValue(newValue, forKey: port) != nil
+                } else {
+                    had = ports.removeValue(forKey: port) != nil
+                }
             }
             count += (newValue != nil ? 1 : 0) - (had ? 1 : 0)
         }
@@ -39,9 +42,4 @@ struct FaultTable: Sendable {
     mutating func removeValue(forKey key: FaultKey) { self[key] = nil }
 
     var values: [Fault] { elements.compactMap { $0 } + ports.values + lines.compactMap { $0 } }
-}
-
-extension Fault {
-    static let placeholder = Fault(health: .unknown, since: 0, detail: "", slot: 0, firstSeen: 0, status: .pending,
-                                   lastChange: 0)
 }

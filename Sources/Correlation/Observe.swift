@@ -56,14 +56,12 @@ extension Correlator {
             startFlapping(key, now: now)
             return
         }
-        // A symptom of an incident already open joins it at once; so does an element nothing
-        // stands above (it can only be its own root).
+        // A symptom of an incident already open joins it at once. Anything else waits for the
+        // hold-down, even an element with nothing above it: what fails beside it within the
+        // hold-down may change where the lines below go (a dual-homed element goes with the
+        // first of its roots), and the outcome must not depend on arrival order.
         let group = groupKey(for: key)
-        if let id = openByKey[group], let incident = open[id], joinable(incident, since: since) {
-            settle(key, now: now)
-            return
-        }
-        if case .element(let element) = key, topology.upstreams[Int(element)].isEmpty {
+        if existingIncident(for: key, group: group, since: since) != nil {
             settle(key, now: now)
             return
         }
@@ -209,6 +207,10 @@ extension Correlator {
 
     mutating func requestParents(of key: FaultKey, firstSeen: Double, now: Instant) {
         for parent in parents(of: key) where cutRoot(parent) == nil {
+            // A parent that never answers must not grow its list forever: drop settled entries.
+            if let list = waiting[parent], list.count >= 4096, list.count.nonzeroBitCount == 1 {
+                waiting[parent] = list.filter { faults[$0]?.status == .pending }
+            }
             waiting[parent, default: []].append(key)
             request(.pollElement(topology.elementIDs[Int(parent)]), now: now)
         }
@@ -282,17 +284,40 @@ extension Correlator {
         open[id] = incident
         note(id, isRoot ? "root-cleared" : "cleared", "\(subject) up since \(Self.format(at))"
              + (detail.isEmpty ? "" : ": \(detail)"), now: now)
+        // Lines this fault held down may sit in other incidents too (a symptom that came back
+        // later than its root kept them): look at every line below it.
+        var touched: Set<IncidentID> = [id]
         switch key {
-        case .element:
+        case .element(let element):
             for line in incident.openLines.sorted() { endLine(line, at: at, explicitUp: false, now: now) }
+            for below in descendants(of: element) {
+                for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] != 0 {
+                    touched.insert(IncidentID(lineIncident[Int(line)]))
+                    endLine(line, at: at, explicitUp: false, now: now)
+                }
+            }
         case .port(let port):
-            for line in topology.linesByPort[port] ?? [] where lineIncident[Int(line)] == id.rawValue {
+            for line in topology.linesByPort[port] ?? [] where lineIncident[Int(line)] != 0 {
+                touched.insert(IncidentID(lineIncident[Int(line)]))
                 endLine(line, at: at, explicitUp: false, now: now)
             }
         case .line:
             break
         }
-        resolveIfDone(id, at: at, now: now)
+        for other in touched.sorted() { resolveIfDone(other, at: at, now: now) }
+    }
+
+    /// This element and everything below it, parents first.
+    func descendants(of start: Int32) -> [Int32] {
+        var seen: Set<Int32> = [start]
+        var queue: [Int32] = [start]
+        var head = 0
+        while head < queue.count {
+            let element = queue[head]
+            head += 1
+            for child in topology.children[Int(element)] where seen.insert(child).inserted { queue.append(child) }
+        }
+        return queue
     }
 
     /// Is anything still holding this line down?

@@ -67,6 +67,23 @@ extension Correlator {
         return flush(now: now)
     }
 
+    /// Faults still in their hold-down, as the observations that raised them: carried over
+    /// when the correlator is rebuilt for a new configuration.
+    public var heldObservations: [Observation] {
+        var result: [Observation] = []
+        func add(_ key: FaultKey, _ fault: Fault) {
+            guard fault.status == .pending else { return }
+            let since = Date(timeIntervalSince1970: fault.since)
+            result.append(Observation(subject: topology.subject(of: key), kind: .state(fault.health), since: since,
+                                      observedAt: Date(timeIntervalSince1970: fault.firstSeen), source: .poll,
+                                      detail: fault.detail))
+        }
+        for entry in dueQueue[dueHead...] {
+            if let fault = faults[entry.key], fault.slot == entry.slot { add(entry.key, fault) }
+        }
+        return result
+    }
+
     private mutating func resolveOrphan(_ id: IncidentID, snapshot: IncidentSnapshot, now: Instant) {
         let nowDate = date(now)
         var unknown: Int32 = -1  // lines gone from the configuration still need distinct slots

@@ -30,17 +30,19 @@ public final class CorrelatorService: Service, ObservationSink {
     }
 
     private let store: any Store
-    private let configuration: Configuration
+    private let current: CurrentConfiguration
     private let requesters: [any ConfirmationRequester]
     private let timing: Timing
     private let logger: Logger
     private let inputs: AsyncStream<Input>
     private let continuation: AsyncStream<Input>.Continuation
 
-    public init(store: any Store, configuration: Configuration, requesters: [any ConfirmationRequester] = [],
+    /// Follows `current`: after a reload (SIGHUP) the correlator is rebuilt on the new
+    /// inventory from the store's open incidents, carrying over the faults still held.
+    public init(store: any Store, current: CurrentConfiguration, requesters: [any ConfirmationRequester] = [],
                 timing: Timing = Timing(), logger: Logger) {
         self.store = store
-        self.configuration = configuration
+        self.current = current
         self.requesters = requesters
         self.timing = timing
         self.logger = logger
@@ -54,24 +56,11 @@ public final class CorrelatorService: Service, ObservationSink {
 
     public func run() async throws {
         let clock = ContinuousClock()
-        var correlator = Correlator(topology: Topology(elements: configuration.elements, lines: configuration.lines),
-                                    settings: configuration.correlation, epoch: clock.now, epochDate: Date())
+        var generation = current.generation
+        var configuration = current.configuration
         var pending = CorrelationBatch(hooks: configuration.hooks, at: Date())
+        var correlator = try await start(configuration, carrying: [], clock: clock, into: &pending)
         var lastCommand: Int64 = 0
-
-        let recovery = try await store.recoverIncidents()
-        collect(correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved,
-                                   nextIncidentID: recovery.nextIncidentID, now: clock.now), into: &pending)
-        logger.info("correlator started", metadata: [
-            "incidents.open": "\(recovery.open.count)", "topology.elements": "\(correlator.topology.elementCount)",
-            "topology.lines": "\(correlator.topology.lineCount)",
-            "hold_down": "\(DurationText.format(configuration.correlation.holdDown))",
-        ])
-        var windows = configuration.maintenance
-        windows += (try? await store.maintenanceWindows()) ?? []
-        for window in windows {
-            collect(correlator.handle(.maintenance(window), now: clock.now), into: &pending)
-        }
         await write(&pending)
 
         await withTaskGroup(of: Void.self) { group in
@@ -106,6 +95,24 @@ public final class CorrelatorService: Service, ObservationSink {
             }
             do {
                 for await input in inputs {
+                    // A reload took effect: rebuild before the next decision (once the last
+                    // batch on the old inventory is written).
+                    if current.generation != generation {
+                        await write(&pending)
+                        if pending.isEmpty {
+                            generation = current.generation
+                            configuration = current.configuration
+                            let held = correlator.heldObservations
+                            pending.hooks = configuration.hooks
+                            do {
+                                correlator = try await start(configuration, carrying: held, clock: clock,
+                                                             into: &pending)
+                            } catch {
+                                logger.error("cannot rebuild the correlator, keeping the old inventory",
+                                             metadata: ["error": "\(error)"])
+                            }
+                        }
+                    }
                     switch input {
                     case .event(let event):
                         collect(correlator.handle(event, now: clock.now), into: &pending)
@@ -129,6 +136,30 @@ public final class CorrelatorService: Service, ObservationSink {
         collect(correlator.tick(now: clock.now), into: &pending)
         await write(&pending)
         logger.info("correlator stopped", metadata: ["incidents.open": "\(correlator.openIncidents.count)"])
+    }
+
+    /// A correlator on this configuration's inventory, continuing the store's open incidents.
+    private func start(_ configuration: Configuration, carrying held: [Observation], clock: ContinuousClock,
+                       into pending: inout CorrelationBatch) async throws -> Correlator<ContinuousClock.Instant> {
+        var correlator = Correlator(topology: Topology(elements: configuration.elements, lines: configuration.lines),
+                                    settings: configuration.correlation, epoch: clock.now, epochDate: Date())
+        let recovery = try await store.recoverIncidents()
+        collect(correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved,
+                                   nextIncidentID: recovery.nextIncidentID, now: clock.now), into: &pending)
+        var windows = configuration.maintenance
+        windows += (try? await store.maintenanceWindows()) ?? []
+        for window in windows {
+            collect(correlator.handle(.maintenance(window), now: clock.now), into: &pending)
+        }
+        for observation in held {
+            collect(correlator.handle(.observation(observation), now: clock.now), into: &pending)
+        }
+        logger.info("correlator started", metadata: [
+            "incidents.open": "\(recovery.open.count)", "topology.elements": "\(correlator.topology.elementCount)",
+            "topology.lines": "\(correlator.topology.lineCount)", "faults.held": "\(held.count)",
+            "hold_down": "\(DurationText.format(configuration.correlation.holdDown))",
+        ])
+        return correlator
     }
 
     private func apply(_ queued: QueuedCommand, to correlator: inout Correlator<ContinuousClock.Instant>,
@@ -192,7 +223,7 @@ public final class CorrelatorService: Service, ObservationSink {
         batch.at = Date()
         do {
             try await store.record(batch)
-            batch = CorrelationBatch(hooks: configuration.hooks, at: Date())
+            batch = CorrelationBatch(hooks: batch.hooks, at: Date())
         } catch {
             logger.error("cannot write incident changes, keeping them for the next attempt",
                          metadata: ["error": "\(error)", "changes": "\(batch.changes.count)"])

@@ -3,10 +3,12 @@ import Synchronization
 
 /// The configuration the daemon runs with now; a reload swaps it whole or not at all.
 public final class CurrentConfiguration: Sendable {
-    private let value: Mutex<Configuration>
-    public init(_ configuration: Configuration) { value = Mutex(configuration) }
-    public var configuration: Configuration { value.withLock { $0 } }
-    func replace(with configuration: Configuration) { value.withLock { $0 = configuration } }
+    private let value: Mutex<(configuration: Configuration, generation: Int)>
+    public init(_ configuration: Configuration) { value = Mutex((configuration, 0)) }
+    public var configuration: Configuration { value.withLock { $0.configuration } }
+    /// Counts replacements, so a service can notice a reload without being told.
+    public var generation: Int { value.withLock { $0.generation } }
+    func replace(with configuration: Configuration) { value.withLock { $0 = (configuration, $0.generation + 1) } }
 }
 
 /// When the daemon last showed it is making progress; the watchdog pings only while it is.

@@ -58,7 +58,7 @@ public enum Daemon {
         let liveness = Liveness()
         // The sources (SNMP engine, prober) take `correlator` as their ObservationSink and are
         // passed to it as ConfirmationRequesters.
-        let correlator = CorrelatorService(store: store, configuration: configuration, logger: logger)
+        let correlator = CorrelatorService(store: store, current: current, logger: logger)
         var services: [any Service] = [
             correlator,
             HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),

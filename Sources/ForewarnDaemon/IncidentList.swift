@@ -46,6 +46,29 @@ public enum IncidentList {
         ]
     }
 
+    /// `forewarn incident show`: the incident, its lines and its timeline.
+    public static func detail(_ record: IncidentRecord, timeline: [TimelineEntry]) -> String {
+        var text = self.text([record])
+        text += "\n  lines:"
+        for interval in record.lines {
+            text += "\n    \(interval.line) (\(interval.customer)) \(RFC3339.format(interval.start)) – "
+                + (interval.end.map(RFC3339.format) ?? "ongoing")
+        }
+        if record.lines.isEmpty { text += " none" }
+        text += "\n  timeline:"
+        for entry in timeline { text += "\n    \(RFC3339.format(entry.at)) \(entry.kind): \(entry.detail)" }
+        return text
+    }
+
+    public static func detailJSON(_ record: IncidentRecord, timeline: [TimelineEntry]) -> String {
+        var object = self.object(record)
+        object["timeline"] = timeline.map { ["at": RFC3339.format($0.at), "kind": $0.kind, "detail": $0.detail] }
+        guard let data = try? JSONSerialization.data(withJSONObject: object,
+                                                     options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     public static func text(_ records: [IncidentRecord]) -> String {
         guard !records.isEmpty else { return "no incidents" }
         return records.map { record in

@@ -1,5 +1,6 @@
 import Foundation
 import ForewarnConfig
+import ForewarnModel
 import Store
 
 /// What `forewarn status` shows: the daemons' heartbeats and what they monitor.
@@ -23,12 +24,26 @@ public struct StatusReport: Sendable, Encodable {
         }
     }
 
+    /// Open incidents at a glance; `forewarn incidents` lists them.
+    public struct OpenIncidents: Sendable, Encodable {
+        public var open: Int
+        /// In a maintenance window: no ticket, no credit.
+        public var planned: Int
+        public var bySeverity: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case open, planned
+            case bySeverity = "by_severity"
+        }
+    }
+
     public var store: String
     public var generatedAt: String
     public var daemons: [Daemon]
+    public var incidents: OpenIncidents
 
     enum CodingKeys: String, CodingKey {
-        case store, daemons
+        case store, daemons, incidents
         case generatedAt = "generated_at"
     }
 
@@ -48,6 +63,9 @@ public struct StatusReport: Sendable, Encodable {
                           inventory: ["elements": beat.elements, "lines": beat.lines, "customers": beat.customers,
                                       "contracts": beat.contracts])
         }
+        let open = try await store.incidents(openOnly: true, since: nil).map(\.incident)
+        incidents = OpenIncidents(open: open.count, planned: open.filter(\.planned).count,
+                                  bySeverity: Dictionary(grouping: open, by: \.severity.rawValue).mapValues(\.count))
     }
 
     public var anyAlive: Bool { daemons.contains(where: \.alive) }
@@ -64,6 +82,15 @@ public struct StatusReport: Sendable, Encodable {
                          + "\(inventory["customers"] ?? 0) customers, \(inventory["contracts"] ?? 0) contracts "
                          + "from \(daemon.config)")
         }
+        var summary = "incidents: \(incidents.open) open"
+        if incidents.open > 0 {
+            let severities = Severity.allCases.reversed().compactMap { severity in
+                incidents.bySeverity[severity.rawValue].map { "\($0) \(severity.rawValue)" }
+            }
+            summary += " (" + (severities + (incidents.planned > 0 ? ["\(incidents.planned) planned"] : []))
+                .joined(separator: ", ") + ")"
+        }
+        lines.append(summary)
         return lines.joined(separator: "\n")
     }
 

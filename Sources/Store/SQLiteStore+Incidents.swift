@@ -95,6 +95,30 @@ extension SQLiteStore {
         }
     }
 
+    public func incident(_ id: IncidentID) async throws(StoreError)
+        -> (record: IncidentRecord, timeline: [TimelineEntry])?
+    {
+        try await runAsync("read incident \(id)") { [pool] in
+            try await pool.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM incident WHERE id = ?", arguments: [id.rawValue]),
+                      let incident = IncidentRows.incident(row) else { return nil }
+                let lines = try Row.fetchAll(db, sql: "SELECT * FROM incident_line WHERE incident_id = ? ORDER BY line, start_at",
+                                             arguments: [id.rawValue]).map(IncidentRows.interval)
+                let timeline = try Row.fetchAll(db, sql: "SELECT at, kind, detail FROM incident_event WHERE incident_id = ? ORDER BY id",
+                                                arguments: [id.rawValue]).map { row in
+                    let detail: String = row["detail"]
+                    let object = (try? JSONSerialization.jsonObject(with: Data(detail.utf8))) as? [String: Any]
+                    return TimelineEntry(at: Date(unixMilliseconds: row["at"]), kind: row["kind"],
+                                         detail: object?["text"] as? String ?? detail)
+                }
+                let record = IncidentRecord(incident: incident, lines: lines, ticketID: row["ticket_id"],
+                                            ticketState: row["ticket_state"],
+                                            ticketedAt: (row["ticketed_at"] as Int64?).map { Date(unixMilliseconds: $0) })
+                return (record, timeline)
+            }
+        }
+    }
+
     // MARK: operator commands
 
     public func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64 {
@@ -274,7 +298,7 @@ enum IncidentRows {
               let kind = RootKind(rawValue: row["root_kind"]) else { return nil }
         return Incident(
             id: IncidentID(row["id"]), state: Incident.State(rawValue: row["state"]) ?? .open,
-            root: IncidentRoot(subject: subject, kind: kind), group: row["group_key"],
+            root: IncidentRoot(subject: subject, kind: kind), group: (row["group_key"] as String?) ?? "",
             severity: Severity(rawValue: row["severity"]) ?? .warning, planned: row["planned"],
             proactive: row["proactive"], flapping: row["flapping"],
             classification: Classification(rawValue: row["classification"]) ?? .network,
@@ -298,7 +322,7 @@ enum IncidentRows {
                            since: Date(unixMilliseconds: row["started_at"]),
                            detectedAt: Date(unixMilliseconds: row["detected_at"]),
                            clearedAt: (row["cleared_at"] as Int64?).map { Date(unixMilliseconds: $0) },
-                           flapping: row["flapping"])
+                           flapping: (row["flapping"] as Bool?) ?? false)
     }
 }
 

@@ -165,7 +165,6 @@ enum Schema {
                 -- A subject's fault is identified by when it started; it may move to another
                 -- incident (re-root, merge), never be duplicated.
                 CREATE UNIQUE INDEX fault_identity ON fault (subject_type, subject_id, started_at);
-                CREATE INDEX incident_line_open ON incident_line (incident_id, end_at);
                 CREATE INDEX incident_merged ON incident (merged_into);
 
                 -- What the CLI asks of the daemon (calls, acknowledgements, notes, maintenance):

@@ -24,6 +24,8 @@ public protocol Store: Sendable {
     func recoverIncidents() async throws(StoreError) -> IncidentRecovery
     /// Incidents for `forewarn incidents`, newest first: open ones, or any touching `since`.
     func incidents(openOnly: Bool, since: Date?) async throws(StoreError) -> [IncidentRecord]
+    /// One incident with its timeline, oldest entry first; nil when there is no such incident.
+    func incident(_ id: IncidentID) async throws(StoreError) -> (record: IncidentRecord, timeline: [TimelineEntry])?
 
     // MARK: operator commands
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ForewarnDaemon
 import ForewarnModel
 import Foundation
 import Store
@@ -6,9 +7,30 @@ import Store
 struct IncidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident",
-        abstract: "Act on an incident: acknowledge, add a note, classify the cause, resolve.",
-        discussion: "Queued in the store; the running daemon applies it within a second.",
-        subcommands: [Acknowledge.self, Note.self, Classify.self, Resolve.self])
+        abstract: "Show an incident, or act on it: acknowledge, add a note, classify the cause, resolve.",
+        discussion: "Actions are queued in the store; the running daemon applies them within a second.",
+        subcommands: [Show.self, Acknowledge.self, Note.self, Classify.self, Resolve.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an incident with its lines and timeline.")
+        @OptionGroup var options: ConfigOptions
+        @OptionGroup var storeOption: StoreOption
+        @Argument(help: ArgumentHelp("The incident's id.", valueName: "ID")) var id: Int64
+        @Flag(help: "Print JSON (the incidents contract plus \"timeline\").") var json = false
+
+        func run() async throws {
+            let access = try StoreAccess(options, storeOption)
+            do {
+                guard let found = try await SQLiteStore(readingExisting: access.path).incident(IncidentID(id)) else {
+                    StoreAccess.fail("no incident #\(id)")
+                }
+                print(json ? IncidentList.detailJSON(found.record, timeline: found.timeline)
+                           : IncidentList.detail(found.record, timeline: found.timeline))
+            } catch {
+                StoreAccess.fail("\(error)")
+            }
+        }
+    }
 
     struct Common: ParsableArguments {
         @OptionGroup var options: ConfigOptions

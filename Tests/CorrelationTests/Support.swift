@@ -137,7 +137,8 @@ struct Ledger {
 
     var incidents: [IncidentID: Incident] = [:]
     var lines: [IncidentID: [Slot: LineInterval]] = [:]
-    var faults: [IncidentID: [String: FaultRecord]] = [:]
+    /// Like the store's fault table: one row per subject and start, owned by one incident.
+    var faults: [String: (incident: IncidentID, record: FaultRecord)] = [:]
     var timeline: [IncidentID: [TimelineEntry]] = [:]
     var changes: [IncidentChange] = []
     var outbox: [(incident: IncidentID, event: Hook.Event)] = []
@@ -150,7 +151,7 @@ struct Ledger {
             lines[id, default: [:]][Slot(line: interval.line, start: interval.start)] = interval
         }
         for fault in change.faults {
-            faults[id, default: [:]]["\(fault.subject.identifier)@\(fault.since.unixMilliseconds)"] = fault
+            faults["\(fault.subject.kind):\(fault.subject.identifier)@\(fault.since.unixMilliseconds)"] = (id, fault)
         }
         timeline[id, default: []].append(contentsOf: change.timeline)
         if let into = change.absorbedInto {
@@ -159,7 +160,7 @@ struct Ledger {
                 moved.line = interval.line
                 lines[into, default: [:]][slot] = moved
             }
-            for (key, fault) in faults.removeValue(forKey: id) ?? [:] { faults[into, default: [:]][key] = fault }
+            for (key, fault) in faults where fault.incident == id { faults[key] = (into, fault.record) }
         }
         for event in change.announce {
             if event == .open && outbox.contains(where: { $0.incident == id && $0.event == .open }) { continue }
@@ -187,8 +188,8 @@ struct Ledger {
     var snapshots: [IncidentSnapshot] {
         incidents.values.filter { $0.state == .open }.sorted { $0.id < $1.id }.map { incident in
             IncidentSnapshot(incident: incident, lines: lines(of: incident.id).filter { $0.end == nil },
-                             faults: (faults[incident.id] ?? [:]).values.filter { $0.clearedAt == nil }
-                                .sorted { $0.subject.identifier < $1.subject.identifier })
+                             faults: faults.values.filter { $0.incident == incident.id && $0.record.clearedAt == nil }
+                                .map(\.record).sorted { $0.subject.identifier < $1.subject.identifier })
         }
     }
 }

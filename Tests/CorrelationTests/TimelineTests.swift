@@ -134,6 +134,27 @@ import Testing
         #expect(timeline.ledger.lineIDs(of: timeline.open[1].id) == Lab.lineIDs(51...60))
     }
 
+    @Test func redundantUplink_dualHomedUnreachableWithOneUpstreamUpIsItsOwnRoot() {
+        var timeline = Timeline()
+        timeline.element("agg1", .down, at: 0)
+        timeline.element("acc3", .down, at: 0.5)
+        timeline.element("agg2", .up, at: 1)
+        timeline.advance(to: 10)
+        #expect(timeline.open.map(\.root.subject) == [.element("agg1"), .element("acc3")])
+        #expect(timeline.ledger.lineIDs(of: timeline.open[1].id) == Lab.lineIDs(41...50))
+    }
+
+    @Test func degradedLineIsItsOwnIncidentAndWorsens() {
+        var timeline = Timeline()
+        timeline.lines(["L12"], .degraded, at: 0)
+        timeline.advance(to: 5)
+        #expect(timeline.open.first?.root == IncidentRoot(subject: .line("L12"), kind: .degraded))
+        timeline.lines(["L12"], .down, at: 6)
+        timeline.lines(["L12"], .up, at: 20)
+        #expect(timeline.open.isEmpty)
+        #expect(timeline.all.count == 1)
+    }
+
     @Test func peerPortTrapStartsConfirmationAndJoinsTheChild() {
         // The core's linkDown for the port facing agg1 asks for agg1 at once.
         var timeline = Timeline()
@@ -176,6 +197,16 @@ import Testing
         #expect(timeline.open.count == 2)
         #expect(timeline.open[1].root == IncidentRoot(subject: .port("acc1", .ifIndex(1)), kind: .down))
         #expect(timeline.ledger.lineIDs(of: timeline.open[1].id) == Lab.lineIDs(1...10))
+    }
+
+    @Test func portFault_linesReportedBeforeThePortStillRootAtThePort() {
+        var timeline = Timeline()
+        timeline.lines(["L51", "L54", "L57", "L60"], .down, at: 0)  // acc4 port 1
+        timeline.port("acc4", .ifIndex(1), .down, at: 0.5)
+        timeline.advance(to: 10)
+        #expect(timeline.all.count == 1)
+        #expect(timeline.open.first?.root == IncidentRoot(subject: .port("acc4", .ifIndex(1)), kind: .down))
+        #expect(timeline.ledger.lineIDs(of: timeline.open[0].id) == ["L51", "L54", "L57", "L60"])
     }
 
     @Test func flapping_oneIncidentOpenWhileItFlaps() {

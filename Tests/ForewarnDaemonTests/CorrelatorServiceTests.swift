@@ -28,7 +28,8 @@ import Testing
                  probe: .none, target: nil, contract: nil, service: .data)
         }
         return Configuration(source: "test.yaml", daemon: DaemonSettings(), elements: elements, lines: lines,
-                             hooks: [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: [.open])])
+                             hooks: [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: [.open])],
+                             correlation: CorrelationSettings(holdDown: .milliseconds(100)))
     }
 
     /// Waits for a condition the service reaches asynchronously; fails after a generous bound
@@ -54,14 +55,14 @@ import Testing
         timing.tick = .milliseconds(20)
         timing.commandPoll = .milliseconds(20)
         let recorder = Recorder()
-        let service = CorrelatorService(store: store, configuration: Self.configuration(), requesters: [recorder],
+        let service = CorrelatorService(store: store, current: CurrentConfiguration(Self.configuration()), requesters: [recorder],
                                         timing: timing, logger: Logger(label: "test"))
         let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
 
         #expect(try await eventually { try await store.pendingCommands(limit: 10).isEmpty })
         #expect(try await eventually { try await store.incidents(openOnly: true, since: nil).count == 1 })
-        // The core has nothing above it: its incident opens without waiting, and absorbs the call's.
+        // The core's incident opens after the hold-down and absorbs the call's.
         service.submit(Observation(subject: .element("core"), kind: .state(.down), since: now, observedAt: now,
                                    source: .poll, detail: "3 polls timed out"))
         #expect(try await eventually {
@@ -78,7 +79,7 @@ import Testing
         #expect(recorder.all.contains(.pollElement("acc1")))
 
         // Restarted: the same incident continues.
-        let again = CorrelatorService(store: store, configuration: Self.configuration(), timing: timing,
+        let again = CorrelatorService(store: store, current: CurrentConfiguration(Self.configuration()), timing: timing,
                                       logger: Logger(label: "test"))
         let secondGroup = ServiceGroup(services: [again], logger: Logger(label: "test"))
         let second = Task { try await secondGroup.run() }
@@ -89,6 +90,42 @@ import Testing
         try await second.value
         let all = try await store.incidents(openOnly: false, since: nil)
         #expect(all.filter { $0.incident.mergedInto == nil }.count == 1)
+    }
+}
+
+extension CorrelatorServiceTests {
+    @Test func reloadRebuildsOnTheNewInventoryAndKeepsTheIncidents() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-reload-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
+        var timing = CorrelatorService.Timing()
+        timing.tick = .milliseconds(20)
+        timing.commandPoll = .milliseconds(20)
+        let current = CurrentConfiguration(Self.configuration())
+        let service = CorrelatorService(store: store, current: current, timing: timing, logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        let now = Date()
+        service.submit(Observation(subject: .element("core"), kind: .state(.down), since: now, observedAt: now,
+                                   source: .poll, detail: "down"))
+        #expect(try await eventually { try await store.incidents(openOnly: true, since: nil).first?.lines.count == 5 })
+
+        // The inventory grows by an element and a line behind the failed core.
+        var larger = Self.configuration()
+        larger.elements.append(Element(id: "acc2", name: "acc2", address: .v4(3), kind: .access, upstream: ["core"]))
+        larger.lines.append(Line(id: "L9", customer: "C9", element: "acc2", port: nil, probe: .none, target: nil,
+                                 contract: nil, service: .data))
+        current.replace(with: larger)
+        #expect(try await eventually { current.generation == 1 })
+        service.submit(Observation(subject: .element("acc2"), kind: .state(.down), since: now, observedAt: now,
+                                   source: .poll, detail: "down"))
+        #expect(try await eventually {
+            try await store.incidents(openOnly: true, since: nil).first?.lines.contains { $0.line == "L9" } == true
+        })
+        await group.triggerGracefulShutdown()
+        try await running.value
+        let all = try await store.incidents(openOnly: false, since: nil)
+        #expect(all.count == 1)
     }
 }
 
@@ -120,5 +157,48 @@ import Testing
         #expect(lines.count == 2)
         #expect(lines[0]["end"] as? String == "2027-01-15T08:01:00.000Z")
         #expect(lines[1]["end"] is NSNull)
+    }
+}
+
+@Suite struct CustomerCallIntakeTests {
+    let lines: Set<LineID> = ["L1", "L2"]
+    let now = Date(unixMilliseconds: 1_800_000_000_000)
+
+    func parse(_ text: String) -> Result<CustomerReport, CustomerCallIntake.Response> {
+        CustomerCallIntake.parse(body: Data(text.utf8), lines: lines, now: now)
+    }
+
+    @Test func acceptsACallAndQueuesIt() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-intake-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
+        let response = await CustomerCallIntake.accept(
+            body: Data(#"{"line": "L2", "at": "2027-01-15T07:59:00Z", "note": "no dial tone"}"#.utf8),
+            lines: lines, store: store, now: now)
+        #expect(response == CustomerCallIntake.Response(status: 202, body: #"{"line":"L2","queued":1}"#))
+        let queued = try await store.pendingCommands(limit: 10)
+        #expect(queued.map(\.command) == [.reportCall(CustomerReport(line: "L2", at: now.addingTimeInterval(-60),
+                                                                      note: "no dial tone", source: "http"))])
+    }
+
+    @Test func refusesWithAReason() throws {
+        #expect(try parse(#"{"line": "L1"}"#).get() == CustomerReport(line: "L1", at: now, note: "", source: "http"))
+        let cases: [(String, Int, String)] = [
+            ("[1]", 400, #"{"error":"the body must be a JSON object such as {\"line\": \"L-000001\"}"}"#),
+            (#"{"line": "L1", "when": "now"}"#, 400, #"{"error":"unknown key 'when' (allowed: line, at, note)"}"#),
+            (#"{"note": "x"}"#, 400, #"{"error":"'line' is required: the line's id as a string"}"#),
+            (#"{"line": "L9"}"#, 404, #"{"error":"unknown line 'L9'"}"#),
+            (#"{"line": "L1", "at": "yesterday"}"#, 400,
+             #"{"error":"'at' must be an RFC 3339 time such as 2026-12-01T08:30:00Z"}"#),
+            (#"{"line": "L1", "note": 5}"#, 400, #"{"error":"'note' must be a string"}"#),
+        ]
+        for (body, status, message) in cases {
+            guard case .failure(let response) = parse(body) else {
+                Issue.record("accepted \(body)")
+                continue
+            }
+            #expect(response.status == status, "\(body)")
+            #expect(response.body == message, "\(body)")
+        }
     }
 }

@@ -151,7 +151,7 @@ import Testing
         #expect(open.map(\.incident.id) == [IncidentID(1)])
 
         let queue = try DatabaseQueue(path: temporary.path)
-        let rows = try await queue.read { db in
+        let rows: [Row] = try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT incident_id, event, payload FROM ticket_outbox WHERE hook = 'rt' ORDER BY id")
         }
         #expect(rows.map { "\($0["incident_id"] as Int64):\($0["event"] as String)" }

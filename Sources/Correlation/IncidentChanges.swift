@@ -1,0 +1,236 @@
+import ForewarnModel
+import Foundation
+
+/// Changing incidents: open, re-root, merge, attach faults and lines, resolve.
+extension Correlator {
+    // MARK: incident changes
+
+    mutating func openIncident(_ group: GroupKey, root: IncidentRoot, since: Double, now: Instant,
+                               register: Bool = true) -> IncidentID {
+        let id = IncidentID(nextID)
+        nextID += 1
+        let planned = coveredByMaintenance(root.subject, at: since)
+        let nowDate = date(now)
+        let header = Incident(id: id, root: root, group: group.text(in: topology),
+                              severity: .warning, planned: planned, proactive: true,
+                              classification: planned ? .planned : .network,
+                              startedAt: Date(timeIntervalSince1970: min(since, nowDate.timeIntervalSince1970)),
+                              detectedAt: nowDate, updatedAt: nowDate)
+        open[id] = OpenIncident(header: header, key: group)
+        if register { openByKey[group] = id }
+        byAnchor[group.anchor(in: topology), default: []].insert(id)
+        emitter.touch(id, .open, created: true)
+        note(id, "opened", "root \(root)" + (planned ? " (planned: in a maintenance window)" : ""), now: now)
+        return id
+    }
+
+    mutating func reroot(_ id: IncidentID, to group: GroupKey, root: IncidentRoot, since: Double, now: Instant) {
+        guard var incident = open[id] else { return }
+        if openByKey[incident.key] == id { openByKey.removeValue(forKey: incident.key) }
+        byAnchor[incident.key.anchor(in: topology)]?.remove(id)
+        let previous = incident.header.root
+        incident.key = group
+        incident.header.root = root
+        incident.header.group = group.text(in: topology)
+        incident.header.startedAt = min(incident.header.startedAt, Date(timeIntervalSince1970: since))
+        incident.rootCleared = false
+        open[id] = incident
+        openByKey[group] = id
+        byAnchor[group.anchor(in: topology), default: []].insert(id)
+        emitter.touch(id, .reroot)
+        note(id, "rerooted", "root \(previous) → \(root): the cause was learned after its symptoms", now: now,
+             significant: true)
+    }
+
+    /// Moves everything of `other` into `survivor`; `other` ends as merged.
+    mutating func merge(_ other: IncidentID, into survivor: IncidentID, now: Instant) {
+        guard other != survivor, var absorbed = open.removeValue(forKey: other), var target = open[survivor] else { return }
+        for line in absorbed.openLines {
+            lineIncident[Int(line)] = survivor.rawValue
+            target.openLines.insert(line)
+            if faults[.line(line)] != nil { faults[.line(line)]?.incident = survivor }
+        }
+        for key in absorbed.faults {
+            faults[key]?.incident = survivor
+            target.faults.insert(key)
+        }
+        target.customers.formUnion(absorbed.customers)
+        target.services.formUnion(absorbed.services)
+        target.holds.formUnion(absorbed.holds)
+        target.header.startedAt = min(target.header.startedAt, absorbed.header.startedAt)
+        target.header.detectedAt = min(target.header.detectedAt, absorbed.header.detectedAt)
+        if let call = absorbed.header.firstCallAt {
+            target.header.firstCallAt = min(target.header.firstCallAt ?? call, call)
+        }
+        target.header.proactive = Self.proactive(target.header)
+        target.header.flapping = target.header.flapping || absorbed.header.flapping
+        open[survivor] = target
+        updateSeverity(survivor)
+
+        if openByKey[absorbed.key] == other { openByKey.removeValue(forKey: absorbed.key) }
+        byAnchor[absorbed.key.anchor(in: topology)]?.remove(other)
+        let nowDate = date(now)
+        absorbed.header.state = .resolved
+        absorbed.header.resolvedAt = nowDate
+        absorbed.header.mergedInto = survivor
+        absorbed.header.updatedAt = nowDate
+        remember(absorbed.header)
+        emitter.touch(other, .absorbed, absorbedInto: survivor)
+        emitter.timeline(other, TimelineEntry(at: nowDate, kind: "merged",
+                                              detail: "merged into \(survivor) (root \(target.header.root)): one root"))
+        emitter.touch(survivor, .merge)
+        note(survivor, "merged", "\(other) (root \(absorbed.header.root)) merged in: they share this root", now: now,
+             significant: true)
+    }
+
+    mutating func attach(_ key: FaultKey, to id: IncidentID, now: Instant) {
+        guard var incident = open[id], var fault = faults[key] else { return }
+        fault.incident = id
+        faults[key] = fault
+        let subject = topology.subject(of: key)
+        switch key {
+        case .element(let element):
+            incident.faults.insert(key)
+            open[id] = incident
+            emitter.fault(id, record(key, fault))
+            emitter.touch(id, .grow)
+            note(id, "fault", "\(subject) unreachable since \(Self.format(fault.since)): \(fault.detail)", now: now)
+            expandScope(id, from: element, start: fault.since, now: now)
+        case .port(let port):
+            incident.faults.insert(key)
+            let newPort = incident.ports.insert(port.port).inserted
+            if incident.portWindow == nil { incident.portWindow = fault.since }
+            open[id] = incident
+            emitter.fault(id, record(key, fault))
+            emitter.touch(id, .grow)
+            note(id, "fault", "\(subject) \(fault.health.rawValue) since \(Self.format(fault.since)): \(fault.detail)",
+                 now: now)
+            for line in topology.linesByPort[port] ?? [] {
+                addLine(line, to: id, start: fault.since, ifUnseenSince: fault.since)
+            }
+            if case .ports(let element) = incident.key, newPort, incident.ports.count == 2 {
+                let root = IncidentRoot(subject: .element(topology.elementIDs[Int(element)]), kind: .lineCard)
+                let previous = open[id]!.header.root
+                open[id]!.header.root = root
+                emitter.touch(id, .reroot)
+                note(id, "rerooted", "root \(previous) → \(root): several ports of one element failed together",
+                     now: now, significant: true)
+            }
+        case .line(let line):
+            if incident.holds.remove(line) != nil { open[id] = incident }
+            if lineIncident[Int(line)] == 0 {
+                addLine(line, to: id, start: fault.since, ifUnseenSince: nil)
+                emitter.touch(id, .grow)
+                note(id, "fault", "line \(topology.lineIDs[Int(line)]) \(fault.health.rawValue) since "
+                     + "\(Self.format(fault.since)): \(fault.detail)", now: now)
+            }
+        }
+        updateSeverity(id)
+    }
+
+    /// Adds the lines of everything this element cuts off, and merges what that explains. An
+    /// element below cut off through another root as well (every uplink now down) goes to the
+    /// incident of its own root, the first in inventory order.
+    mutating func expandScope(_ id: IncidentID, from element: Int32, start: Double, now: Instant) {
+        guard open[id] != nil else { return }
+        var added: [IncidentID: Int] = [:]
+        for (below, root) in cutDescendants(element) {
+            guard let target = openByKey[.element(root)], let incident = open[target] else { continue }
+            for other in (byAnchor[below] ?? []).sorted() where other != target {
+                guard let candidate = open[other] else { continue }
+                if currentGroup(of: candidate.key) == incident.key { merge(other, into: target, now: now) }
+            }
+            for other in peerPortIncidents(facing: below, group: incident.key) where other != target {
+                merge(other, into: target, now: now)
+            }
+            for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] == 0 {
+                if addLine(line, to: target, start: start, ifUnseenSince: start) { added[target, default: 0] += 1 }
+            }
+        }
+        for (target, count) in added.sorted(by: { $0.key < $1.key }) {
+            emitter.touch(target, .grow)
+            updateSeverity(target)
+            note(target, "scope", "\(count) line\(count == 1 ? "" : "s") cut off by \(topology.elementIDs[Int(element)])",
+                 now: now)
+        }
+    }
+
+    /// This element and those below it that are cut off, with their roots, parents first.
+    mutating func cutDescendants(_ start: Int32) -> [(element: Int32, root: Int32)] {
+        var result: [(Int32, Int32)] = []
+        var seen: Set<Int32> = [start]
+        var queue: [Int32] = [start]
+        var head = 0
+        while head < queue.count {
+            let element = queue[head]
+            head += 1
+            guard let root = cutRoot(element) else { continue }
+            result.append((element, root))
+            for child in topology.children[Int(element)] where seen.insert(child).inserted { queue.append(child) }
+        }
+        return result
+    }
+
+    /// Starts an interval for a line not in any incident. With `ifUnseenSince`, a line that
+    /// answered after that time (its own probe says up) is left out.
+    @discardableResult
+    mutating func addLine(_ line: Int32, to id: IncidentID, start: Double, ifUnseenSince: Double?) -> Bool {
+        guard lineIncident[Int(line)] == 0 else { return false }
+        if let time = ifUnseenSince, lineUpSince[Int(line)] > time { return false }
+        lineIncident[Int(line)] = id.rawValue
+        lineStart[Int(line)] = start
+        open[id]!.openLines.insert(line)
+        open[id]!.customers.insert(topology.lineCustomer[Int(line)])
+        open[id]!.services.insert(topology.lineService[Int(line)])
+        emitter.line(id, index: line, topology.interval(line, start: start))
+        return true
+    }
+
+    mutating func updateSeverity(_ id: IncidentID) {
+        guard let incident = open[id] else { return }
+        let severity = Severity.of(customers: incident.customers.count, services: incident.services)
+        guard severity != incident.header.severity else { return }
+        open[id]!.header.severity = severity
+        emitter.significant(id)
+    }
+
+    static func proactive(_ header: Incident) -> Bool {
+        guard let call = header.firstCallAt else { return true }
+        return header.detectedAt < call
+    }
+
+    // MARK: resolution
+
+    mutating func resolve(_ id: IncidentID, at: Double, reason: String, now: Instant) {
+        guard var incident = open.removeValue(forKey: id) else { return }
+        for line in incident.openLines.sorted() {
+            emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: max(at, lineStart[Int(line)])))
+            lineIncident[Int(line)] = 0
+        }
+        if openByKey[incident.key] == id { openByKey.removeValue(forKey: incident.key) }
+        byAnchor[incident.key.anchor(in: topology)]?.remove(id)
+        let nowDate = date(now)
+        incident.header.state = .resolved
+        incident.header.resolvedAt = Date(timeIntervalSince1970: max(at, incident.header.startedAt.timeIntervalSince1970))
+        incident.header.updatedAt = nowDate
+        remember(incident.header)
+        emitter.touch(id, .resolve)
+        emitter.timeline(id, TimelineEntry(at: nowDate, kind: "resolved", detail: reason))
+    }
+
+    mutating func remember(_ header: Incident) {
+        if recent.updateValue(header, forKey: header.id) == nil { recentOrder.append(header.id) }
+        // Forget the oldest in chunks, not one by one (each removal from the front moves the rest).
+        if recentOrder.count > Self.recentLimit + Self.recentLimit / 4 {
+            let drop = recentOrder.count - Self.recentLimit
+            for old in recentOrder.prefix(drop) where !emitter.isTouched(old) { recent.removeValue(forKey: old) }
+            recentOrder.removeFirst(drop)
+        }
+    }
+
+    /// A timeline entry, stamped with the decision time.
+    mutating func note(_ id: IncidentID, _ kind: String, _ detail: String, now: Instant, significant: Bool = false) {
+        emitter.timeline(id, TimelineEntry(at: date(now), kind: kind, detail: detail))
+        if significant { emitter.significant(id) }
+    }
+}
