@@ -62,7 +62,7 @@ struct ConfigReader {
     }
 
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
-                               "customers_csv", "contracts", "maintenance", "hooks"]
+                               "customers_csv", "contracts", "maintenance", "hooks", "snmp"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -91,11 +91,12 @@ struct ConfigReader {
         }
         if let daemon = top.value("daemon") { configuration.daemon = readDaemon(daemon) }
         configuration.profiles = readProfiles(top.list("snmp_profiles", sink: &sink))
+        if let snmp = top.value("snmp") { configuration.snmp = readSNMP(snmp, profiles: configuration.profiles) }
         var index = InventoryIndex()
         configuration.customers = readCustomers(top, index: &index)
         configuration.contracts = readContracts(top.list("contracts", sink: &sink), index: &index)
         configuration.elements = readElements(top.list("elements", sink: &sink), profiles: configuration.profiles,
-                                              index: &index)
+                                              index: &index, snmp: &configuration.snmp)
         checkTopology(configuration.elements, index: index)
         configuration.lines = top.list("lines", sink: &sink).compactMap { item in
             guard let fields = Fields(item, what: "a line", allowed: LineFields.keys, sink: &sink) else { return nil }

@@ -37,6 +37,7 @@ public struct Configuration: Sendable {
     public var contracts: [Contract]
     public var maintenance: [MaintenanceWindow]
     public var hooks: [Hook]
+    public var snmp = SNMPSettings()
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],

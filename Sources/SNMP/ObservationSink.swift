@@ -1,12 +1,13 @@
 import ForewarnModel
 
-/// Where the SNMP services send what they observe; the correlator consumes it.
-public protocol ObservationSink: Sendable {
+/// Where the SNMP services send what they observe, in batches (one poll's worth); the
+/// correlator consumes it.
+public protocol SNMPObservationSink: Sendable {
     func deliver(_ observations: [Observation]) async
 }
 
 /// A sink that forwards into an AsyncStream, for consumers that iterate.
-public struct ObservationStream: ObservationSink {
+public struct ObservationStream: SNMPObservationSink {
     public let stream: AsyncStream<Observation>
     private let continuation: AsyncStream<Observation>.Continuation
 

@@ -40,13 +40,13 @@ public final class PollScheduler: Service, Sendable {
 
     private let state: Mutex<State>
     private let poller: ElementPoller
-    private let sink: any ObservationSink
+    private let sink: any SNMPObservationSink
     private let logger: Logger
     private let clock = ContinuousClock()
     private let origin: Instant
 
     public init(engine: SNMPEngine, elements: [MonitoredElement], settings: Settings = Settings(),
-                sink: any ObservationSink, logger: Logger) {
+                sink: any SNMPObservationSink, logger: Logger) {
         let origin = ContinuousClock.now
         self.origin = origin
         var state = State(monitors: [])
@@ -67,6 +67,12 @@ public final class PollScheduler: Service, Sendable {
         self.poller = ElementPoller(engine: engine)
         self.sink = sink
         self.logger = logger
+    }
+
+    /// Polls `element` now on someone else's behalf (the correlator confirming a fault); the
+    /// answer arrives as ordinary observations. Returns at once.
+    public func requestPoll(_ element: ElementID, reason: String = "confirmation requested") {
+        confirm(element, ifIndex: nil, reason: reason)
     }
 
     /// Polls `element` now, because a trap said something about it (or `port`); the poll decides.

@@ -22,7 +22,7 @@ struct SchedulerTests {
         }
     }
 
-    struct Sink: ObservationSink {
+    struct Sink: SNMPObservationSink {
         let collected: Collected
         func deliver(_ observations: [Observation]) async { collected.add(observations) }
     }
