@@ -1,5 +1,6 @@
 import ForewarnConfig
 import Logging
+import SNMP
 import ServiceLifecycle
 import Store
 
@@ -21,11 +22,13 @@ public enum Daemon {
     public enum Failure: Error, CustomStringConvertible {
         case configuration(ConfigError)
         case store(StoreError)
+        case snmp(SNMPError)
 
         public var description: String {
             switch self {
             case .configuration(let error): return error.description
             case .store(let error): return error.description
+            case .snmp(let error): return error.description
             }
         }
     }
@@ -58,6 +61,11 @@ public enum Daemon {
             ReloadService(path: options.configPath, current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
+        do {
+            services += try SNMPServices.make(configuration: configuration, store: store, logger: logger)
+        } catch {
+            throw Failure.snmp(error)
+        }
         if let interval = notifier.watchdogInterval {
             let tolerance = max(interval * 2, configuration.daemon.heartbeatInterval * 3)
             services.append(WatchdogService(notifier: notifier, interval: interval, liveness: liveness,

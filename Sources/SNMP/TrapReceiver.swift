@@ -53,8 +53,17 @@ public struct TrapReceiver: Service {
         if !settings.v3Profiles.isEmpty {
             await engine.addTrapUsers(settings.v3Profiles, senderEngineIDs: settings.senderEngineIDs)
         }
-        let listener = try await engine.listenForTraps(on: settings.listen, ratePerSecond: settings.ratePerSecond,
+        let listener: TrapListener
+        do {
+            listener = try await engine.listenForTraps(on: settings.listen, ratePerSecond: settings.ratePerSecond,
                                                        burst: settings.burst) { continuation.yield($0) }
+        } catch {
+            // Polling goes on without traps: a monitor that stops monitoring over its trap port is worse.
+            logger.error("cannot receive SNMP traps; polling continues without them",
+                         metadata: ["trap.listen": "\(settings.listen)", "error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
         logger.info("listening for SNMP traps and informs", metadata: ["trap.listen": "\(settings.listen)"])
         var unknown = LogOncePerKey<ContinuousClock.Instant>(interval: .seconds(60))
         await withGracefulShutdownHandler {
