@@ -15,7 +15,7 @@ struct Forewarn: AsyncParsableCommand {
             commands read the same configuration file and store, so they work beside a running daemon.
             """,
         version: ForewarnVersion.current,
-        subcommands: [Run.self, CheckConfig.self, Status.self, Version.self])
+        subcommands: [Run.self, CheckConfig.self, Status.self, Poll.self, Version.self])
 }
 
 /// Options shared by every command that reads the configuration or the store.
