@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
-        .executableTarget(name: "snmp-bench", dependencies: ["SNMP", "ForewarnModel"], path: "Benchmarks/snmp-bench"),
+        .executableTarget(name: "snmp-bench", dependencies: ["SNMP", "ForewarnModel", .product(name: "Logging", package: "swift-log")], path: "Benchmarks/snmp-bench"),
         .executableTarget(name: "forewarn-bench", dependencies: ["ForewarnConfig", "ForewarnModel"], path: "Benchmarks/forewarn-bench"),
     ],
     swiftLanguageModes: [.v6]
