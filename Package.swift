@@ -83,7 +83,7 @@ let package = Package(
                           path: "Benchmarks/forewarn-bench"),
         // `make bench BENCH=probe-round|probe-sustained`: against fping, loopback only.
         .executableTarget(name: "probe-bench", dependencies: ["Probes", "ForewarnModel"], path: "Benchmarks/probe-bench"),
-        .executableTarget(name: "snmp-bench", dependencies: ["SNMP", "ForewarnModel"], path: "Benchmarks/snmp-bench"),
+        .executableTarget(name: "snmp-bench", dependencies: ["SNMP", "ForewarnModel", .product(name: "Logging", package: "swift-log")], path: "Benchmarks/snmp-bench"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -63,7 +63,7 @@ struct ConfigReader {
 
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
                                "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles",
-                               "correlation"]
+                               "correlation", "snmp"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -100,11 +100,12 @@ struct ConfigReader {
         configuration.probeProfiles = readProbeProfiles(top.list("probe_profiles", sink: &sink))
         let probeContext = LineProbeContext(profiles: configuration.probeProfiles,
                                             defaultInterface: configuration.probing.arpInterface)
+        if let snmp = top.value("snmp") { configuration.snmp = readSNMP(snmp, profiles: configuration.profiles) }
         var index = InventoryIndex()
         configuration.customers = readCustomers(top, index: &index)
         configuration.contracts = readContracts(top.list("contracts", sink: &sink), index: &index)
         configuration.elements = readElements(top.list("elements", sink: &sink), profiles: configuration.profiles,
-                                              index: &index)
+                                              index: &index, snmp: &configuration.snmp)
         checkTopology(configuration.elements, index: index)
         configuration.lines = top.list("lines", sink: &sink).compactMap { item in
             guard let fields = Fields(item, what: "a line", kind: "line", allowed: LineFields.keys, sink: &sink) else { return nil }

@@ -43,6 +43,7 @@ public struct Configuration: Sendable {
     public var probeProfiles: [ProfileID: ProbeProfile]
     public var probing: ProbingSettings
     public var correlation: CorrelationSettings
+    public var snmp = SNMPSettings()
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],

@@ -2,10 +2,11 @@ import Foundation
 import ForewarnModel
 
 extension ConfigReader {
-    static let elementKeys = ["id", "name", "address", "snmp_port", "kind", "upstream", "snmp_profile", "poll_interval"]
+    static let elementKeys = ["id", "name", "address", "snmp_port", "kind", "upstream", "snmp_profile", "poll_interval",
+                              "error_rate_threshold"]
 
     mutating func readElements(_ items: [Located], profiles: [ProfileID: SNMPProfile],
-                               index: inout InventoryIndex) -> [Element] {
+                               index: inout InventoryIndex, snmp: inout SNMPSettings) -> [Element] {
         var elements: [Element] = []
         // Upstream references are checked after every element is known: order in the file is free.
         var pendingUpstreams: [(element: ElementID, upstream: String, at: Located)] = []
@@ -27,6 +28,7 @@ extension ConfigReader {
             if kind == nil && !fields.has("kind") { sink.report(item.location, "element '\(idText)' is missing required key 'kind'") }
             let port = fields.integer("snmp_port", in: 1...65535, sink: &sink) ?? 161
             let interval = fields.duration("poll_interval", default: .seconds(60), minimum: .seconds(1), sink: &sink)
+            if let threshold = fields.decimal("error_rate_threshold", sink: &sink) { snmp.elementErrorRateThresholds[id] = threshold }
 
             var profile: ProfileID?
             if let profileText = fields.string("snmp_profile", sink: &sink) {

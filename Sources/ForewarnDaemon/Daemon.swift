@@ -1,6 +1,7 @@
 import ForewarnConfig
 import Logging
 import Prometheus
+import SNMP
 import ServiceLifecycle
 import Store
 import UnixSignals
@@ -23,11 +24,13 @@ public enum Daemon {
     public enum Failure: Error, CustomStringConvertible {
         case configuration(ConfigError)
         case store(StoreError)
+        case snmp(SNMPError)
 
         public var description: String {
             switch self {
             case .configuration(let error): return error.description
             case .store(let error): return error.description
+            case .snmp(let error): return error.description
             }
         }
     }
@@ -71,6 +74,11 @@ public enum Daemon {
                                              CorrelatorLineSink(correlator: correlator)],
                                      liveness: nil, logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
+        do {
+            services += try SNMPServices.make(configuration: configuration, store: store, logger: logger)
+        } catch {
+            throw Failure.snmp(error)
+        }
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(notifier: notifier, interval: interval, liveness: liveness,
                                             tolerance: tolerance, logger: logger))

@@ -19,6 +19,7 @@ struct Forewarn: AsyncParsableCommand {
         version: ForewarnVersion.current,
         subcommands: [
             Run.self, CheckConfig.self, Status.self, Version.self,
+            Poll.self,
             Probe.self,
             Incidents.self,
             IncidentCommand.self,

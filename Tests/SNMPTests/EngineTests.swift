@@ -109,3 +109,28 @@ struct EngineTests {
         return try TestAgent()
     }
 }
+
+@Suite("forewarn poll")
+struct OneShotPollTests {
+    @Test func answeredAndSilentTargetsAndTheSummary() async throws {
+        if let reason = TestAgent.skipReason { print("skipped: \(reason)"); return }
+        let agent = try TestAgent()
+        defer { agent.stop() }
+        let engine = try SNMPEngine()
+        try await agent.ready(engine)
+        var silent = TestAgent.v2c
+        silent.timeout = .milliseconds(100)
+        let targets = [agent.target(TestAgent.v2c, name: "agg1"),
+                       SNMPTarget(name: "ghost", address: .v4(0x7f00_0009), port: agent.port, profile: silent)]
+        let (results, summary) = await OneShotPoll.run(targets, engine: engine)
+        #expect(summary.targets == 2 && summary.answered == 1 && summary.timedOut == 1 && summary.failed == 0)
+        #expect(results[0].sysName == "fixture-agent")
+        #expect(results[0].ports.first { $0.ifIndex == 1 }?.ifName == "lo")
+        #expect(results[0].ports.first { $0.ifIndex == 1 }?.inErrors == 4_294_967_290)
+        let text = OneShotPoll.text(results, summary)
+        #expect(text.contains("agg1 (127.0.0.1:\(agent.port)): answered"))
+        #expect(text.contains("ghost (127.0.0.9:\(agent.port)): NO ANSWER"))
+        #expect(text.split(separator: "\n").last?.hasPrefix("summary: 1 answered, 1 timed out, 0 failed, 2 targets in ") == true)
+        #expect(OneShotPoll.json(results, summary).contains("\"timed_out\" : 1"))
+    }
+}

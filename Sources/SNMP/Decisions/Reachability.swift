@@ -116,7 +116,7 @@ public struct Reachability<Instant: InstantProtocol>: Sendable where Instant.Dur
         if expected > Double(UInt32.max) - 8_640_000 && uptime < 8_640_000 + UInt32(min(elapsedTicks, 1e9)) {
             return false
         }
-        let slack = max(3_000, elapsedTicks * 0.1) // clocks and poll latency: 30 s or 10 %
+        let slack = max(500, elapsedTicks * 0.1) // clocks and poll latency: 5 s or 10 %
         return Double(uptime) + slack < expected
     }
 

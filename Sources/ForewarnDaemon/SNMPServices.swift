@@ -1,0 +1,97 @@
+import ForewarnConfig
+import ForewarnModel
+import Foundation
+import Logging
+import ServiceLifecycle
+import SNMP
+import Store
+import Synchronization
+
+/// The SNMP poller and trap receiver, built from the configuration.
+enum SNMPServices {
+    static func make(configuration: Configuration, store: any Store, logger: Logger) throws(SNMPError) -> [any Service] {
+        NetSNMPLibrary.initialise()
+        let settings = configuration.snmp
+        let engine = try SNMPEngine(configuration: .init(maxOutstanding: settings.maxOutstanding),
+                                    logger: logger.with(label: "snmp"))
+        let monitored = monitoredElements(configuration)
+        let sink = TransitionSink(store: store, logger: logger)
+        let scheduler = PollScheduler(engine: engine, elements: monitored,
+                                      settings: .init(confirmInterval: settings.confirmInterval,
+                                                      confirmations: settings.confirmAttempts),
+                                      sink: sink, logger: logger)
+        let receiver = TrapReceiver(engine: engine,
+                                    settings: .init(listen: configuration.daemon.trapListen,
+                                                    ratePerSecond: settings.trapRateLimit, burst: settings.trapBurst,
+                                                    v3Profiles: settings.trapV3Profiles.compactMap { configuration.profiles[$0] },
+                                                    senderEngineIDs: settings.trapEngineIDs),
+                                    elements: monitored, scheduler: scheduler, logger: logger)
+        return [scheduler, receiver]
+    }
+
+    /// Every element, with the ports its subscriber lines hang off.
+    static func monitoredElements(_ configuration: Configuration) -> [MonitoredElement] {
+        var ports: [ElementID: [PortReference]] = [:]
+        for line in configuration.lines {
+            guard let port = line.port else { continue }
+            if !(ports[line.element]?.contains(port) ?? false) { ports[line.element, default: []].append(port) }
+        }
+        return configuration.elements.map { element in
+            MonitoredElement(element: element, profile: configuration.profile(for: element), ports: ports[element.id] ?? [],
+                             errorRateThreshold: configuration.snmp.errorRateThreshold(for: element.id))
+        }
+    }
+}
+
+/// Logs what SNMP observes and records each change of a subject's state in the store (the
+/// correlator, when wired, consumes the same observations).
+final class TransitionSink: SNMPObservationSink {
+    let store: any Store
+    let logger: Logger
+    private let last = Mutex<[Subject: Health]>([:])
+
+    init(store: any Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    func deliver(_ observations: [Observation]) async {
+        var transitions: [StateTransition] = []
+        for observation in observations {
+            let metadata: Logger.Metadata = ["subject": "\(observation.subject)", "since": "\(observation.since)",
+                                             "source": "\(observation.source.rawValue)", "evidence": "\(observation.detail)"]
+            switch observation.kind {
+            case .rebooted:
+                logger.notice("element rebooted", metadata: metadata)
+            case .state(let health):
+                let previous = last.withLock { last in
+                    defer { last[observation.subject] = health }
+                    return last[observation.subject] ?? .unknown
+                }
+                if health == .up && previous == .unknown {
+                    logger.debug("\(observation.subject.kind) up", metadata: metadata)
+                } else {
+                    logger.notice("\(observation.subject.kind) \(health.rawValue)", metadata: metadata)
+                }
+                if previous != health {
+                    transitions.append(StateTransition(subject: observation.subject, from: previous, to: health,
+                                                       at: observation.since, evidence: observation.detail))
+                }
+            }
+        }
+        guard !transitions.isEmpty else { return }
+        do {
+            try await store.appendTransitions(transitions)
+        } catch {
+            logger.error("cannot record SNMP state transitions", metadata: ["error": "\(error)", "transitions": "\(transitions.count)"])
+        }
+    }
+}
+
+extension Logger {
+    func with(label: String) -> Logger {
+        var copy = Logger(label: self.label + "." + label)
+        copy.logLevel = logLevel
+        return copy
+    }
+}

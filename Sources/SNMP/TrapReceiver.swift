@@ -1,0 +1,109 @@
+import ForewarnModel
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Receives traps and informs on the configured address and maps each to an element (by source
+/// address, else the agent-addr / snmpTrapAddress varbind) and port (ifIndex varbind). A trap
+/// never becomes an observation by itself: it makes the scheduler poll what it names at once,
+/// and the poll's answer is the evidence. Unknown sources are counted and logged once a minute.
+public struct TrapReceiver: Service {
+    public struct Settings: Sendable {
+        public var listen: SocketEndpoint
+        public var ratePerSecond: Double
+        public var burst: Int
+        /// SNMPv3 users accepted for traps and informs.
+        public var v3Profiles: [SNMPProfile]
+        /// Engine IDs of v3 trap senders not otherwise polled.
+        public var senderEngineIDs: [[UInt8]]
+
+        public init(listen: SocketEndpoint, ratePerSecond: Double = 50, burst: Int = 200, v3Profiles: [SNMPProfile] = [],
+                    senderEngineIDs: [[UInt8]] = []) {
+            self.listen = listen
+            self.ratePerSecond = ratePerSecond
+            self.burst = burst
+            self.v3Profiles = v3Profiles
+            self.senderEngineIDs = senderEngineIDs
+        }
+    }
+
+    let engine: SNMPEngine
+    let settings: Settings
+    let byAddress: [IPAddress: ElementID]
+    let scheduler: PollScheduler
+    let logger: Logger
+    /// Called for every mapped trap (tests, metrics); nil in the daemon.
+    let onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)?
+
+    static let unknownSources = Counter(label: "forewarn_snmp_traps_dropped_total", dimensions: [("reason", "unknown_source")])
+
+    public init(engine: SNMPEngine, settings: Settings, elements: [MonitoredElement], scheduler: PollScheduler,
+                logger: Logger, onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)? = nil) {
+        self.engine = engine
+        self.settings = settings
+        self.byAddress = Dictionary(elements.map { ($0.element.address, $0.element.id) }, uniquingKeysWith: { first, _ in first })
+        self.scheduler = scheduler
+        self.logger = logger
+        self.onTrap = onTrap
+    }
+
+    public func run() async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: ReceivedTrap.self, bufferingPolicy: .bufferingNewest(10_000))
+        if !settings.v3Profiles.isEmpty {
+            await engine.addTrapUsers(settings.v3Profiles, senderEngineIDs: settings.senderEngineIDs)
+        }
+        let listener: TrapListener
+        do {
+            listener = try await engine.listenForTraps(on: settings.listen, ratePerSecond: settings.ratePerSecond,
+                                                       burst: settings.burst) { continuation.yield($0) }
+        } catch {
+            // Polling goes on without traps: a monitor that stops monitoring over its trap port is worse.
+            logger.error("cannot receive SNMP traps; polling continues without them",
+                         metadata: ["trap.listen": "\(settings.listen)", "error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
+        logger.info("listening for SNMP traps and informs", metadata: ["trap.listen": "\(settings.listen)"])
+        var unknown = LogOncePerKey<ContinuousClock.Instant>(interval: .seconds(60))
+        await withGracefulShutdownHandler {
+            for await trap in stream {
+                handle(trap, unknown: &unknown)
+            }
+        } onGracefulShutdown: {
+            continuation.finish()
+        }
+        listener.close()
+    }
+
+    func handle(_ trap: ReceivedTrap, unknown: inout LogOncePerKey<ContinuousClock.Instant>) {
+        let element = byAddress[trap.source] ?? trap.agentAddress.flatMap { byAddress[$0] }
+        onTrap?(trap, element)
+        guard let element else {
+            Self.unknownSources.increment()
+            let decision = unknown.shouldLog(trap.source.description, at: .now)
+            if decision.log {
+                logger.warning("trap from an address that is no configured element (logged once a minute per source)",
+                               metadata: ["trap.source": "\(trap.source)", "trap.oid": "\(trap.trapOID)",
+                                          "trap.agent_address": "\(trap.agentAddress.map(\.description) ?? "-")",
+                                          "suppressed": "\(decision.suppressed)"])
+            }
+            return
+        }
+        let name = Self.name(of: trap.trapOID)
+        let reason = "\(name) \(trap.isInform ? "inform" : "trap")" + (trap.ifIndex.map { " for ifIndex \($0)" } ?? "")
+        logger.info("trap received; polling to confirm", metadata: ["element.id": "\(element)", "trap.oid": "\(trap.trapOID)",
+                                                                   "trap.name": "\(name)", "trap.source": "\(trap.source)"])
+        scheduler.confirm(element, ifIndex: trap.ifIndex, reason: reason)
+    }
+
+    static func name(of oid: OID) -> String {
+        switch oid {
+        case MIB.linkDown: return "linkDown"
+        case MIB.linkUp: return "linkUp"
+        case MIB.coldStart: return "coldStart"
+        case MIB.warmStart: return "warmStart"
+        default: return oid.description
+        }
+    }
+}
