@@ -7,7 +7,7 @@ import Store
 struct Maintenance: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Planned work: incidents on what a window covers are planned (no ticket, no credit, no KPI).",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, End.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -97,6 +97,41 @@ struct Maintenance: AsyncParsableCommand {
                     .joined(separator: ", ")
                 print("\(window.id) \(state): \(RFC3339.format(window.start)) – \(RFC3339.format(window.end)), "
                       + "\(covers) (\(source))" + (window.reason.isEmpty ? "" : ": \(window.reason)"))
+            }
+        }
+    }
+}
+
+extension Maintenance {
+    struct End: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a maintenance window early (one added with `maintenance add`).",
+            discussion: "Incidents still planned when it ends continue as ordinary ones from then on.")
+
+        @OptionGroup var options: ConfigOptions
+        @OptionGroup var storeOption: StoreOption
+        @Option(help: ArgumentHelp("The window.", valueName: "ID")) var id: String
+        @Option(help: ArgumentHelp("When it ended (RFC 3339; default now).", valueName: "TIME")) var at: String?
+
+        func validate() throws {
+            if let at { _ = try StoreAccess.parseTime(at, option: "--at") }
+        }
+
+        func run() async throws {
+            let access = try StoreAccess(options, storeOption)
+            if access.configuration?.maintenance.contains(where: { $0.id.rawValue == id }) == true {
+                StoreAccess.fail("maintenance window '\(id)' is in the configuration file: change it there and reload")
+            }
+            let end = try at.map { try StoreAccess.parseTime($0, option: "--at") } ?? Date()
+            do {
+                let store = try access.open()
+                guard try await store.maintenanceWindows().contains(where: { $0.id.rawValue == id }) else {
+                    StoreAccess.fail("no maintenance window '\(id)'")
+                }
+                let command = try await store.enqueue(.maintenanceEnd(MaintenanceID(id), at: end), at: Date())
+                print("maintenance window \(id) ends at \(RFC3339.format(end)) (command \(command))")
+            } catch {
+                StoreAccess.fail("\(error)")
             }
         }
     }

@@ -124,5 +124,8 @@ import Testing
         let listed = try cli(fixture, ["maintenance", "list"])
         #expect(listed.output.contains("MW9 upcoming: 2030-01-01T01:00:00.000Z – 2030-01-01T03:00:00.000Z, element acc1 (operator): swap"),
                 "\(listed.output)")
+        #expect(try cli(fixture, ["maintenance", "end", "--id", "MW9", "--at", "2030-01-01T02:00:00Z"]).status == 0)
+        #expect(try cli(fixture, ["maintenance", "list"]).output.contains("2030-01-01T01:00:00.000Z – 2030-01-01T02:00:00.000Z"))
+        #expect(try cli(fixture, ["maintenance", "end", "--id", "MW0"]).errors.contains("no maintenance window 'MW0'"))
     }
 }
