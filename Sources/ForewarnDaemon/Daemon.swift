@@ -59,9 +59,10 @@ public enum Daemon {
         let current = CurrentConfiguration(configuration)
         let notifier = SystemdNotifier()
         let liveness = Liveness()
-        // The sources (SNMP engine, prober) take `correlator` as their ObservationSink and are
-        // passed to it as ConfirmationRequesters.
-        let correlator = CorrelatorService(store: store, current: current, logger: logger)
+        // The sources (SNMP engine, prober) deliver to `correlator`; its confirmation requests
+        // reach the sources through `confirmations`, filled once the sources exist.
+        let confirmations = ConfirmationRouter()
+        let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations], logger: logger)
         var services: [any Service] = [
             correlator,
             HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),
@@ -75,7 +76,10 @@ public enum Daemon {
                                      liveness: nil, logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {
-            services += try SNMPServices.make(configuration: configuration, store: store, logger: logger)
+            let snmp = try SNMPServices.make(configuration: configuration, store: store, correlator: correlator,
+                                             logger: logger)
+            services += snmp.services
+            confirmations.register(snmp.confirmations)
         } catch {
             throw Failure.snmp(error)
         }
@@ -85,7 +89,7 @@ public enum Daemon {
         }
         services.append(HTTPListener.application(
             endpoint: configuration.daemon.httpListen, token: configuration.daemon.httpToken, store: store,
-            liveness: liveness, tolerance: tolerance, registry: metrics, logger: logger))
+            liveness: liveness, tolerance: tolerance, registry: metrics, current: current, logger: logger))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -10,7 +10,7 @@ import Store
 /// With a token configured every path but `/healthz` needs `Authorization: Bearer TOKEN`.
 enum HTTPListener {
     static func application(endpoint: SocketEndpoint, token: String?, store: any Store, liveness: Liveness,
-                            tolerance: Duration, registry: PrometheusCollectorRegistry,
+                            tolerance: Duration, registry: PrometheusCollectorRegistry, current: CurrentConfiguration,
                             logger: Logger) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: BearerTokenMiddleware(token: token, openPaths: ["/healthz"]))
@@ -31,6 +31,14 @@ enum HTTPListener {
                 logger.error("status request failed", metadata: ["error": "\(error)"])
                 throw HTTPError(.internalServerError, message: "\(error)")
             }
+        }
+        // The contact centre logs a call: queued for the correlator like `forewarn report-call`.
+        router.post("/api/v1/calls") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            let lines = Set(current.configuration.lines.map(\.id))
+            let answer = await CustomerCallIntake.accept(body: Data(body.readableBytesView), lines: lines, store: store)
+            return Response(status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body + "\n")))
         }
         let host = endpoint.address.description
         return Application(router: router,

@@ -9,13 +9,16 @@ import Synchronization
 
 /// The SNMP poller and trap receiver, built from the configuration.
 enum SNMPServices {
-    static func make(configuration: Configuration, store: any Store, logger: Logger) throws(SNMPError) -> [any Service] {
+    /// The poll scheduler and trap receiver, delivering to the store's transitions and to
+    /// `correlator`, and the scheduler as the correlator's way to confirm an element now.
+    static func make(configuration: Configuration, store: any Store, correlator: any ObservationSink,
+                     logger: Logger) throws(SNMPError) -> (services: [any Service], confirmations: any ConfirmationRequester) {
         NetSNMPLibrary.initialise()
         let settings = configuration.snmp
         let engine = try SNMPEngine(configuration: .init(maxOutstanding: settings.maxOutstanding),
                                     logger: logger.with(label: "snmp"))
         let monitored = monitoredElements(configuration)
-        let sink = TransitionSink(store: store, logger: logger)
+        let sink = TransitionSink(store: store, correlator: correlator, logger: logger)
         let scheduler = PollScheduler(engine: engine, elements: monitored,
                                       settings: .init(confirmInterval: settings.confirmInterval,
                                                       confirmations: settings.confirmAttempts),
@@ -26,7 +29,7 @@ enum SNMPServices {
                                                     v3Profiles: settings.trapV3Profiles.compactMap { configuration.profiles[$0] },
                                                     senderEngineIDs: settings.trapEngineIDs),
                                     elements: monitored, scheduler: scheduler, logger: logger)
-        return [scheduler, receiver]
+        return ([scheduler, receiver], SNMPConfirmations(scheduler: scheduler))
     }
 
     /// Every element, with the ports its subscriber lines hang off.
@@ -43,21 +46,34 @@ enum SNMPServices {
     }
 }
 
-/// Logs what SNMP observes and records each change of a subject's state in the store (the
-/// correlator, when wired, consumes the same observations).
+/// The correlator's "poll this element now", answered by an immediate poll whose result comes
+/// back as ordinary observations.
+struct SNMPConfirmations: ConfirmationRequester {
+    let scheduler: PollScheduler
+
+    func requestConfirmation(_ request: ConfirmationRequest) {
+        if case .pollElement(let element) = request { scheduler.requestPoll(element, reason: "correlator confirmation") }
+    }
+}
+
+/// Hands every SNMP observation to the correlator, logs it, and records each change of a
+/// subject's state in the store.
 final class TransitionSink: SNMPObservationSink {
     let store: any Store
+    let correlator: any ObservationSink
     let logger: Logger
     private let last = Mutex<[Subject: Health]>([:])
 
-    init(store: any Store, logger: Logger) {
+    init(store: any Store, correlator: any ObservationSink, logger: Logger) {
         self.store = store
+        self.correlator = correlator
         self.logger = logger
     }
 
     func deliver(_ observations: [Observation]) async {
         var transitions: [StateTransition] = []
         for observation in observations {
+            correlator.submit(observation)
             let metadata: Logger.Metadata = ["subject": "\(observation.subject)", "since": "\(observation.since)",
                                              "source": "\(observation.source.rawValue)", "evidence": "\(observation.detail)"]
             switch observation.kind {

@@ -2,6 +2,9 @@
 import Glibc
 #endif
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GRDB
 import Store
 import Testing
@@ -9,13 +12,16 @@ import Testing
 /// The real binary: a customer's call becomes an incident, operators act on it through the
 /// CLI, and after `kill -9` the restarted daemon continues the same incident.
 @Suite(.serialized) struct IncidentCommandTests {
-    static let configuration = """
+    /// Elements on loopback addresses where no agent answers; listeners on free loopback ports.
+    static func configuration(_ fixture: DaemonFixture) -> String { """
         daemon:
           store: unused.sqlite
           heartbeat_interval: 1s
+          http_listen: 127.0.0.1:\(fixture.httpPort)
+          trap_listen: 127.0.0.1:\(fixture.trapPort)
         elements:
-          - {id: core, address: 192.0.2.1, kind: core}
-          - {id: acc1, address: 192.0.2.2, kind: access, upstream: [{element: core, port: ge-0/0/1, peer_port: xe-1/0/1}]}
+          - {id: core, address: 127.77.1.1, snmp_port: 16161, kind: core}
+          - {id: acc1, address: 127.77.1.2, snmp_port: 16161, kind: access, upstream: [{element: core, port: ge-0/0/1, peer_port: xe-1/0/1}]}
         customers:
           - {id: C1}
           - {id: C2}
@@ -28,6 +34,7 @@ import Testing
           hold_down: 1s
 
         """
+    }
 
     func cli(_ fixture: DaemonFixture, _ arguments: [String]) throws -> ForewarnBinary.Result {
         try ForewarnBinary.run(arguments + ["--config", fixture.configPath, "--store", fixture.storePath])
@@ -51,7 +58,7 @@ import Testing
     @Test func callAcknowledgeKillRestartContinueResolve() async throws {
         let fixture = try DaemonFixture()
         defer { fixture.remove() }
-        try fixture.writeRaw(Self.configuration)
+        try fixture.writeRaw(Self.configuration(fixture))
         let notify = try NotifySocket(folder: fixture.folder)
         var daemon = try RunningDaemon(fixture, environment: ["NOTIFY_SOCKET": notify.path])
         #expect(notify.waitFor("READY=1", within: 20).last?.contains("READY=1") == true)
@@ -111,10 +118,56 @@ import Testing
         #expect(daemon.waitForExit().status == 0)
     }
 
+    @Test func callIntakeOverHTTPOpensACustomerReportedIncident() async throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.remove() }
+        // With a bearer token under `daemon:`.
+        try fixture.writeRaw(Self.configuration(fixture).replacingOccurrences(
+            of: "  http_listen: 127.0.0.1:\(fixture.httpPort)\n",
+            with: "  http_listen: 127.0.0.1:\(fixture.httpPort)\n  http_token: \(fixture.httpToken)\n"))
+        let notify = try NotifySocket(folder: fixture.folder)
+        let daemon = try RunningDaemon(fixture, environment: ["NOTIFY_SOCKET": notify.path])
+        #expect(notify.waitFor("READY=1", within: 20).last?.contains("READY=1") == true)
+
+        func post(_ body: String, token: String?) async throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(fixture.httpPort)/api/v1/calls")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            var lastError: (any Error)?
+            for _ in 0..<50 {  // the listener may come up a moment after READY
+                do {
+                    let (data, response) = try await URLSession.shared.data(for: request)
+                    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+                } catch {
+                    lastError = error
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            throw lastError!
+        }
+
+        #expect(try await post(#"{"line": "L2", "note": "no dial tone"}"#, token: nil).0 == 401)
+        let unknown = try await post(#"{"line": "L9"}"#, token: fixture.httpToken)
+        #expect(unknown.0 == 404 || unknown.0 == 422, "\(unknown)")
+        #expect(try await post("not json", token: fixture.httpToken).0 == 400)
+        let accepted = try await post(#"{"line": "L2", "note": "no dial tone"}"#, token: fixture.httpToken)
+        #expect(accepted.0 == 202, "\(accepted)")
+        #expect(accepted.1.contains("\"line\":\"L2\"") || accepted.1.contains("\"line\" : \"L2\""), "\(accepted.1)")
+
+        #expect(try await commandsTaken(fixture))
+        let list = try incidents(fixture)
+        #expect(list.count == 1)
+        #expect(list.first?["root"] as? [String: String] == ["type": "line", "id": "L2", "kind": "customer-report"])
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit().status == 0)
+    }
+
     @Test func maintenanceAddAndList() throws {
         let fixture = try DaemonFixture()
         defer { fixture.remove() }
-        try fixture.writeRaw(Self.configuration)
+        try fixture.writeRaw(Self.configuration(fixture))
         let added = try cli(fixture, ["maintenance", "add", "--id", "MW9", "--start", "2030-01-01T01:00:00Z",
                                       "--end", "2030-01-01T03:00:00Z", "--element", "acc1", "--reason", "swap"])
         #expect(added.status == 0, "\(added.errors)")

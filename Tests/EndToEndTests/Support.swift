@@ -49,12 +49,15 @@ struct DaemonFixture {
 
     /// A free loopback TCP port for this daemon's HTTP listener.
     let httpPort: UInt16
+    /// A free loopback UDP port for its trap receiver.
+    let trapPort: UInt16
     let httpToken = "e2e-token-0123456789abcdef"
 
     init(elements: Int = 2) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-e2e-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        httpPort = try FreePort.tcp()
+        httpPort = try FreePort.get(.tcp)
+        trapPort = try FreePort.get(.udp)
         try writeConfiguration(elements: elements)
     }
 
@@ -67,11 +70,13 @@ struct DaemonFixture {
               log_level: debug
               http_listen: 127.0.0.1:\(httpPort)
               http_token: \(httpToken)
+              trap_listen: 127.0.0.1:\(trapPort)
             elements:
 
             """
         for index in 1...elements {
-            yaml += "  - {id: e\(index), address: 192.0.2.\(index), kind: access}\n"
+            // Loopback addresses where no agent answers: polls time out, nothing leaves the machine.
+            yaml += "  - {id: e\(index), address: 127.77.0.\(index), snmp_port: 16161, kind: access}\n"
         }
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
@@ -154,9 +159,11 @@ final class RunningDaemon {
 }
 
 enum FreePort {
-    /// Asks the kernel for a free loopback TCP port (bind to port 0, read it, release it).
-    static func tcp() throws -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    enum Kind { case tcp, udp }
+
+    /// Asks the kernel for a free loopback port (bind to port 0, read it, release it).
+    static func get(_ kind: Kind) throws -> UInt16 {
+        let descriptor = socket(AF_INET, Int32((kind == .tcp ? SOCK_STREAM : SOCK_DGRAM).rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
