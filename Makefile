@@ -13,18 +13,22 @@ build: deps
 	$(SWIFT) build
 
 # One `swift test` invocation for the whole suite (planning costs seconds per call), then the
-# network-lab suite, which needs root and namespaces and says so when it skips.
+# network-lab suites (the lab itself, then the daemon end to end in it), which need root and
+# namespaces and say so when they skip.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/lab-test
+	scripts/lab-e2e
 
 test-swift: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 test-lab: deps
+	$(SWIFT) build --product forewarn
 	scripts/lab-test
+	scripts/lab-e2e
 
 run: deps
 	$(SWIFT) build --product forewarn

@@ -32,12 +32,20 @@ enum SNMPServices {
         return ([scheduler, receiver], SNMPConfirmations(scheduler: scheduler))
     }
 
-    /// Every element, with the ports its subscriber lines hang off.
+    /// Every element, with the ports its subscriber lines hang off and both ends of its uplinks
+    /// (a lost uplink of a dual-homed element is an incident of its own).
     static func monitoredElements(_ configuration: Configuration) -> [MonitoredElement] {
         var ports: [ElementID: [PortReference]] = [:]
-        for line in configuration.lines {
-            guard let port = line.port else { continue }
-            if !(ports[line.element]?.contains(port) ?? false) { ports[line.element, default: []].append(port) }
+        func watch(_ port: PortReference?, on element: ElementID) {
+            guard let port, !(ports[element]?.contains(port) ?? false) else { return }
+            ports[element, default: []].append(port)
+        }
+        for line in configuration.lines { watch(line.port, on: line.element) }
+        for element in configuration.elements {
+            for (upstream, uplink) in element.uplinks.sorted(by: { $0.key < $1.key }) {
+                watch(uplink.port, on: element.id)
+                watch(uplink.peerPort, on: upstream)
+            }
         }
         return configuration.elements.map { element in
             MonitoredElement(element: element, profile: configuration.profile(for: element), ports: ports[element.id] ?? [],
