@@ -131,9 +131,13 @@ extension Correlator {
     /// Adds the lines of everything this element cuts off, and merges what that explains. An
     /// element below cut off through another root as well (every uplink now down) goes to the
     /// incident of its own root, the first in inventory order.
+    /// Lines probed at once, per element cut off, to confirm they really are.
+    static var lineConfirmationLimit: Int { 2_000 }
+
     mutating func expandScope(_ id: IncidentID, from element: Int32, start: Double, now: Instant) {
         guard open[id] != nil else { return }
         var added: [IncidentID: Int] = [:]
+        var confirmationsAsked = 0
         for (below, root) in cutDescendants(element) {
             guard let target = openByKey[.element(root)], let incident = open[target] else { continue }
             for other in (byAnchor[below] ?? []).sorted() where other != target {
@@ -144,7 +148,16 @@ extension Correlator {
                 merge(other, into: target, now: now)
             }
             for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] == 0 {
-                if addLine(line, to: target, start: start, ifUnseenSince: start) { added[target, default: 0] += 1 }
+                if addLine(line, to: target, start: start, ifUnseenSince: start) {
+                    added[target, default: 0] += 1
+                    // Ask the line itself: one whose probe still answers was never cut off (an
+                    // element whose SNMP agent died but still forwards). Bounded, so a core's
+                    // failure does not turn into a flood; the rest follow their own rounds.
+                    if confirmationsAsked < Self.lineConfirmationLimit {
+                        confirmationsAsked += 1
+                        request(.probeLine(topology.lineIDs[Int(line)]), now: now)
+                    }
+                }
             }
         }
         for (target, count) in added.sorted(by: { $0.key < $1.key }) {

@@ -346,6 +346,15 @@ extension Correlator {
         emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: end))
         lineIncident[Int(line)] = 0
         open[id]?.openLines.remove(line)
+        if explicitUp && end <= lineStart[Int(line)] {
+            // Up since before it was put in scope (its probe still answers): never hit. The store
+            // drops the empty interval; the customer no longer counts unless another line does.
+            let customer = topology.lineCustomer[Int(line)]
+            if let incident = open[id], !incident.openLines.contains(where: { topology.lineCustomer[Int($0)] == customer }) {
+                open[id]!.customers.remove(customer)
+                updateSeverity(id)
+            }
+        }
         if explicitUp { resolveIfDone(id, at: end, now: now) }
     }
 

@@ -70,10 +70,13 @@ public enum Daemon {
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
+        let lineConfirmations = LineConfirmations()
+        confirmations.register(lineConfirmations)
         services.append(ProbeService(configuration: configuration,
                                      sinks: [StoreObservationSink(store: store, logger: logger),
                                              CorrelatorLineSink(correlator: correlator)],
-                                     liveness: nil, logger: logger))
+                                     liveness: nil, confirmations: lineConfirmations,
+                                     confirmationSink: CorrelatorLineSink(correlator: correlator), logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {
             let snmp = try SNMPServices.make(configuration: configuration, store: store, correlator: correlator,

@@ -17,6 +17,9 @@ struct ProbeService: Service {
     let configuration: Configuration
     let sinks: [any LineObservationSink]
     let liveness: Liveness?
+    /// Out-of-schedule rounds the correlator asks for; their answers go to `confirmationSink`.
+    var confirmations: LineConfirmations? = nil
+    var confirmationSink: (any LineObservationSink)? = nil
     let logger: Logger
 
     func run() async throws {
@@ -51,10 +54,25 @@ struct ProbeService: Service {
         let monitor = LineMonitor(plan: plan, probers: probers, clock: ContinuousClock())
         let sinks = self.sinks
         let liveness = self.liveness
+        let confirmations = self.confirmations
+        let confirmationSink = self.confirmationSink
+        let logger = self.logger
         await cancelWhenGracefulShutdown {
-            await monitor.run(deliver: { observations in
-                for sink in sinks { await sink.deliver(observations) }
-            }, progress: { _ in liveness?.markProgress() })
+            await withDiscardingTaskGroup { group in
+                if let confirmations, let confirmationSink {
+                    group.addTask {
+                        await confirmations.serve(plan: plan, probers: probers, deliver: { observations in
+                            await confirmationSink.deliver(observations)
+                        }, logger: logger)
+                    }
+                }
+                group.addTask {
+                    await monitor.run(deliver: { observations in
+                        confirmations?.record(observations)
+                        for sink in sinks { await sink.deliver(observations) }
+                    }, progress: { _ in liveness?.markProgress() })
+                }
+            }
         }
         logger.info("probing stopped")
     }

@@ -211,7 +211,16 @@ struct IncidentWriter {
                 INSERT INTO incident_line (incident_id, line, customer, start_at, end_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (incident_id, line, start_at) DO UPDATE SET end_at = excluded.end_at
                 """)
+            // An interval that ends where it starts is a line found unaffected after all (its
+            // probe answered): it leaves the scope rather than staying as an empty outage.
+            let unaffected = try db.cachedStatement(sql: """
+                DELETE FROM incident_line WHERE incident_id = ? AND line = ? AND start_at = ?
+                """)
             for interval in change.lines {
+                if let end = interval.end, end.unixMilliseconds <= interval.start.unixMilliseconds {
+                    try unaffected.execute(arguments: [id, interval.line.rawValue, interval.start.unixMilliseconds])
+                    continue
+                }
                 try statement.execute(arguments: [id, interval.line.rawValue, interval.customer.rawValue,
                                                   interval.start.unixMilliseconds, interval.end?.unixMilliseconds])
             }
