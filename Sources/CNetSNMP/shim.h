@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
 
 // Composite macros do not import into Swift: expose them as constants.
 static const int fw_snmp_msg_get = SNMP_MSG_GET;
@@ -96,6 +99,20 @@ static inline void fw_large_fd_clr(int fd, netsnmp_large_fd_set *set) { NETSNMP_
 static inline int fw_session_socket(void *sessp) {
     netsnmp_transport *transport = snmp_sess_transport(sessp);
     return transport ? transport->sock : -1;
+}
+
+// setns(2) is declared only under _GNU_SOURCE, which this header must not define.
+extern int setns(int fd, int nstype);
+
+/// Moves the calling thread into the network namespace at `path` (/run/netns/NAME).
+static inline int fw_enter_network_namespace(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int status = setns(fd, 0x40000000 /* CLONE_NEWNET */);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return status;
 }
 
 static inline int fw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

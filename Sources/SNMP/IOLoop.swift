@@ -16,6 +16,7 @@ final class IOLoop: @unchecked Sendable {
     struct Settings: Sendable {
         var maxOutstanding: Int
         var maxOpenSessions: Int
+        var networkNamespace: String?
     }
 
     private let inbox = Mutex<(commands: [@Sendable (IOLoop) -> Void], sleeping: Bool)>(([], false))
@@ -59,11 +60,32 @@ final class IOLoop: @unchecked Sendable {
         }
         netsnmp_large_fd_set_init(&fdSet, 65536)
         netsnmp_large_fd_set_init(&fdSetForListeners, 65536)
-        let thread = Thread { [self] in self.run() }
+        // The namespace is entered by the I/O thread itself (setns affects one thread), before any
+        // socket exists; init waits for the outcome.
+        let entered = Mutex<Result<Void, SNMPError>?>(nil)
+        let namespace = settings.networkNamespace
+        let started = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            if let namespace, fw_enter_network_namespace("/run/netns/\(namespace)") != 0 {
+                let reason = String(cString: strerror(errno))
+                entered.withLock { $0 = .failure(SNMPError(target: "engine", address: namespace, operation: "enter network namespace",
+                                                           cause: .sessionFailed("/run/netns/\(namespace): \(reason)"))) }
+                started.signal()
+                return
+            }
+            entered.withLock { $0 = .success(()) }
+            started.signal()
+            self.run()
+        }
         thread.name = "snmp-io"
         thread.stackSize = 1 << 20
         self.thread = thread
         thread.start()
+        if namespace != nil {
+            // Only with a namespace: a brief wait for the thread's setns, at engine start.
+            started.wait()
+            if case .failure(let error)? = entered.withLock({ $0 }) { throw error }
+        }
     }
 
     /// Runs `command` on the loop thread, soon.

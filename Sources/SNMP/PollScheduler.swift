@@ -124,6 +124,7 @@ public final class PollScheduler: Service, Sendable {
             let monitor = state.monitors[index]
             return (monitor.spec, monitor.names, monitor.resolveNames, monitor.trapReason)
         }
+        let sentAt = clock.now
         let result: Result<ElementPoller.Reading, SNMPError>
         do {
             result = .success(try await poller.poll(spec.target, ports: spec.ports, knownNames: names, resolveNames: resolve))
@@ -163,7 +164,7 @@ public final class PollScheduler: Service, Sendable {
                     }
                 }
             case .failure(let error):
-                actions = monitor.reachability.pollFailed(at: now)
+                actions = monitor.reachability.pollFailed(at: now, sentAt: sentAt)
                 monitor.lastError = error
             }
             for action in actions {

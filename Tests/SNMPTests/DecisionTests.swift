@@ -32,6 +32,14 @@ struct ReachabilityTests {
         #expect(machine.pollSucceeded(at: at(180.1), uptime: 50) == [.declareRebooted(at: at(180.1)), .declareUp(since: at(180.1)), .poll(at: at(240))])
     }
 
+    @Test func theOutageDatesFromTheFirstUnansweredPollsSending() {
+        var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero, confirmations: 1)
+        _ = machine.start()
+        _ = machine.pollSucceeded(at: at(0), uptime: 10)
+        #expect(machine.pollFailed(at: at(62), sentAt: at(60)) == [.poll(at: at(67))])
+        #expect(machine.pollFailed(at: at(69), sentAt: at(67)) == [.declareDown(since: at(60), failedPolls: 2), .poll(at: at(120))])
+    }
+
     @Test func oneLostAnswerIsNoVerdict() {
         var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
         _ = machine.start()
