@@ -93,6 +93,27 @@ static inline void fw_session_set_engine_id(netsnmp_session *session, const u_ch
     session->contextEngineIDLen = length;
 }
 
+/// After an engine-ID discovery report: net-snmp has copied the agent's engine ID (and boots and
+/// time) into the session; record the time, default the context engine ID, and create the USM
+/// user with keys localised for that engine. Returns SNMPERR_SUCCESS, or an error when the report
+/// carried no engine ID.
+static inline int fw_session_adopt_discovered_engine(netsnmp_session *session) {
+    if (session->securityEngineIDLen == 0 || session->securityEngineID == NULL) return SNMPERR_UNKNOWN_ENG_ID;
+    if (session->engineBoots != 0 || session->engineTime != 0) {
+        set_enginetime(session->securityEngineID, (u_int)session->securityEngineIDLen,
+                       session->engineBoots, session->engineTime, 1);
+    }
+    if (session->contextEngineIDLen == 0) {
+        u_char *copy = (u_char *)malloc(session->securityEngineIDLen);
+        if (copy == NULL) return SNMPERR_MALLOC;
+        memcpy(copy, session->securityEngineID, session->securityEngineIDLen);
+        free(session->contextEngineID);
+        session->contextEngineID = copy;
+        session->contextEngineIDLen = session->securityEngineIDLen;
+    }
+    return create_user_from_session(session);
+}
+
 static inline void fw_large_fd_set(int fd, netsnmp_large_fd_set *set) { NETSNMP_LARGE_FD_SET(fd, set); }
 static inline void fw_large_fd_clr(int fd, netsnmp_large_fd_set *set) { NETSNMP_LARGE_FD_CLR(fd, set); }
 

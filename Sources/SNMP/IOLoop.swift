@@ -32,12 +32,13 @@ final class IOLoop: @unchecked Sendable {
     private var idleTail: SessionEntry?
     private(set) var openSessions = 0
     var engineIDs: [SessionKey: [UInt8]] = [:]
-    var discoveryFailures: [SessionKey: UInt64] = [:]
-    static let discoveryRetryInterval: UInt64 = 60_000_000_000
     private var deadlines: [UInt64: FIFO<Deadline>] = [:]
     private var waiting = FIFO<PendingRequest>()
     private var outstanding = 0
     private var deferred: [() -> Void] = []
+    /// Requests net-snmp holds, by the token given as their callback context.
+    private var inFlight: [UInt: PendingRequest] = [:]
+    private var nextToken: UInt = 0
     var listeners: [Int32: TrapListenerContext] = [:]
     private var fdSet = netsnmp_large_fd_set()
     var fdSetForListeners = netsnmp_large_fd_set()
@@ -192,7 +193,11 @@ final class IOLoop: @unchecked Sendable {
                 // net-snmp retransmits (callback op RESEND) or gives up (op TIMED_OUT) for every
                 // expired request of this session.
                 snmp_sess_timeout(handle)
-                if !request.finished && request.sendCount == first.sendCount {
+                if !request.finished && now > request.startedAt + request.timeoutNanoseconds * UInt64(request.target.profile.retries + 2) {
+                    // net-snmp lost track of it (never expected): give up rather than wait forever.
+                    finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
+                                                                     attempts: request.sendCount + 1))))
+                } else if !request.finished && request.sendCount == first.sendCount {
                     // net-snmp's own clock has not quite reached the expiry yet: look again shortly.
                     pushDeadline(request, after: 2_000_000)
                 }
@@ -252,7 +257,11 @@ final class IOLoop: @unchecked Sendable {
             finish(request, .failure(error))
             return
         }
-        send(request, on: entry)
+        if entry.discovery != nil {
+            entry.discovery!.append(request)
+        } else {
+            send(request, on: entry)
+        }
     }
 
     func send(_ request: PendingRequest, on entry: SessionEntry) {
@@ -263,48 +272,46 @@ final class IOLoop: @unchecked Sendable {
         request.entry = entry
         entry.pending += 1
         markBusy(entry)
-        let context = Unmanaged.passRetained(request).toOpaque()
-        let requestID = snmp_sess_async_send(handle, pdu, { op, _, _, pdu, magic in
-            IOLoop.callback(op: op, pdu: pdu, magic: magic)
-        }, context)
+        // net-snmp may report one request more than once (a security error, then its timeout), and
+        // not always under its request id: the callback's context is a token never reused, looked
+        // up among the requests in flight, and the loop is found through the session's own
+        // callback_magic (set at open). Nothing is released on net-snmp's say-so.
+        nextToken &+= 1
+        let token = nextToken
+        let requestID = snmp_sess_async_send(handle, pdu, { op, session, _, pdu, magic in
+            guard let loop = session?.pointee.callback_magic else { return 1 }
+            Unmanaged<IOLoop>.fromOpaque(loop).takeUnretainedValue().callback(op: op, token: UInt(bitPattern: magic), pdu: pdu)
+            return 1
+        }, UnsafeMutableRawPointer(bitPattern: token))
         if requestID == 0 {
             snmp_free_pdu(pdu)
-            if !request.finished {
-                Unmanaged<PendingRequest>.fromOpaque(context).release()
-                finish(request, .failure(request.error(.sessionFailed(Self.sessionError(handle)))))
-            }
+            finish(request, .failure(request.error(.sessionFailed(Self.sessionError(handle)))))
             return
         }
+        request.token = token
+        inFlight[token] = request
         pushDeadline(request, after: request.timeoutNanoseconds)
     }
 
-    /// net-snmp's callback; `magic` is the retained `PendingRequest`.
-    private static func callback(op: Int32, pdu: UnsafeMutablePointer<netsnmp_pdu>?,
-                                 magic: UnsafeMutableRawPointer?) -> Int32 {
-        guard let magic else { return 1 }
-        let unmanaged = Unmanaged<PendingRequest>.fromOpaque(magic)
+    private func callback(op: Int32, token: UInt, pdu: UnsafeMutablePointer<netsnmp_pdu>?) {
+        guard let request = inFlight[token] else { return }
         switch op {
         case NETSNMP_CALLBACK_OP_RESEND:
-            let request = unmanaged.takeUnretainedValue()
             request.sendCount += 1
             EngineMetrics.retransmissions.increment()
-            request.loop.pushDeadline(request, after: request.timeoutNanoseconds)
+            pushDeadline(request, after: request.timeoutNanoseconds)
         case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE:
-            let request = unmanaged.takeRetainedValue()
-            request.loop.finish(request, request.decode(pdu))
+            finish(request, request.decode(pdu))
         case NETSNMP_CALLBACK_OP_TIMED_OUT:
-            let request = unmanaged.takeRetainedValue()
-            request.loop.finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
-                                                                          attempts: request.sendCount + 1))))
+            finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
+                                                             attempts: request.sendCount + 1))))
         case NETSNMP_CALLBACK_OP_SEND_FAILED, NETSNMP_CALLBACK_OP_SEC_ERROR, NETSNMP_CALLBACK_OP_DISCONNECT:
-            let request = unmanaged.takeRetainedValue()
             let cause: SNMPError.Cause = op == NETSNMP_CALLBACK_OP_SEC_ERROR
-                ? .authentication("security error") : .sessionFailed("send failed")
-            request.loop.finish(request, .failure(request.error(cause)))
+                ? .authentication("the response failed security checks") : .sessionFailed("send failed")
+            finish(request, .failure(request.error(cause)))
         default:
             break
         }
-        return 1
     }
 
     /// Completes a request exactly once; called on the loop thread, possibly inside a net-snmp callback,
@@ -312,6 +319,7 @@ final class IOLoop: @unchecked Sendable {
     func finish(_ request: PendingRequest, _ result: Result<[VarBind], SNMPError>) {
         guard !request.finished else { return }
         request.finished = true
+        if request.token != 0 { inFlight[request.token] = nil }
         if let entry = request.entry {
             entry.pending -= 1
             if entry.pending == 0 { markIdle(entry) }
