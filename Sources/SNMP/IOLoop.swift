@@ -324,6 +324,14 @@ final class IOLoop: @unchecked Sendable {
             entry.pending -= 1
             if entry.pending == 0 { markIdle(entry) }
         }
+        if case .failure(let error) = result, case .authentication = error.cause, let entry = request.entry,
+           entry.target.profile.version == .v3 {
+            // The agent may have a new engine ID (replaced, or re-keyed): discover it again next time.
+            deferUntilIdle { [self] in
+                engineIDs[entry.key] = nil
+                if entry.pending == 0 && entry.discovery == nil { close(entry) }
+            }
+        }
         if request.countsAsOutstanding {
             outstanding -= 1
             EngineMetrics.inFlight.record(outstanding)
