@@ -9,6 +9,7 @@
 #include <net-snmp/library/large_fd_set.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -134,6 +135,28 @@ static inline int fw_enter_network_namespace(const char *path) {
     close(fd);
     errno = saved;
     return status;
+}
+
+// epoll, behind helpers: struct epoll_event is packed on x86-64, which Swift should not touch.
+static inline int fw_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+static inline int fw_epoll_add(int epfd, int fd) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+static inline int fw_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+/// Waits up to `timeout` ms; writes the ready descriptors to `fds` and returns their number.
+static inline int fw_epoll_wait(int epfd, int *fds, int capacity, int timeout) {
+    struct epoll_event events[512];
+    if (capacity > 512) capacity = 512;
+    int count = epoll_wait(epfd, events, capacity, timeout);
+    for (int i = 0; i < count; i++) fds[i] = events[i].data.fd;
+    return count;
 }
 
 static inline int fw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

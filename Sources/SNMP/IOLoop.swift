@@ -5,9 +5,10 @@ import Synchronization
 
 /// The thread that owns net-snmp. Every net-snmp call (session open and close, send, read,
 /// timeouts, USM user creation) happens on it: Debian builds net-snmp without NETSNMP_REENTRANT,
-/// so its user list and request-id counter are unlocked globals. It waits in poll(2) on the
-/// sockets of sessions with requests in flight (plus trap listeners and a wake-up eventfd),
-/// so descriptors above 1,024 work, and resumes the callers' continuations.
+/// so its user list and request-id counter are unlocked globals. It waits in epoll on every
+/// session's socket (plus trap listeners and a wake-up eventfd): no limit at 1,024 descriptors,
+/// and the cost of a wake-up is the number of ready sockets, not of sockets in flight. It
+/// resumes the callers' continuations.
 ///
 /// `@unchecked Sendable` is safe because all mutable state below `inbox` is read and written only
 /// on the loop thread (commands from other threads arrive through `inbox`, guarded by a Mutex),
@@ -27,7 +28,10 @@ final class IOLoop: @unchecked Sendable {
 
     // Loop-thread state.
     var sessions: [SessionKey: SessionEntry] = [:]
-    private var busy: [SessionEntry] = []
+    private let epollFD: Int32
+    /// Sessions by socket, for epoll's ready list.
+    var byFD: [Int32: SessionEntry] = [:]
+    private var readyFDs = [Int32](repeating: 0, count: 512)
     private var idleHead: SessionEntry?
     private var idleTail: SessionEntry?
     private(set) var openSessions = 0
@@ -43,7 +47,6 @@ final class IOLoop: @unchecked Sendable {
     private var fdSet = netsnmp_large_fd_set()
     var fdSetForListeners = netsnmp_large_fd_set()
     private var stopping = false
-    private var pollFDs: [pollfd] = []
 
     struct Deadline {
         var at: UInt64
@@ -55,9 +58,10 @@ final class IOLoop: @unchecked Sendable {
         self.settings = settings
         self.logger = logger
         wakeFD = fw_eventfd()
-        guard wakeFD >= 0 else {
+        epollFD = fw_epoll_create()
+        guard wakeFD >= 0, epollFD >= 0, fw_epoll_add(epollFD, wakeFD) == 0 else {
             throw SNMPError(target: "engine", address: "-", operation: "start",
-                            cause: .sessionFailed("eventfd: \(String(cString: strerror(errno)))"))
+                            cause: .sessionFailed("eventfd/epoll: \(String(cString: strerror(errno)))"))
         }
         netsnmp_large_fd_set_init(&fdSet, 65536)
         netsnmp_large_fd_set_init(&fdSetForListeners, 65536)
@@ -144,35 +148,33 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func pollOnce() {
-        pollFDs.removeAll(keepingCapacity: true)
-        pollFDs.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
-        for fd in listeners.keys { pollFDs.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-        let firstSession = pollFDs.count
-        for entry in busy { pollFDs.append(pollfd(fd: entry.fd, events: Int16(POLLIN), revents: 0)) }
         var timeout: Int32 = -1
         if let next = nextDeadline() {
             let now = Self.monotonicNanoseconds()
             timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
         }
-        let ready = poll(&pollFDs, nfds_t(pollFDs.count), timeout)
+        let ready = readyFDs.withUnsafeMutableBufferPointer { buffer in
+            fw_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
+        }
         guard ready > 0 else { return }
-        if pollFDs[0].revents != 0 {
-            var value: UInt64 = 0
-            _ = read(wakeFD, &value, 8)
-        }
-        for index in 1..<firstSession where pollFDs[index].revents != 0 {
-            if let listener = listeners[pollFDs[index].fd] { readTrapListener(listener) }
-        }
-        // `busy` may change while reading (completions); the entries were captured in pollFDs order.
-        let snapshot = busy
-        for index in firstSession..<pollFDs.count where pollFDs[index].revents != 0 {
-            let entry = snapshot[index - firstSession]
-            guard let handle = entry.handle else { continue }
-            fw_large_fd_set(entry.fd, &fdSet)
-            _ = snmp_sess_read2(handle, &fdSet)
-            fw_large_fd_clr(entry.fd, &fdSet)
+        for index in 0..<Int(ready) {
+            let fd = readyFDs[index]
+            if fd == wakeFD {
+                var value: UInt64 = 0
+                _ = read(wakeFD, &value, 8)
+            } else if let listener = listeners[fd] {
+                readTrapListener(listener)
+            } else if let entry = byFD[fd], let handle = entry.handle {
+                // Reading never closes a session (closing waits for deferred work), so `byFD` holds.
+                fw_large_fd_set(fd, &fdSet)
+                _ = snmp_sess_read2(handle, &fdSet)
+                fw_large_fd_clr(fd, &fdSet)
+            }
         }
     }
+
+    func watch(_ fd: Int32) { _ = fw_epoll_add(epollFD, fd) }
+    func unwatch(_ fd: Int32) { _ = fw_epoll_remove(epollFD, fd) }
 
     private func nextDeadline() -> UInt64? {
         var earliest: UInt64?
@@ -348,24 +350,13 @@ final class IOLoop: @unchecked Sendable {
         return text.map { String(cString: $0) } ?? "net-snmp error \(snmpErrno)"
     }
 
-    // MARK: busy and idle sessions
+    // MARK: idle sessions
 
     private func markBusy(_ entry: SessionEntry) {
-        guard entry.busyIndex < 0 else { return }
         unlinkIdle(entry)
-        entry.busyIndex = busy.count
-        busy.append(entry)
     }
 
     private func markIdle(_ entry: SessionEntry) {
-        if entry.busyIndex >= 0 {
-            let last = busy.removeLast()
-            if last !== entry {
-                busy[entry.busyIndex] = last
-                last.busyIndex = entry.busyIndex
-            }
-            entry.busyIndex = -1
-        }
         entry.lastUsed = Self.monotonicNanoseconds()
         guard entry.handle != nil, entry.idleLinked == false else { return }
         entry.idlePrevious = idleTail
@@ -398,6 +389,8 @@ final class IOLoop: @unchecked Sendable {
         unlinkIdle(entry)
         if let handle = entry.handle {
             entry.handle = nil
+            unwatch(entry.fd)
+            if byFD[entry.fd] === entry { byFD[entry.fd] = nil }
             openSessions -= 1
             EngineMetrics.sessionsOpen.record(openSessions)
             // Pending requests get op TIMED_OUT from snmp_sess_close; their contexts stay retained until then.
@@ -418,6 +411,8 @@ final class IOLoop: @unchecked Sendable {
         for listener in listeners.values { listener.close() }
         listeners.removeAll()
         netsnmp_large_fd_set_cleanup(&fdSet)
+        netsnmp_large_fd_set_cleanup(&fdSetForListeners)
         Glibc.close(wakeFD)
+        Glibc.close(epollFD)
     }
 }

@@ -16,7 +16,6 @@ final class SessionEntry {
     var handle: UnsafeMutableRawPointer?
     var fd: Int32 = -1
     var pending = 0
-    var busyIndex = -1
     var lastUsed: UInt64 = 0
     var idleLinked = false
     var idlePrevious: SessionEntry?
@@ -52,6 +51,8 @@ extension IOLoop {
             snmp_sess_session(handle)?.pointee.callback_magic = Unmanaged.passUnretained(self).toOpaque()
             entry.handle = handle
             entry.fd = fw_session_socket(handle)
+            byFD[entry.fd] = entry
+            watch(entry.fd)
             didOpenSession()
         }
         sessions[key] = entry
