@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     resources: [.copy("testdata")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel"]),
-        .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel"]),
+        .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel"]),
