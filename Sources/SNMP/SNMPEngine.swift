@@ -4,7 +4,7 @@ import Foundation
 import Logging
 
 /// Concurrent SNMP requests over net-snmp's single-session API. One I/O thread owns the library
-/// and multiplexes every session with poll(2); callers suspend on continuations, so thousands of
+/// and multiplexes every session with epoll; callers suspend on continuations, so thousands of
 /// requests can be in flight without a thread each and nothing blocks Swift's cooperative pool.
 public final class SNMPEngine: Sendable {
     public struct Configuration: Sendable {

@@ -1,7 +1,6 @@
 import ForewarnModel
 import Foundation
 import Logging
-import Metrics
 import ServiceLifecycle
 
 /// Receives traps and informs on the configured address and maps each to an element (by source
@@ -35,8 +34,6 @@ public struct TrapReceiver: Service {
     let logger: Logger
     /// Called for every mapped trap (tests, metrics); nil in the daemon.
     let onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)?
-
-    static let unknownSources = Counter(label: "forewarn_snmp_traps_dropped_total", dimensions: [("reason", "unknown_source")])
 
     public init(engine: SNMPEngine, settings: Settings, elements: [MonitoredElement], scheduler: PollScheduler,
                 logger: Logger, onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)? = nil) {
@@ -80,7 +77,7 @@ public struct TrapReceiver: Service {
         let element = byAddress[trap.source] ?? trap.agentAddress.flatMap { byAddress[$0] }
         onTrap?(trap, element)
         guard let element else {
-            Self.unknownSources.increment()
+            EngineMetrics.trapsDroppedUnknown.increment()
             let decision = unknown.shouldLog(trap.source.description, at: .now)
             if decision.log {
                 logger.warning("trap from an address that is no configured element (logged once a minute per source)",
