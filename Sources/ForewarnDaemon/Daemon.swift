@@ -62,7 +62,7 @@ public enum Daemon {
                           logger: logger),
         ]
         do {
-            services += try SNMPServices.make(configuration: configuration, store: store, logger: logger)
+            services += try SNMPServices.make(configuration: configuration, current: current, store: store, logger: logger)
         } catch {
             throw Failure.snmp(error)
         }

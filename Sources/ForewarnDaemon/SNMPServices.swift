@@ -9,7 +9,8 @@ import Synchronization
 
 /// The SNMP poller and trap receiver, built from the configuration.
 enum SNMPServices {
-    static func make(configuration: Configuration, store: any Store, logger: Logger) throws(SNMPError) -> [any Service] {
+    static func make(configuration: Configuration, current: CurrentConfiguration, store: any Store,
+                     logger: Logger) throws(SNMPError) -> [any Service] {
         NetSNMPLibrary.initialise()
         let settings = configuration.snmp
         let engine = try SNMPEngine(configuration: .init(maxOutstanding: settings.maxOutstanding),
@@ -25,8 +26,9 @@ enum SNMPServices {
                                                     ratePerSecond: settings.trapRateLimit, burst: settings.trapBurst,
                                                     v3Profiles: settings.trapV3Profiles.compactMap { configuration.profiles[$0] },
                                                     senderEngineIDs: settings.trapEngineIDs),
-                                    elements: monitored, scheduler: scheduler, logger: logger)
-        return [scheduler, receiver]
+                                    scheduler: scheduler, logger: logger)
+        return [scheduler, receiver, SNMPReloadFollower(current: current, scheduler: scheduler,
+                                                        initial: monitored, logger: logger)]
     }
 
     /// Every element, with the ports its subscriber lines hang off.
@@ -39,6 +41,31 @@ enum SNMPServices {
         return configuration.elements.map { element in
             MonitoredElement(element: element, profile: configuration.profile(for: element), ports: ports[element.id] ?? [],
                              errorRateThreshold: configuration.snmp.errorRateThreshold(for: element.id))
+        }
+    }
+}
+
+/// After a reload (SIGHUP), hands the new element list to the poll scheduler: checks the
+/// configuration in force every 2 s and acts only when what SNMP monitors changed.
+struct SNMPReloadFollower: Service {
+    let current: CurrentConfiguration
+    let scheduler: PollScheduler
+    let initial: [MonitoredElement]
+    let logger: Logger
+
+    func run() async throws {
+        var last = initial
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
+            let monitored = SNMPServices.monitoredElements(current.configuration)
+            guard monitored != last else { continue }
+            let before = Set(last.map(\.element.id))
+            let after = Set(monitored.map(\.element.id))
+            scheduler.reconfigure(monitored)
+            logger.notice("SNMP polling follows the reloaded configuration",
+                          metadata: ["elements": "\(monitored.count)", "added": "\(after.subtracting(before).count)",
+                                     "removed": "\(before.subtracting(after).count)"])
+            last = monitored
         }
     }
 }

@@ -83,7 +83,7 @@ struct LabTests {
                                       sink: Sink(collected: collected), logger: logger)
         let receiver = TrapReceiver(engine: engine,
                                     settings: .init(listen: SocketEndpoint("198.18.1.10:162")!, v3Profiles: [v3]),
-                                    elements: elements, scheduler: scheduler, logger: logger)
+                                    scheduler: scheduler, logger: logger)
         let services = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await scheduler.run() }
