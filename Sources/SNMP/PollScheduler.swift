@@ -216,7 +216,9 @@ public final class PollScheduler: Service, Sendable {
                 monitor.lastError = nil
                 for port in reading.ports {
                     let sample = PortHealth<Instant>.Sample(adminStatus: port.adminStatus, operStatus: port.operStatus,
-                                                            inErrors: port.inErrors, outErrors: port.outErrors)
+                                                            inErrors: port.inErrors, outErrors: port.outErrors,
+                                                            inOctets: port.inOctets, outOctets: port.outOctets,
+                                                            octetsAre64Bit: port.octetsAre64Bit)
                     if let change = monitor.ports[port.reference]?.update(sample, at: now, rebooted: rebooted) {
                         out.append(Observation(subject: .port(element, port.reference), kind: .state(change.health),
                                                since: date(change.since), observedAt: wallNow, source: source,

@@ -123,6 +123,23 @@ struct PortHealthTests {
     }
 }
 
+extension PortHealthTests {
+    @Test func trafficRatesAcrossA32BitWrapAndAReboot() {
+        var port = PortHealth<ContinuousClock.Instant>(errorRateThreshold: 1)
+        let up = { (octets: UInt64) in
+            Sample(adminStatus: 1, operStatus: 1, inErrors: 0, outErrors: 0, inOctets: octets, outOctets: octets, octetsAre64Bit: false)
+        }
+        _ = port.update(up(4_294_967_295 - 999), at: at(0), rebooted: false)
+        _ = port.update(up(124_000), at: at(10), rebooted: false)
+        // 1,000 + 124,000 octets in 10 s across the wrap: 100,000 bit/s.
+        #expect(port.rates.inBitsPerSecond == 100_000)
+        _ = port.update(up(10), at: at(20), rebooted: true)
+        #expect(port.rates.inBitsPerSecond == nil)
+        _ = port.update(up(1_260), at: at(30), rebooted: false)
+        #expect(port.rates.outBitsPerSecond == 1_000)
+    }
+}
+
 @Suite("Trap admission")
 struct TrapAdmissionTests {
     @Test func aStormingSourceIsLimitedOthersAreNot() {
