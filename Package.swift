@@ -69,7 +69,7 @@ let package = Package(
                     exclude: ["testdata"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", "Correlation", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel"]),
+        .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel", "ForewarnConfig"], resources: [.copy("fixtures")]),
         .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes", "Correlation", .product(name: "Logging", package: "swift-log")]),

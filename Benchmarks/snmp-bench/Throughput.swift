@@ -27,8 +27,15 @@ enum Throughput {
         _ = await pollAll(engine, targets, deadline: nil)
 
         let peerAgentCPU0 = agent.cpuSeconds
-        let peer = LoadGenerator.run(port: port, elements: elements, oids: pollOIDs.map(\.components),
-                                     window: window, seconds: seconds)
+        // snmpd's capacity: the best of three fixed windows (a lost datagram shrinks a window until
+        // it is refilled, so one window alone can understate what the agent serves).
+        var peer = 0.0
+        var peerWindow = 0
+        for candidate in [16, window, 256] {
+            let rate = LoadGenerator.run(port: port, elements: elements, oids: pollOIDs.map(\.components),
+                                         window: candidate, seconds: seconds / 3)
+            if rate > peer { (peer, peerWindow) = (rate, candidate) }
+        }
         let peerAgentCPU = agent.cpuSeconds - peerAgentCPU0
 
         let cpu0 = Resources.cpuSeconds()
@@ -42,7 +49,7 @@ enum Throughput {
         let name = v3 ? "snmp-throughput-v3" : "snmp-throughput"
         print("""
             \(name): \(elements) elements at distinct 127.1.x.y addresses, one snmpd (udp:\(port)), window \(window)
-              peer (raw UDP GETs, same varbinds, v2c): \(String(format: "%.0f", peer)) responses/s, snmpd CPU \(String(format: "%.1f", peerAgentCPU / seconds * 100)) %
+              peer (raw UDP GETs, same varbinds, v2c, best window \(peerWindow) of 16/\(window)/256): \(String(format: "%.0f", peer)) responses/s, snmpd CPU \(String(format: "%.1f", peerAgentCPU / seconds * 100)) %
               ours (\(v3 ? "v3 authPriv SHA-256/AES" : "v2c")): \(String(format: "%.0f", ours)) polls/s, \(failed) failed, \
             \(String(format: "%.3f", cpu / Double(max(answered, 1)) * 1000)) CPU s per 1,000 polls, \
             snmpd CPU \(String(format: "%.1f", (agent.cpuSeconds - agentCPU0) / elapsedSeconds * 100)) %, peak RSS \(String(format: "%.0f", Resources.peakMB())) MB

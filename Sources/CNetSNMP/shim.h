@@ -9,7 +9,11 @@
 #include <net-snmp/library/large_fd_set.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
 
 // Composite macros do not import into Swift: expose them as constants.
 static const int fw_snmp_msg_get = SNMP_MSG_GET;
@@ -90,12 +94,69 @@ static inline void fw_session_set_engine_id(netsnmp_session *session, const u_ch
     session->contextEngineIDLen = length;
 }
 
+/// After an engine-ID discovery report: net-snmp has copied the agent's engine ID (and boots and
+/// time) into the session; record the time, default the context engine ID, and create the USM
+/// user with keys localised for that engine. Returns SNMPERR_SUCCESS, or an error when the report
+/// carried no engine ID.
+static inline int fw_session_adopt_discovered_engine(netsnmp_session *session) {
+    if (session->securityEngineIDLen == 0 || session->securityEngineID == NULL) return SNMPERR_UNKNOWN_ENG_ID;
+    if (session->engineBoots != 0 || session->engineTime != 0) {
+        set_enginetime(session->securityEngineID, (u_int)session->securityEngineIDLen,
+                       session->engineBoots, session->engineTime, 1);
+    }
+    if (session->contextEngineIDLen == 0) {
+        u_char *copy = (u_char *)malloc(session->securityEngineIDLen);
+        if (copy == NULL) return SNMPERR_MALLOC;
+        memcpy(copy, session->securityEngineID, session->securityEngineIDLen);
+        free(session->contextEngineID);
+        session->contextEngineID = copy;
+        session->contextEngineIDLen = session->securityEngineIDLen;
+    }
+    return create_user_from_session(session);
+}
+
 static inline void fw_large_fd_set(int fd, netsnmp_large_fd_set *set) { NETSNMP_LARGE_FD_SET(fd, set); }
 static inline void fw_large_fd_clr(int fd, netsnmp_large_fd_set *set) { NETSNMP_LARGE_FD_CLR(fd, set); }
 
 static inline int fw_session_socket(void *sessp) {
     netsnmp_transport *transport = snmp_sess_transport(sessp);
     return transport ? transport->sock : -1;
+}
+
+// setns(2) is declared only under _GNU_SOURCE, which this header must not define.
+extern int setns(int fd, int nstype);
+
+/// Moves the calling thread into the network namespace at `path` (/run/netns/NAME).
+static inline int fw_enter_network_namespace(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int status = setns(fd, 0x40000000 /* CLONE_NEWNET */);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return status;
+}
+
+// epoll, behind helpers: struct epoll_event is packed on x86-64, which Swift should not touch.
+static inline int fw_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+static inline int fw_epoll_add(int epfd, int fd) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+static inline int fw_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+/// Waits up to `timeout` ms; writes the ready descriptors to `fds` and returns their number.
+static inline int fw_epoll_wait(int epfd, int *fds, int capacity, int timeout) {
+    struct epoll_event events[512];
+    if (capacity > 512) capacity = 512;
+    int count = epoll_wait(epfd, events, capacity, timeout);
+    for (int i = 0; i < count; i++) fds[i] = events[i].data.fd;
+    return count;
 }
 
 static inline int fw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

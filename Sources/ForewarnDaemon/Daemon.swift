@@ -79,7 +79,7 @@ public enum Daemon {
                                      confirmationSink: CorrelatorLineSink(correlator: correlator), logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {
-            let snmp = try SNMPServices.make(configuration: configuration, store: store, correlator: correlator,
+            let snmp = try SNMPServices.make(configuration: configuration, current: current, store: store, correlator: correlator,
                                              logger: logger)
             services += snmp.services
             confirmations.register(snmp.confirmations)

@@ -9,9 +9,11 @@ import Synchronization
 
 /// The SNMP poller and trap receiver, built from the configuration.
 enum SNMPServices {
-    /// The poll scheduler and trap receiver, delivering to the store's transitions and to
-    /// `correlator`, and the scheduler as the correlator's way to confirm an element now.
-    static func make(configuration: Configuration, store: any Store, correlator: any ObservationSink,
+    /// The poll scheduler, the trap receiver and the follower of reloads, delivering to the store's
+    /// transitions and to `correlator`; and the scheduler as the correlator's way to confirm an
+    /// element now.
+    static func make(configuration: Configuration, current: CurrentConfiguration, store: any Store,
+                     correlator: any ObservationSink,
                      logger: Logger) throws(SNMPError) -> (services: [any Service], confirmations: any ConfirmationRequester) {
         NetSNMPLibrary.initialise()
         let settings = configuration.snmp
@@ -28,8 +30,10 @@ enum SNMPServices {
                                                     ratePerSecond: settings.trapRateLimit, burst: settings.trapBurst,
                                                     v3Profiles: settings.trapV3Profiles.compactMap { configuration.profiles[$0] },
                                                     senderEngineIDs: settings.trapEngineIDs),
-                                    elements: monitored, scheduler: scheduler, logger: logger)
-        return ([scheduler, receiver], SNMPConfirmations(scheduler: scheduler))
+                                    scheduler: scheduler, logger: logger)
+        return ([scheduler, receiver, SNMPReloadFollower(current: current, scheduler: scheduler, initial: monitored,
+                                                         logger: logger)],
+                SNMPConfirmations(scheduler: scheduler))
     }
 
     /// Every element, with the ports its subscriber lines hang off and both ends of its uplinks
@@ -61,6 +65,31 @@ struct SNMPConfirmations: ConfirmationRequester {
 
     func requestConfirmation(_ request: ConfirmationRequest) {
         if case .pollElement(let element) = request { scheduler.requestPoll(element, reason: "correlator confirmation") }
+    }
+}
+
+/// After a reload (SIGHUP), hands the new element list to the poll scheduler: checks the
+/// configuration in force every 2 s and acts only when what SNMP monitors changed.
+struct SNMPReloadFollower: Service {
+    let current: CurrentConfiguration
+    let scheduler: PollScheduler
+    let initial: [MonitoredElement]
+    let logger: Logger
+
+    func run() async throws {
+        var last = initial
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
+            let monitored = SNMPServices.monitoredElements(current.configuration)
+            guard monitored != last else { continue }
+            let before = Set(last.map(\.element.id))
+            let after = Set(monitored.map(\.element.id))
+            scheduler.reconfigure(monitored)
+            logger.notice("SNMP polling follows the reloaded configuration",
+                          metadata: ["elements": "\(monitored.count)", "added": "\(after.subtracting(before).count)",
+                                     "removed": "\(before.subtracting(after).count)"])
+            last = monitored
+        }
     }
 }
 

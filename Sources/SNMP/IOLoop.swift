@@ -5,9 +5,10 @@ import Synchronization
 
 /// The thread that owns net-snmp. Every net-snmp call (session open and close, send, read,
 /// timeouts, USM user creation) happens on it: Debian builds net-snmp without NETSNMP_REENTRANT,
-/// so its user list and request-id counter are unlocked globals. It waits in poll(2) on the
-/// sockets of sessions with requests in flight (plus trap listeners and a wake-up eventfd),
-/// so descriptors above 1,024 work, and resumes the callers' continuations.
+/// so its user list and request-id counter are unlocked globals. It waits in epoll on every
+/// session's socket (plus trap listeners and a wake-up eventfd): no limit at 1,024 descriptors,
+/// and the cost of a wake-up is the number of ready sockets, not of sockets in flight. It
+/// resumes the callers' continuations.
 ///
 /// `@unchecked Sendable` is safe because all mutable state below `inbox` is read and written only
 /// on the loop thread (commands from other threads arrive through `inbox`, guarded by a Mutex),
@@ -16,6 +17,7 @@ final class IOLoop: @unchecked Sendable {
     struct Settings: Sendable {
         var maxOutstanding: Int
         var maxOpenSessions: Int
+        var networkNamespace: String?
     }
 
     private let inbox = Mutex<(commands: [@Sendable (IOLoop) -> Void], sleeping: Bool)>(([], false))
@@ -26,22 +28,25 @@ final class IOLoop: @unchecked Sendable {
 
     // Loop-thread state.
     var sessions: [SessionKey: SessionEntry] = [:]
-    private var busy: [SessionEntry] = []
+    private let epollFD: Int32
+    /// Sessions by socket, for epoll's ready list.
+    var byFD: [Int32: SessionEntry] = [:]
+    private var readyFDs = [Int32](repeating: 0, count: 512)
     private var idleHead: SessionEntry?
     private var idleTail: SessionEntry?
     private(set) var openSessions = 0
     var engineIDs: [SessionKey: [UInt8]] = [:]
-    var discoveryFailures: [SessionKey: UInt64] = [:]
-    static let discoveryRetryInterval: UInt64 = 60_000_000_000
     private var deadlines: [UInt64: FIFO<Deadline>] = [:]
     private var waiting = FIFO<PendingRequest>()
     private var outstanding = 0
     private var deferred: [() -> Void] = []
+    /// Requests net-snmp holds, by the token given as their callback context.
+    private var inFlight: [UInt: PendingRequest] = [:]
+    private var nextToken: UInt = 0
     var listeners: [Int32: TrapListenerContext] = [:]
     private var fdSet = netsnmp_large_fd_set()
     var fdSetForListeners = netsnmp_large_fd_set()
     private var stopping = false
-    private var pollFDs: [pollfd] = []
 
     struct Deadline {
         var at: UInt64
@@ -53,17 +58,39 @@ final class IOLoop: @unchecked Sendable {
         self.settings = settings
         self.logger = logger
         wakeFD = fw_eventfd()
-        guard wakeFD >= 0 else {
+        epollFD = fw_epoll_create()
+        guard wakeFD >= 0, epollFD >= 0, fw_epoll_add(epollFD, wakeFD) == 0 else {
             throw SNMPError(target: "engine", address: "-", operation: "start",
-                            cause: .sessionFailed("eventfd: \(String(cString: strerror(errno)))"))
+                            cause: .sessionFailed("eventfd/epoll: \(String(cString: strerror(errno)))"))
         }
         netsnmp_large_fd_set_init(&fdSet, 65536)
         netsnmp_large_fd_set_init(&fdSetForListeners, 65536)
-        let thread = Thread { [self] in self.run() }
+        // The namespace is entered by the I/O thread itself (setns affects one thread), before any
+        // socket exists; init waits for the outcome.
+        let entered = Mutex<Result<Void, SNMPError>?>(nil)
+        let namespace = settings.networkNamespace
+        let started = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            if let namespace, fw_enter_network_namespace("/run/netns/\(namespace)") != 0 {
+                let reason = String(cString: strerror(errno))
+                entered.withLock { $0 = .failure(SNMPError(target: "engine", address: namespace, operation: "enter network namespace",
+                                                           cause: .sessionFailed("/run/netns/\(namespace): \(reason)"))) }
+                started.signal()
+                return
+            }
+            entered.withLock { $0 = .success(()) }
+            started.signal()
+            self.run()
+        }
         thread.name = "snmp-io"
         thread.stackSize = 1 << 20
         self.thread = thread
         thread.start()
+        if namespace != nil {
+            // Only with a namespace: a brief wait for the thread's setns, at engine start.
+            started.wait()
+            if case .failure(let error)? = entered.withLock({ $0 }) { throw error }
+        }
     }
 
     /// Runs `command` on the loop thread, soon.
@@ -121,35 +148,33 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func pollOnce() {
-        pollFDs.removeAll(keepingCapacity: true)
-        pollFDs.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
-        for fd in listeners.keys { pollFDs.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-        let firstSession = pollFDs.count
-        for entry in busy { pollFDs.append(pollfd(fd: entry.fd, events: Int16(POLLIN), revents: 0)) }
         var timeout: Int32 = -1
         if let next = nextDeadline() {
             let now = Self.monotonicNanoseconds()
             timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
         }
-        let ready = poll(&pollFDs, nfds_t(pollFDs.count), timeout)
+        let ready = readyFDs.withUnsafeMutableBufferPointer { buffer in
+            fw_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
+        }
         guard ready > 0 else { return }
-        if pollFDs[0].revents != 0 {
-            var value: UInt64 = 0
-            _ = read(wakeFD, &value, 8)
-        }
-        for index in 1..<firstSession where pollFDs[index].revents != 0 {
-            if let listener = listeners[pollFDs[index].fd] { readTrapListener(listener) }
-        }
-        // `busy` may change while reading (completions); the entries were captured in pollFDs order.
-        let snapshot = busy
-        for index in firstSession..<pollFDs.count where pollFDs[index].revents != 0 {
-            let entry = snapshot[index - firstSession]
-            guard let handle = entry.handle else { continue }
-            fw_large_fd_set(entry.fd, &fdSet)
-            _ = snmp_sess_read2(handle, &fdSet)
-            fw_large_fd_clr(entry.fd, &fdSet)
+        for index in 0..<Int(ready) {
+            let fd = readyFDs[index]
+            if fd == wakeFD {
+                var value: UInt64 = 0
+                _ = read(wakeFD, &value, 8)
+            } else if let listener = listeners[fd] {
+                readTrapListener(listener)
+            } else if let entry = byFD[fd], let handle = entry.handle {
+                // Reading never closes a session (closing waits for deferred work), so `byFD` holds.
+                fw_large_fd_set(fd, &fdSet)
+                _ = snmp_sess_read2(handle, &fdSet)
+                fw_large_fd_clr(fd, &fdSet)
+            }
         }
     }
+
+    func watch(_ fd: Int32) { _ = fw_epoll_add(epollFD, fd) }
+    func unwatch(_ fd: Int32) { _ = fw_epoll_remove(epollFD, fd) }
 
     private func nextDeadline() -> UInt64? {
         var earliest: UInt64?
@@ -170,7 +195,11 @@ final class IOLoop: @unchecked Sendable {
                 // net-snmp retransmits (callback op RESEND) or gives up (op TIMED_OUT) for every
                 // expired request of this session.
                 snmp_sess_timeout(handle)
-                if !request.finished && request.sendCount == first.sendCount {
+                if !request.finished && now > request.startedAt + request.timeoutNanoseconds * UInt64(request.target.profile.retries + 2) {
+                    // net-snmp lost track of it (never expected): give up rather than wait forever.
+                    finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
+                                                                     attempts: request.sendCount + 1))))
+                } else if !request.finished && request.sendCount == first.sendCount {
                     // net-snmp's own clock has not quite reached the expiry yet: look again shortly.
                     pushDeadline(request, after: 2_000_000)
                 }
@@ -230,7 +259,11 @@ final class IOLoop: @unchecked Sendable {
             finish(request, .failure(error))
             return
         }
-        send(request, on: entry)
+        if entry.discovery != nil {
+            entry.discovery!.append(request)
+        } else {
+            send(request, on: entry)
+        }
     }
 
     func send(_ request: PendingRequest, on entry: SessionEntry) {
@@ -241,48 +274,46 @@ final class IOLoop: @unchecked Sendable {
         request.entry = entry
         entry.pending += 1
         markBusy(entry)
-        let context = Unmanaged.passRetained(request).toOpaque()
-        let requestID = snmp_sess_async_send(handle, pdu, { op, _, _, pdu, magic in
-            IOLoop.callback(op: op, pdu: pdu, magic: magic)
-        }, context)
+        // net-snmp may report one request more than once (a security error, then its timeout), and
+        // not always under its request id: the callback's context is a token never reused, looked
+        // up among the requests in flight, and the loop is found through the session's own
+        // callback_magic (set at open). Nothing is released on net-snmp's say-so.
+        nextToken &+= 1
+        let token = nextToken
+        let requestID = snmp_sess_async_send(handle, pdu, { op, session, _, pdu, magic in
+            guard let loop = session?.pointee.callback_magic else { return 1 }
+            Unmanaged<IOLoop>.fromOpaque(loop).takeUnretainedValue().callback(op: op, token: UInt(bitPattern: magic), pdu: pdu)
+            return 1
+        }, UnsafeMutableRawPointer(bitPattern: token))
         if requestID == 0 {
             snmp_free_pdu(pdu)
-            if !request.finished {
-                Unmanaged<PendingRequest>.fromOpaque(context).release()
-                finish(request, .failure(request.error(.sessionFailed(Self.sessionError(handle)))))
-            }
+            finish(request, .failure(request.error(.sessionFailed(Self.sessionError(handle)))))
             return
         }
+        request.token = token
+        inFlight[token] = request
         pushDeadline(request, after: request.timeoutNanoseconds)
     }
 
-    /// net-snmp's callback; `magic` is the retained `PendingRequest`.
-    private static func callback(op: Int32, pdu: UnsafeMutablePointer<netsnmp_pdu>?,
-                                 magic: UnsafeMutableRawPointer?) -> Int32 {
-        guard let magic else { return 1 }
-        let unmanaged = Unmanaged<PendingRequest>.fromOpaque(magic)
+    private func callback(op: Int32, token: UInt, pdu: UnsafeMutablePointer<netsnmp_pdu>?) {
+        guard let request = inFlight[token] else { return }
         switch op {
         case NETSNMP_CALLBACK_OP_RESEND:
-            let request = unmanaged.takeUnretainedValue()
             request.sendCount += 1
             EngineMetrics.retransmissions.increment()
-            request.loop.pushDeadline(request, after: request.timeoutNanoseconds)
+            pushDeadline(request, after: request.timeoutNanoseconds)
         case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE:
-            let request = unmanaged.takeRetainedValue()
-            request.loop.finish(request, request.decode(pdu))
+            finish(request, request.decode(pdu))
         case NETSNMP_CALLBACK_OP_TIMED_OUT:
-            let request = unmanaged.takeRetainedValue()
-            request.loop.finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
-                                                                          attempts: request.sendCount + 1))))
+            finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
+                                                             attempts: request.sendCount + 1))))
         case NETSNMP_CALLBACK_OP_SEND_FAILED, NETSNMP_CALLBACK_OP_SEC_ERROR, NETSNMP_CALLBACK_OP_DISCONNECT:
-            let request = unmanaged.takeRetainedValue()
             let cause: SNMPError.Cause = op == NETSNMP_CALLBACK_OP_SEC_ERROR
-                ? .authentication("security error") : .sessionFailed("send failed")
-            request.loop.finish(request, .failure(request.error(cause)))
+                ? .authentication("the response failed security checks") : .sessionFailed("send failed")
+            finish(request, .failure(request.error(cause)))
         default:
             break
         }
-        return 1
     }
 
     /// Completes a request exactly once; called on the loop thread, possibly inside a net-snmp callback,
@@ -290,9 +321,18 @@ final class IOLoop: @unchecked Sendable {
     func finish(_ request: PendingRequest, _ result: Result<[VarBind], SNMPError>) {
         guard !request.finished else { return }
         request.finished = true
+        if request.token != 0 { inFlight[request.token] = nil }
         if let entry = request.entry {
             entry.pending -= 1
             if entry.pending == 0 { markIdle(entry) }
+        }
+        if case .failure(let error) = result, case .authentication = error.cause, let entry = request.entry,
+           entry.target.profile.version == .v3 {
+            // The agent may have a new engine ID (replaced, or re-keyed): discover it again next time.
+            deferUntilIdle { [self] in
+                engineIDs[entry.key] = nil
+                if entry.pending == 0 && entry.discovery == nil { close(entry) }
+            }
         }
         if request.countsAsOutstanding {
             outstanding -= 1
@@ -310,24 +350,13 @@ final class IOLoop: @unchecked Sendable {
         return text.map { String(cString: $0) } ?? "net-snmp error \(snmpErrno)"
     }
 
-    // MARK: busy and idle sessions
+    // MARK: idle sessions
 
     private func markBusy(_ entry: SessionEntry) {
-        guard entry.busyIndex < 0 else { return }
         unlinkIdle(entry)
-        entry.busyIndex = busy.count
-        busy.append(entry)
     }
 
     private func markIdle(_ entry: SessionEntry) {
-        if entry.busyIndex >= 0 {
-            let last = busy.removeLast()
-            if last !== entry {
-                busy[entry.busyIndex] = last
-                last.busyIndex = entry.busyIndex
-            }
-            entry.busyIndex = -1
-        }
         entry.lastUsed = Self.monotonicNanoseconds()
         guard entry.handle != nil, entry.idleLinked == false else { return }
         entry.idlePrevious = idleTail
@@ -360,6 +389,8 @@ final class IOLoop: @unchecked Sendable {
         unlinkIdle(entry)
         if let handle = entry.handle {
             entry.handle = nil
+            unwatch(entry.fd)
+            if byFD[entry.fd] === entry { byFD[entry.fd] = nil }
             openSessions -= 1
             EngineMetrics.sessionsOpen.record(openSessions)
             // Pending requests get op TIMED_OUT from snmp_sess_close; their contexts stay retained until then.
@@ -380,6 +411,8 @@ final class IOLoop: @unchecked Sendable {
         for listener in listeners.values { listener.close() }
         listeners.removeAll()
         netsnmp_large_fd_set_cleanup(&fdSet)
+        netsnmp_large_fd_set_cleanup(&fdSetForListeners)
         Glibc.close(wakeFD)
+        Glibc.close(epollFD)
     }
 }

@@ -1,12 +1,13 @@
 internal import CNetSNMP
 import Foundation
 
-/// One request in flight, owned by the loop thread; net-snmp holds it retained as callback context
-/// from the send until the callback that completes it.
+/// One request in flight, owned by the loop thread (which finds it by its callback token).
 final class PendingRequest {
     enum Kind: Sendable, Hashable {
         case get, getNext
         case getBulk(nonRepeaters: Int, maxRepetitions: Int)
+        /// An empty unauthenticated GET whose report carries the agent's SNMPv3 engine ID.
+        case engineDiscovery
     }
 
     let kind: Kind
@@ -16,6 +17,8 @@ final class PendingRequest {
     private let completion: (Result<[VarBind], SNMPError>) -> Void
     var entry: SessionEntry?
     var sendCount = 0
+    /// The callback context token once sent (0 before).
+    var token: UInt = 0
     var startedAt: UInt64 = 0
     var finished = false
     var countsAsOutstanding = true
@@ -42,6 +45,7 @@ final class PendingRequest {
         case .get: return "get \(names)"
         case .getNext: return "getnext \(names)"
         case .getBulk: return "getbulk \(names)"
+        case .engineDiscovery: return "SNMPv3 engine discovery"
         }
     }
 
@@ -50,7 +54,7 @@ final class PendingRequest {
     }
 
     func complete(_ result: Result<[VarBind], SNMPError>) {
-        if startedAt != 0 {
+        if startedAt != 0 && kind != .engineDiscovery {
             let elapsed = IOLoop.monotonicNanoseconds() &- startedAt
             switch result {
             case .success:
@@ -70,7 +74,7 @@ final class PendingRequest {
 
     func makePDU() -> UnsafeMutablePointer<netsnmp_pdu>? {
         let command: Int32 = switch kind {
-        case .get: Int32(fw_snmp_msg_get)
+        case .get, .engineDiscovery: Int32(fw_snmp_msg_get)
         case .getNext: Int32(fw_snmp_msg_getnext)
         case .getBulk: Int32(fw_snmp_msg_getbulk)
         }
@@ -79,6 +83,12 @@ final class PendingRequest {
         case .getBulk(let nonRepeaters, let maxRepetitions):
             pdu.pointee.errstat = nonRepeaters      // non-repeaters travel in errstat
             pdu.pointee.errindex = maxRepetitions   // max-repetitions in errindex
+        case .engineDiscovery:
+            // RFC 3414 §4: no user, no authentication, no engine ID; the agent reports its own.
+            pdu.pointee.securityName = strdup("")
+            pdu.pointee.securityNameLen = 0
+            pdu.pointee.securityLevel = SNMP_SEC_LEVEL_NOAUTH
+            pdu.pointee.securityModel = SNMP_SEC_MODEL_USM
         default:
             break
         }
@@ -93,6 +103,8 @@ final class PendingRequest {
     /// Turns a response (or report) into values or a typed error.
     func decode(_ pdu: UnsafeMutablePointer<netsnmp_pdu>?) -> Result<[VarBind], SNMPError> {
         guard let pdu else { return .failure(error(.malformedResponse("empty response"))) }
+        // Any answer ends a discovery; whether it carried an engine ID is read from the session.
+        if kind == .engineDiscovery { return .success([]) }
         if pdu.pointee.command == Int32(fw_snmp_msg_report) {
             let report = snmpv3_get_report_type(pdu)
             let text = String(cString: snmp_api_errstring(report))

@@ -30,12 +30,15 @@ public final class PollScheduler: Service, Sendable {
         var generation = 0
         var trapReason: String?
         var lastError: SNMPError?
+        /// Taken out of the configuration by a reload: never polled again.
+        var removed = false
     }
 
     struct State {
         var monitors: [Monitor]
         var queue = PollQueue<Instant>()
         var byID: [ElementID: Int] = [:]
+        var byAddress: [IPAddress: ElementID] = [:]
     }
 
     private let state: Mutex<State>
@@ -44,29 +47,84 @@ public final class PollScheduler: Service, Sendable {
     private let logger: Logger
     private let clock = ContinuousClock()
     private let origin: Instant
+    private let settings: Settings
 
     public init(engine: SNMPEngine, elements: [MonitoredElement], settings: Settings = Settings(),
                 sink: any SNMPObservationSink, logger: Logger) {
         let origin = ContinuousClock.now
         self.origin = origin
         var state = State(monitors: [])
-        for (index, spec) in elements.enumerated() {
-            let interval = spec.element.pollInterval
-            let phase = Reachability<Instant>.phase(for: spec.element.id.rawValue, interval: interval)
-            var monitor = Monitor(spec: spec, reachability: Reachability(origin: origin, interval: interval, phase: phase,
-                                                                          confirmInterval: settings.confirmInterval,
-                                                                          confirmations: settings.confirmations))
-            for port in spec.ports { monitor.ports[port] = PortHealth(errorRateThreshold: spec.errorRateThreshold) }
-            for action in monitor.reachability.start() {
-                if case .poll(let at) = action { state.queue.push(.init(at: at, index: index, generation: 0)) }
-            }
-            state.monitors.append(monitor)
-            state.byID[spec.element.id] = index
-        }
+        for spec in elements { Self.add(spec, to: &state, origin: origin, settings: settings) }
         self.state = Mutex(state)
+        self.settings = settings
         self.poller = ElementPoller(engine: engine)
         self.sink = sink
         self.logger = logger
+    }
+
+    private static func add(_ spec: MonitoredElement, to state: inout State, origin: Instant, settings: Settings) {
+        let index = state.monitors.count
+        let interval = spec.element.pollInterval
+        let phase = Reachability<Instant>.phase(for: spec.element.id.rawValue, interval: interval)
+        var monitor = Monitor(spec: spec, reachability: Reachability(origin: origin, interval: interval, phase: phase,
+                                                                      confirmInterval: settings.confirmInterval,
+                                                                      confirmations: settings.confirmations))
+        for port in spec.ports { monitor.ports[port] = PortHealth(errorRateThreshold: spec.errorRateThreshold) }
+        for action in monitor.reachability.start() {
+            if case .poll(let at) = action { state.queue.push(.init(at: at, index: index, generation: 0)) }
+        }
+        state.monitors.append(monitor)
+        state.byID[spec.element.id] = index
+        state.byAddress[spec.element.address] = spec.element.id
+    }
+
+    /// After a configuration reload: new elements are polled from now on, removed ones no more,
+    /// changed ones with their new settings. What is known about an element (up or down since
+    /// when, its last sysUpTime, its ports' counters) survives when only other fields changed.
+    public func reconfigure(_ elements: [MonitoredElement]) {
+        state.withLock { state in
+            let wanted = Set(elements.map(\.element.id))
+            for (id, index) in state.byID where !wanted.contains(id) {
+                state.monitors[index].removed = true
+                state.monitors[index].generation += 1
+                state.byID[id] = nil
+            }
+            for spec in elements {
+                guard let index = state.byID[spec.element.id] else {
+                    Self.add(spec, to: &state, origin: origin, settings: settings)
+                    continue
+                }
+                let old = state.monitors[index].spec
+                guard old != spec else { continue }
+                var monitor = state.monitors[index]
+                let sameAgent = old.element.address == spec.element.address && old.element.snmpPort == spec.element.snmpPort
+                    && old.profile == spec.profile && old.element.pollInterval == spec.element.pollInterval
+                if !sameAgent {
+                    // Another agent or interval: start afresh (a reload is not evidence of a reboot).
+                    state.monitors[index].removed = true
+                    state.monitors[index].generation += 1
+                    state.byID[spec.element.id] = nil
+                    Self.add(spec, to: &state, origin: origin, settings: settings)
+                    continue
+                }
+                monitor.spec = spec
+                var ports: [PortReference: PortHealth<Instant>] = [:]
+                for port in spec.ports {
+                    var health = monitor.ports[port] ?? PortHealth(errorRateThreshold: spec.errorRateThreshold)
+                    health.errorRateThreshold = spec.errorRateThreshold
+                    ports[port] = health
+                }
+                monitor.ports = ports
+                state.monitors[index] = monitor
+            }
+            state.byAddress = [:]
+            for (id, index) in state.byID { state.byAddress[state.monitors[index].spec.element.address] = id }
+        }
+    }
+
+    /// The element configured at `address`, for mapping traps.
+    public func element(at address: IPAddress) -> ElementID? {
+        state.withLock { $0.byAddress[address] }
     }
 
     /// Polls `element` now on someone else's behalf (the correlator confirming a fault); the
@@ -99,7 +157,8 @@ public final class PollScheduler: Service, Sendable {
                     var due: [Int] = []
                     while let first = state.queue.first, first.at <= now {
                         _ = state.queue.pop()
-                        guard first.generation == state.monitors[first.index].generation else { continue }
+                        guard first.generation == state.monitors[first.index].generation,
+                              !state.monitors[first.index].removed else { continue }
                         if state.monitors[first.index].inFlight {
                             // Still polling: look again in a second.
                             state.queue.push(.init(at: now.advanced(by: .seconds(1)), index: first.index, generation: first.generation))
@@ -124,6 +183,7 @@ public final class PollScheduler: Service, Sendable {
             let monitor = state.monitors[index]
             return (monitor.spec, monitor.names, monitor.resolveNames, monitor.trapReason)
         }
+        let sentAt = clock.now
         let result: Result<ElementPoller.Reading, SNMPError>
         do {
             result = .success(try await poller.poll(spec.target, ports: spec.ports, knownNames: names, resolveNames: resolve))
@@ -140,6 +200,7 @@ public final class PollScheduler: Service, Sendable {
         let source: Observation.Source = reason == nil ? .poll : .trap
         let prefix = reason.map { "\($0), confirmed by poll: " } ?? ""
         let observations: [Observation] = state.withLock { state in
+            guard !state.monitors[index].removed else { return [] }
             var monitor = state.monitors[index]
             defer { state.monitors[index] = monitor }
             monitor.inFlight = false
@@ -155,7 +216,9 @@ public final class PollScheduler: Service, Sendable {
                 monitor.lastError = nil
                 for port in reading.ports {
                     let sample = PortHealth<Instant>.Sample(adminStatus: port.adminStatus, operStatus: port.operStatus,
-                                                            inErrors: port.inErrors, outErrors: port.outErrors)
+                                                            inErrors: port.inErrors, outErrors: port.outErrors,
+                                                            inOctets: port.inOctets, outOctets: port.outOctets,
+                                                            octetsAre64Bit: port.octetsAre64Bit)
                     if let change = monitor.ports[port.reference]?.update(sample, at: now, rebooted: rebooted) {
                         out.append(Observation(subject: .port(element, port.reference), kind: .state(change.health),
                                                since: date(change.since), observedAt: wallNow, source: source,
@@ -163,7 +226,7 @@ public final class PollScheduler: Service, Sendable {
                     }
                 }
             case .failure(let error):
-                actions = monitor.reachability.pollFailed(at: now)
+                actions = monitor.reachability.pollFailed(at: now, sentAt: sentAt)
                 monitor.lastError = error
             }
             for action in actions {

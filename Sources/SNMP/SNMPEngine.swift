@@ -4,7 +4,7 @@ import Foundation
 import Logging
 
 /// Concurrent SNMP requests over net-snmp's single-session API. One I/O thread owns the library
-/// and multiplexes every session with poll(2); callers suspend on continuations, so thousands of
+/// and multiplexes every session with epoll; callers suspend on continuations, so thousands of
 /// requests can be in flight without a thread each and nothing blocks Swift's cooperative pool.
 public final class SNMPEngine: Sendable {
     public struct Configuration: Sendable {
@@ -15,9 +15,15 @@ public final class SNMPEngine: Sendable {
         /// first. nil: the process's open-file limit (raised to its hard limit) minus a reserve.
         public var maxOpenSessions: Int?
 
-        public init(maxOutstanding: Int = 1_000, maxOpenSessions: Int? = nil) {
+        /// A named network namespace (`ip netns`) for every socket of the engine, polling and
+        /// traps alike: a management network kept apart from the host's (or a lab). nil: the
+        /// process's own.
+        public var networkNamespace: String?
+
+        public init(maxOutstanding: Int = 1_000, maxOpenSessions: Int? = nil, networkNamespace: String? = nil) {
             self.maxOutstanding = maxOutstanding
             self.maxOpenSessions = maxOpenSessions
+            self.networkNamespace = networkNamespace
         }
     }
 
@@ -29,7 +35,8 @@ public final class SNMPEngine: Sendable {
         NetSNMPLibrary.initialise()
         let sessions = configuration.maxOpenSessions ?? Self.descriptorBudget()
         let outstanding = max(1, min(configuration.maxOutstanding, sessions))
-        loop = try IOLoop(settings: .init(maxOutstanding: outstanding, maxOpenSessions: max(1, sessions)), logger: logger)
+        loop = try IOLoop(settings: .init(maxOutstanding: outstanding, maxOpenSessions: max(1, sessions),
+                                          networkNamespace: configuration.networkNamespace), logger: logger)
         self.logger = logger
     }
 

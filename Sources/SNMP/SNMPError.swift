@@ -47,7 +47,8 @@ public struct SNMPError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let whereText = target == address ? address : "\(target) (\(address))"
+        let unnamed = target == address || address.hasPrefix(target + ":") || address.hasPrefix("[\(target)]:")
+        let whereText = unnamed ? address : "\(target) (\(address))"
         let why: String
         switch cause {
         case .timeout(let after, let attempts):

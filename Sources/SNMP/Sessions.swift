@@ -16,11 +16,12 @@ final class SessionEntry {
     var handle: UnsafeMutableRawPointer?
     var fd: Int32 = -1
     var pending = 0
-    var busyIndex = -1
     var lastUsed: UInt64 = 0
     var idleLinked = false
     var idlePrevious: SessionEntry?
     var idleNext: SessionEntry?
+    /// SNMPv3 only: requests waiting while the agent's engine ID is discovered.
+    var discovery: [PendingRequest]?
 
     init(key: SessionKey, target: SNMPTarget) {
         self.key = key
@@ -41,26 +42,21 @@ extension IOLoop {
         }
         let entry = SessionEntry(key: key, target: target)
         let engineID = engineIDs[key]
-        if target.profile.version == .v3, engineID == nil, let failedAt = discoveryFailures[key],
-           IOLoop.monotonicNanoseconds() - failedAt < Self.discoveryRetryInterval {
-            return .failure(SNMPError(target: target.name, address: target.endpointText, operation: "SNMPv3 engine discovery",
-                                      cause: .timeout(after: target.profile.timeout, attempts: target.profile.retries + 1)))
-        }
+
         switch openHandle(target, engineID: engineID) {
         case .failure(let error):
-            if target.profile.version == .v3 && engineID == nil { discoveryFailures[key] = IOLoop.monotonicNanoseconds() }
             return .failure(error)
         case .success(let handle):
+            // Request callbacks find the loop here (their own context is a request token).
+            snmp_sess_session(handle)?.pointee.callback_magic = Unmanaged.passUnretained(self).toOpaque()
             entry.handle = handle
             entry.fd = fw_session_socket(handle)
+            byFD[entry.fd] = entry
+            watch(entry.fd)
             didOpenSession()
         }
         sessions[key] = entry
-        if engineID == nil, target.profile.version == .v3, let handle = entry.handle,
-           let session = snmp_sess_session(handle), session.pointee.securityEngineIDLen > 0,
-           let id = session.pointee.securityEngineID {
-            engineIDs[key] = Array(UnsafeBufferPointer(start: id, count: session.pointee.securityEngineIDLen))
-        }
+        if target.profile.version == .v3 && engineID == nil { startDiscovery(entry) }
         return .success(entry)
     }
 
@@ -83,10 +79,9 @@ extension IOLoop {
                     return snmp_sess_open(&session)
                 }
             case .user(let name, let level, let auth, let authKey, let privacy, let privacyKey):
-                // Without a cached engine ID, snmp_sess_open probes for it synchronously on the loop
-                // thread (net-snmp 5.9 has no asynchronous discovery): one round trip for a live agent,
-                // up to timeout × attempts for a dead one, retried at most once a minute per agent.
-                if engineID != nil { session.flags |= UInt(SNMP_FLAGS_DONT_PROBE) }
+                // Never net-snmp's own probe, which blocks for a round trip (or a whole timeout):
+                // the loop discovers engine IDs asynchronously.
+                session.flags |= UInt(SNMP_FLAGS_DONT_PROBE)
                 let securityLevel: Int32 = switch level {
                 case .noAuthNoPriv: SNMP_SEC_LEVEL_NOAUTH
                 case .authNoPriv: SNMP_SEC_LEVEL_AUTHNOPRIV
@@ -101,7 +96,14 @@ extension IOLoop {
                                 failure = "cannot derive SNMPv3 keys (net-snmp error \(status))"
                                 return nil
                             }
-                            guard let engineID else { return snmp_sess_open(&session) }
+                            guard let engineID else {
+                                let opened = snmp_sess_open(&session)
+                                // snmp_sess_open clears the flag once open; the first send would probe.
+                                if let opened, let copy = snmp_sess_session(opened) {
+                                    copy.pointee.flags |= UInt(SNMP_FLAGS_DONT_PROBE)
+                                }
+                                return opened
+                            }
                             return engineID.withUnsafeBufferPointer { id in
                                 fw_session_set_engine_id(&session, id.baseAddress, id.count)
                                 let opened = snmp_sess_open(&session)
@@ -137,6 +139,48 @@ extension IOLoop {
         return .success(handle)
     }
 
+
+    /// Sends the discovery GET; requests for this agent wait in `entry.discovery` meanwhile.
+    private func startDiscovery(_ entry: SessionEntry) {
+        entry.discovery = []
+        let probe = PendingRequest(kind: .engineDiscovery, oids: [], target: entry.target, loop: self) { [unowned self] result in
+            self.finishDiscovery(entry, result)
+        }
+        probe.countsAsOutstanding = false
+        send(probe, on: entry)
+    }
+
+    private func finishDiscovery(_ entry: SessionEntry, _ result: Result<[VarBind], SNMPError>) {
+        // Runs inside a net-snmp callback: the waiting requests are sent once the read returns.
+        deferUntilIdle { [self] in
+            let waiting = entry.discovery ?? []
+            entry.discovery = nil
+            var status = SNMPERR_UNKNOWN_ENG_ID
+            if let handle = entry.handle, let session = snmp_sess_session(handle) {
+                status = fw_session_adopt_discovered_engine(session)
+                if status == SNMPERR_SUCCESS, let id = session.pointee.securityEngineID {
+                    engineIDs[entry.key] = Array(UnsafeBufferPointer(start: id, count: session.pointee.securityEngineIDLen))
+                }
+            }
+            guard status == SNMPERR_SUCCESS else {
+                var error: SNMPError
+                if case .failure(let failure) = result {
+                    error = failure
+                } else {
+                    error = SNMPError(target: entry.target.name, address: entry.target.endpointText,
+                                      operation: "SNMPv3 engine discovery",
+                                      cause: .malformedResponse("no engine ID in the agent's report (net-snmp error \(status))"))
+                }
+                for request in waiting {
+                    error.operation = request.operation
+                    finish(request, .failure(error))
+                }
+                close(entry)
+                return
+            }
+            for request in waiting { send(request, on: entry) }
+        }
+    }
 }
 
 extension Array where Element == UInt8 {

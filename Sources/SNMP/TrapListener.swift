@@ -162,11 +162,13 @@ extension IOLoop {
         context.handle = handle
         context.fd = fw_session_socket(handle)
         listeners[context.fd] = context
+        watch(context.fd)
         return .success(())
     }
 
     func closeTrapListener(_ context: TrapListenerContext) {
         listeners[context.fd] = nil
+        unwatch(context.fd)
         context.close()
     }
 

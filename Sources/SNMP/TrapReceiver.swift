@@ -1,7 +1,6 @@
 import ForewarnModel
 import Foundation
 import Logging
-import Metrics
 import ServiceLifecycle
 
 /// Receives traps and informs on the configured address and maps each to an element (by source
@@ -30,19 +29,16 @@ public struct TrapReceiver: Service {
 
     let engine: SNMPEngine
     let settings: Settings
-    let byAddress: [IPAddress: ElementID]
     let scheduler: PollScheduler
     let logger: Logger
     /// Called for every mapped trap (tests, metrics); nil in the daemon.
     let onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)?
 
-    static let unknownSources = Counter(label: "forewarn_snmp_traps_dropped_total", dimensions: [("reason", "unknown_source")])
-
-    public init(engine: SNMPEngine, settings: Settings, elements: [MonitoredElement], scheduler: PollScheduler,
+    /// Traps are mapped to the elements `scheduler` polls (kept current across reloads).
+    public init(engine: SNMPEngine, settings: Settings, scheduler: PollScheduler,
                 logger: Logger, onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)? = nil) {
         self.engine = engine
         self.settings = settings
-        self.byAddress = Dictionary(elements.map { ($0.element.address, $0.element.id) }, uniquingKeysWith: { first, _ in first })
         self.scheduler = scheduler
         self.logger = logger
         self.onTrap = onTrap
@@ -77,10 +73,10 @@ public struct TrapReceiver: Service {
     }
 
     func handle(_ trap: ReceivedTrap, unknown: inout LogOncePerKey<ContinuousClock.Instant>) {
-        let element = byAddress[trap.source] ?? trap.agentAddress.flatMap { byAddress[$0] }
+        let element = scheduler.element(at: trap.source) ?? trap.agentAddress.flatMap { scheduler.element(at: $0) }
         onTrap?(trap, element)
         guard let element else {
-            Self.unknownSources.increment()
+            EngineMetrics.trapsDroppedUnknown.increment()
             let decision = unknown.shouldLog(trap.source.description, at: .now)
             if decision.log {
                 logger.warning("trap from an address that is no configured element (logged once a minute per source)",

@@ -32,6 +32,14 @@ struct ReachabilityTests {
         #expect(machine.pollSucceeded(at: at(180.1), uptime: 50) == [.declareRebooted(at: at(180.1)), .declareUp(since: at(180.1)), .poll(at: at(240))])
     }
 
+    @Test func theOutageDatesFromTheFirstUnansweredPollsSending() {
+        var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero, confirmations: 1)
+        _ = machine.start()
+        _ = machine.pollSucceeded(at: at(0), uptime: 10)
+        #expect(machine.pollFailed(at: at(62), sentAt: at(60)) == [.poll(at: at(67))])
+        #expect(machine.pollFailed(at: at(69), sentAt: at(67)) == [.declareDown(since: at(60), failedPolls: 2), .poll(at: at(120))])
+    }
+
     @Test func oneLostAnswerIsNoVerdict() {
         var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
         _ = machine.start()
@@ -112,6 +120,23 @@ struct PortHealthTests {
         let change = port.update(Sample(adminStatus: 1, operStatus: 1, inErrors: 400, outErrors: 0), at: at(60), rebooted: false)
         #expect(change?.health == .degraded)
         #expect(port.update(Sample(adminStatus: 1, operStatus: 1, inErrors: 410, outErrors: 0), at: at(120), rebooted: false)?.health == .up)
+    }
+}
+
+extension PortHealthTests {
+    @Test func trafficRatesAcrossA32BitWrapAndAReboot() {
+        var port = PortHealth<ContinuousClock.Instant>(errorRateThreshold: 1)
+        let up = { (octets: UInt64) in
+            Sample(adminStatus: 1, operStatus: 1, inErrors: 0, outErrors: 0, inOctets: octets, outOctets: octets, octetsAre64Bit: false)
+        }
+        _ = port.update(up(4_294_967_295 - 999), at: at(0), rebooted: false)
+        _ = port.update(up(124_000), at: at(10), rebooted: false)
+        // 1,000 + 124,000 octets in 10 s across the wrap: 100,000 bit/s.
+        #expect(port.rates.inBitsPerSecond == 100_000)
+        _ = port.update(up(10), at: at(20), rebooted: true)
+        #expect(port.rates.inBitsPerSecond == nil)
+        _ = port.update(up(1_260), at: at(30), rebooted: false)
+        #expect(port.rates.outBitsPerSecond == 1_000)
     }
 }
 

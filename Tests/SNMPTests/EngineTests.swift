@@ -1,5 +1,6 @@
 import ForewarnModel
 import SNMP
+import Synchronization
 import Testing
 
 @Suite("SNMP engine against a real snmpd", .serialized)
@@ -85,6 +86,25 @@ struct EngineTests {
             return
         }
         #expect(error?.isRetryable == false)
+    }
+
+    @Test func aSilentV3AgentDoesNotHoldUpOthers() async throws {
+        guard let agent = try Self.agent() else { return }
+        defer { agent.stop() }
+        try await agent.ready(engine)
+        var silentProfile = TestAgent.v3()
+        silentProfile.timeout = .milliseconds(300)
+        let silent = SNMPTarget(name: "silent", address: .v4(0x7f00_0001), port: TestAgent.freeUDPPort(), profile: silentProfile)
+        let order = Mutex<[String]>([])
+        async let silentResult: SNMPError? = {
+            do throws(SNMPError) { _ = try await engine.get([MIB.sysUpTime], from: silent); return nil } catch { order.withLock { $0.append("silent") }; return error }
+        }()
+        try await Task.sleep(for: .milliseconds(20)) // the discovery of the silent agent is under way
+        _ = try await engine.get([MIB.sysUpTime], from: agent.target(TestAgent.v3()))
+        order.withLock { $0.append("live") }
+        let error = await silentResult
+        #expect(error?.cause == .timeout(after: .milliseconds(300), attempts: 2))
+        #expect(order.withLock { $0 } == ["live", "silent"])
     }
 
     @Test func manyConcurrentRequests() async throws {

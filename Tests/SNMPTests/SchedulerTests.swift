@@ -48,7 +48,7 @@ struct SchedulerTests {
                                       sink: Sink(collected: collected), logger: logger)
         let trapPort = TestAgent.freeUDPPort()
         let receiver = TrapReceiver(engine: engine, settings: .init(listen: SocketEndpoint("127.0.0.1:\(trapPort)")!),
-                                    elements: [monitored], scheduler: scheduler, logger: logger)
+                                    scheduler: scheduler, logger: logger)
         let services = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await scheduler.run() }
@@ -85,5 +85,37 @@ struct SchedulerTests {
         agent = try TestAgent(extraConfig: Self.writable, port: element.snmpPort)
         #expect(await collected.wait { $0.contains { $0.subject == .element("agg1") && $0.kind == .rebooted } })
         #expect(await collected.wait { $0.filter { $0.subject == .element("agg1") && $0.kind == .state(.up) }.count == 2 })
+    }
+
+    @Test func aReloadAddsAndRemovesElementsAndKeepsWhatIsKnown() async throws {
+        if let reason = TestAgent.skipReason { print("skipped: \(reason)"); return }
+        let agent = try TestAgent()
+        defer { agent.stop() }
+        let engine = try SNMPEngine()
+        try await agent.ready(engine)
+        func monitored(_ id: ElementID, ports: [PortReference], threshold: Double = 1) -> MonitoredElement {
+            MonitoredElement(element: Element(id: id, name: id.rawValue, address: .v4(0x7f00_0001), snmpPort: agent.port,
+                                              kind: .access, pollInterval: .seconds(1)),
+                             profile: TestAgent.v2c, ports: ports, errorRateThreshold: threshold)
+        }
+        let collected = Collected()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let scheduler = PollScheduler(engine: engine, elements: [monitored("acc1", ports: [.ifIndex(1)])],
+                                      sink: Sink(collected: collected), logger: logger)
+        let service = Task { try? await scheduler.run() }
+        defer { service.cancel() }
+        #expect(await collected.wait { $0.contains { $0.subject == .element("acc1") && $0.kind == .state(.up) } })
+        #expect(scheduler.element(at: .v4(0x7f00_0001)) == "acc1")
+
+        // acc1 only changes its threshold (kept: no new "up"); acc2 arrives at the same address.
+        scheduler.reconfigure([monitored("acc1", ports: [.ifIndex(1)], threshold: 5), monitored("acc2", ports: [])])
+        #expect(await collected.wait { $0.contains { $0.subject == .element("acc2") && $0.kind == .state(.up) } })
+        #expect(collected.all.filter { $0.subject == .element("acc1") }.count == 1)
+
+        // acc1 removed: no longer polled or mapped.
+        scheduler.reconfigure([monitored("acc2", ports: [])])
+        #expect(scheduler.element(at: .v4(0x7f00_0001)) == "acc2")
+        scheduler.requestPoll("acc1")
     }
 }

@@ -127,6 +127,15 @@ final class TestAgent: Sendable {
         return (exit & 0x7f) == 0 ? (exit >> 8) & 0xff : -1
     }
 
+    /// Runs a shell command line to completion (the lab script).
+    static func runShell(_ command: String) throws -> Int32 {
+        let pid = try spawn("/bin/sh", ["-c", command],
+                            environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "MIBS="])
+        var exit: Int32 = 0
+        while waitpid(pid, &exit, 0) < 0 && errno == EINTR {}
+        return (exit & 0x7f) == 0 ? (exit >> 8) & 0xff : -1
+    }
+
     static func spawn(_ path: String, _ arguments: [String], environment: [String]) throws -> pid_t {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]

@@ -85,10 +85,12 @@ public struct Reachability<Instant: InstantProtocol>: Sendable where Instant.Dur
         return actions
     }
 
-    public mutating func pollFailed(at now: Instant) -> [Action] {
+    /// The poll sent at `sentAt` (default `now`) got no answer by `now`. The outage is dated from
+    /// the first unanswered poll's sending: the element was already silent then.
+    public mutating func pollFailed(at now: Instant, sentAt: Instant? = nil) -> [Action] {
         switch state {
         case .unknown, .up:
-            state = .confirming(firstFailure: now, failures: 1)
+            state = .confirming(firstFailure: min(sentAt ?? now, now), failures: 1)
         case .confirming(let first, let failures):
             if failures + 1 > confirmations {
                 state = .down(since: first)
