@@ -19,6 +19,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/lab-test
+	scripts/lab-swift-tests
 	scripts/lab-e2e
 
 test-swift: deps
@@ -28,6 +29,7 @@ test-swift: deps
 test-lab: deps
 	$(SWIFT) build --product forewarn
 	scripts/lab-test
+	scripts/lab-swift-tests
 	scripts/lab-e2e
 
 run: deps
