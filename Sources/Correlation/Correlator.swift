@@ -34,6 +34,10 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     var lineIncident: [Int64]
     var lineStart: [Double]
     var lineUpSince: [Double]
+    /// The incident a line last left, and when: a line fault dated before that end began while
+    /// the line was in that incident's scope (its probe's verdict came after its root cleared).
+    var lineLastIncident: [Int64]
+    var lineLastEnd: [Double]
 
     // Cut-off roots per element, cached until an element fault changes.
     var cutCache: [Int32]
@@ -64,6 +68,8 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
         lineIncident = [Int64](repeating: 0, count: topology.lineCount)
         lineStart = [Double](repeating: 0, count: topology.lineCount)
         lineUpSince = [Double](repeating: -.infinity, count: topology.lineCount)
+        lineLastIncident = [Int64](repeating: 0, count: topology.lineCount)
+        lineLastEnd = [Double](repeating: -.infinity, count: topology.lineCount)
         cutCache = [Int32](repeating: -2, count: topology.elementCount)
     }
 

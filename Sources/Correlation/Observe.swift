@@ -345,6 +345,8 @@ extension Correlator {
         let end = max(at, lineStart[Int(line)])
         emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: end))
         lineIncident[Int(line)] = 0
+        lineLastIncident[Int(line)] = raw
+        lineLastEnd[Int(line)] = end
         open[id]?.openLines.remove(line)
         if explicitUp && end <= lineStart[Int(line)] {
             // Up since before it was put in scope (its probe still answers): never hit. The store

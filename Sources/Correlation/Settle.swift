@@ -107,6 +107,18 @@ extension Correlator {
             attach(key, to: IncidentID(lineIncident[Int(line)]), now: now)
             return
         }
+        // A line fault that began while the line was still in an open incident's scope (the root
+        // cleared before the line's own verdict came in) continues that incident, not a new one.
+        if case .line(let line) = key, lineIncident[Int(line)] == 0, lineLastIncident[Int(line)] != 0,
+           fault.since <= lineLastEnd[Int(line)], open[IncidentID(lineLastIncident[Int(line)])] != nil {
+            let id = IncidentID(lineLastIncident[Int(line)])
+            addLine(line, to: id, start: lineLastEnd[Int(line)], ifUnseenSince: nil)
+            fault.status = .settled
+            fault.detectedAt = seconds(now)
+            faults[key] = fault
+            attach(key, to: id, now: now)
+            return
+        }
         let group = groupKey(for: key)
         if case .element(let root) = group, key != .element(root), let rootFault = faults[.element(root)] {
             if rootFault.status == .pending {

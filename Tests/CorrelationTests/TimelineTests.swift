@@ -93,6 +93,29 @@ import Testing
         #expect(timeline.ledger.events(id) == [.open, .resolve])
     }
 
+    @Test func lineVerdictAfterItsRootCleared_continuesTheSameIncident() {
+        // t=0 agg1 unreachable; t=0.2 L1 down (probe); t=60 agg1 back, L1 still down; t=61 L2's
+        // probe verdict arrives, dated t=0.5 (its third lost round came after agg1 answered)
+        // ⇒ still one incident, L2 in it again from t=60, nothing new opened
+        var timeline = Timeline()
+        timeline.element("agg1", .down, at: 0)
+        timeline.lines([LineID("L1")], .down, at: 0.2)
+        timeline.advance(to: 5)
+        let id = timeline.open[0].id
+        timeline.element("agg1", .up, at: 60)
+        #expect(timeline.open.count == 1)  // L1 still down
+        timeline.observe(.line("L2"), .down, at: 61, since: 0.5, source: .probe)
+        timeline.advance(to: 70)
+        #expect(timeline.open.count == 1)
+        #expect(timeline.open[0].id == id)
+        let l2 = timeline.ledger.lines(of: id).filter { $0.line == "L2" }
+        #expect(l2.count == 2)
+        #expect(l2.contains { $0.start == timeline.date(60) && $0.end == nil })
+        timeline.lines([LineID("L1"), LineID("L2")], .up, at: 80)
+        #expect(timeline.open.isEmpty)
+        #expect(timeline.ledger.incidents.count == 1)
+    }
+
     @Test func parentRecovers_linesNeverProbedEndWithIt() {
         var timeline = Timeline()
         timeline.element("agg1", .down, at: 0)
