@@ -290,10 +290,17 @@ extension Correlator {
         switch key {
         case .element(let element):
             for line in incident.openLines.sorted() { endLine(line, at: at, explicitUp: false, now: now) }
+            var asked = 0
             for below in descendants(of: element) {
                 for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] != 0 {
                     touched.insert(IncidentID(lineIncident[Int(line)]))
                     endLine(line, at: at, explicitUp: false, now: now)
+                    // Still held down by its own probe's verdict: ask it now rather than wait for
+                    // its next rounds, so its outage ends when it really answers again.
+                    if lineIncident[Int(line)] != 0, asked < Self.lineConfirmationLimit {
+                        asked += 1
+                        request(.probeLine(topology.lineIDs[Int(line)]), now: now)
+                    }
                 }
             }
         case .port(let port):

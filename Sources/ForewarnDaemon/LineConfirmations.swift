@@ -9,8 +9,9 @@ import Synchronization
 ///
 /// A line that answers while its verdict is up is reported up since that verdict began: for the
 /// correlator it was never cut off (an element whose SNMP agent died but still forwards keeps its
-/// lines out of the outage). A line that does not answer is left to its verdict machine, which
-/// needs K lost rounds before it calls it down.
+/// lines out of the outage). A line whose verdict is down but that answers now (its element came
+/// back) is reported up from now, so its outage ends when it really does. A line that does not
+/// answer is left to its verdict machine, which needs K lost rounds before it calls it down.
 final class LineConfirmations: ConfirmationRequester {
     private let requests: AsyncStream<LineID>
     private let continuation: AsyncStream<LineID>.Continuation
@@ -51,18 +52,21 @@ final class LineConfirmations: ConfirmationRequester {
                 running += 1
                 let profile = plan.profiles[line.profile]
                 group.addTask { [self] in
-                    let request = ProbeRequest(address: line.address, port: line.port, count: max(2, profile.count),
+                    let request = ProbeRequest(address: line.address, port: line.port, count: profile.count,
                                                timeout: profile.timeout, spacing: profile.spacing)
                     guard let outcome = await prober.probe([request]).first, outcome.answered else {
                         logger.debug("confirmation probe unanswered", metadata: ["line.id": "\(id)"])
                         return
                     }
                     let verdict = verdicts.withLock { $0[id] }
-                    if verdict?.health == .down || verdict?.health == .degraded { return }
+                    if verdict?.health == .degraded { return }
                     let now = Date()
                     let rtt = (outcome.rttAverageNanoseconds ?? 0) / 1_000
+                    // Up all along (its verdict is up): since that verdict began. Down by its
+                    // verdict but answering now: up from now (its next rounds will agree).
+                    let since = verdict?.health == .down ? now : (verdict?.since ?? now)
                     let observation = Observation(
-                        subject: .line(id), kind: .state(.up), since: verdict?.since ?? now, observedAt: now,
+                        subject: .line(id), kind: .state(.up), since: since, observedAt: now,
                         source: .probe,
                         detail: "\(line.prober) \(line.address): confirmation probe answered (\(outcome.received)/\(outcome.sent), \(rtt) µs)")
                     await deliver([LineObservation(observation: observation, previous: .up)])

@@ -153,9 +153,20 @@ struct BatchBook {
 
     private mutating func enqueueWave(_ number: Int, of id: Int32) {
         guard let batch = batches[Int(id)] else { return }
-        for (index, request) in batch.requests.enumerated() where number < request.count && batch.outcomes[index].failure == nil {
-            sendQueue.append((id, Int32(index)))
+        var unsendable = 0
+        for (index, request) in batch.requests.enumerated() where number < request.count {
+            let outcome = batch.outcomes[index]
+            if outcome.failure == nil {
+                sendQueue.append((id, Int32(index)))
+            } else if outcome.sent > 0 {
+                // An earlier probe of this request could not be sent (no route, interface down):
+                // the later ones are not tried, and count as failed too, or the batch would wait
+                // for them forever. (Requests refused outright were counted when accepted.)
+                batch.outcomes[index].sent += 1
+                unsendable += 1
+            }
         }
+        for _ in 0..<unsendable { resolve(id) }
     }
 
     mutating func releaseWaves(now: Int64) {

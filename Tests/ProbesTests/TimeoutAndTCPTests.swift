@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import ForewarnModel
+import Synchronization
 import Testing
 @testable import Probes
 
@@ -23,6 +24,32 @@ struct TimeoutAndTCPTests {
         #expect(outcomes[0].sent == 2 && outcomes[0].received == 0, "\(outcomes[0])")
         #expect(outcomes[1].sent == 2 && outcomes[1].received == 2, "\(outcomes[1])")
         #expect(prober.statistics.timedOut == 2)
+    }
+
+    @Test("a multi-probe request whose probes cannot be sent (no route) still completes",
+          .enabled(if: Privileges.canUseRawICMP && Privileges.canCreateNamespaces, "needs root: raw ICMP and ip netns"))
+    func unsendableMultiProbeRequestCompletes() async throws {
+        guard let namespace = TestNamespace("noroute") else { return }
+        defer { namespace.remove() }
+        // The namespace has only its loopback: 198.18.5.5 has no route, so sendto fails.
+        let prober = try NetworkNamespace.with(namespace.name) { () throws(ProbeError) in try ICMPProber(rate: 0) }
+        defer { prober.shutdown() }
+        let result = Mutex<[ProbeOutcome]?>(nil)
+        let task = Task {
+            let outcomes = await prober.probe([
+                ProbeRequest(address: IPAddress("198.18.5.5")!, count: 3, timeout: .milliseconds(200), spacing: .milliseconds(50)),
+            ])
+            result.withLock { $0 = outcomes }
+        }
+        // A bound on waiting, not what is tested: the batch used to wait forever for probes never sent.
+        for _ in 0..<100 where result.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(50)) }
+        let outcomes = result.withLock { $0 }
+        #expect(outcomes != nil, "the batch never completed")
+        if outcomes == nil { prober.shutdown() }
+        await task.value
+        let outcome = try #require(result.withLock { $0 }?.first)
+        #expect(outcome.sent == 3 && outcome.received == 0, "\(outcome)")
+        #expect(outcome.failure != nil)
     }
 
     @Test("TCP: an open port and a refused port both count as reachable")
