@@ -78,9 +78,12 @@ public struct StatusReport: Sendable, Encodable {
             lines.append("daemon \(daemon.instance) (pid \(daemon.pid), \(daemon.version)): \(health), "
                          + "state \(daemon.state), last heartbeat \(daemon.heartbeatAgeSeconds) s ago (\(daemon.heartbeatAt))")
             let inventory = daemon.inventory
-            lines.append("  monitoring \(inventory["elements"] ?? 0) elements, \(inventory["lines"] ?? 0) lines, "
-                         + "\(inventory["customers"] ?? 0) customers, \(inventory["contracts"] ?? 0) contracts "
-                         + "from \(daemon.config)")
+            func count(_ key: String, _ noun: String) -> String {
+                let number = inventory[key] ?? 0
+                return "\(number) \(noun)\(number == 1 ? "" : "s")"
+            }
+            lines.append("  monitoring \(count("elements", "element")), \(count("lines", "line")), "
+                         + "\(count("customers", "customer")), \(count("contracts", "contract")) from \(daemon.config)")
         }
         var summary = "incidents: \(incidents.open) open"
         if incidents.open > 0 {
