@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// The socket constants (SOCK_RAW, SOCK_NONBLOCK, …) reach Swift through the headers libpcap's module
+// includes first; optimised builds then find them only with that module imported here too.
+internal import CPcap
 import ForewarnModel
 
 /// Conversions between `IPAddress` and the kernel's socket addresses.
