@@ -6,22 +6,6 @@ public protocol SNMPObservationSink: Sendable {
     func deliver(_ observations: [Observation]) async
 }
 
-/// A sink that forwards into an AsyncStream, for consumers that iterate.
-public struct ObservationStream: SNMPObservationSink {
-    public let stream: AsyncStream<Observation>
-    private let continuation: AsyncStream<Observation>.Continuation
-
-    public init(bufferLimit: Int = 100_000) {
-        (stream, continuation) = AsyncStream.makeStream(of: Observation.self, bufferingPolicy: .bufferingNewest(bufferLimit))
-    }
-
-    public func deliver(_ observations: [Observation]) async {
-        for observation in observations { continuation.yield(observation) }
-    }
-
-    public func finish() { continuation.finish() }
-}
-
 /// An element as the SNMP services monitor it: how to reach it and which ports matter.
 public struct MonitoredElement: Sendable, Hashable {
     public var element: Element
