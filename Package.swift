@@ -42,14 +42,23 @@ let package = Package(
         ]),
         // decide: pure, clock-generic state machines returning actions; no I/O
         .target(name: "Correlation", dependencies: ["ForewarnModel"]),
-        // persistence behind a narrow interface (SQLite now, PostgreSQL later)
-        .target(name: "Store", dependencies: [
-            "ForewarnModel",
+        // persistence: one protocol per concern (no implementation, no I/O)
+        .target(name: "Persistence", dependencies: ["ForewarnModel"]),
+        // the embedded store; only the factory names it
+        .target(name: "StoreSQLite", dependencies: [
+            "ForewarnModel", "Persistence",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // the store factory: `daemon.store` / `--store` to a store
+        .target(name: "Stores", dependencies: ["Persistence", "StoreSQLite"]),
+        // act: what each ticketing hook is told (pure); delivery comes here
+        .target(name: "Ticketing", dependencies: ["ForewarnModel", "Persistence"]),
+        // account: status, incident listings and their JSON contracts; KPIs and reports come here
+        .target(name: "Reports", dependencies: ["ForewarnModel", "Persistence"]),
         // wiring: services, signals, sd_notify, reload
         .target(name: "ForewarnDaemon", dependencies: [
-            "ForewarnModel", "ForewarnConfig", "Store", "SNMP", "Probes", "Correlation",
+            "ForewarnModel", "ForewarnConfig", "Persistence", "Stores", "SNMP", "Probes", "Correlation", "Ticketing",
+            "Reports",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -58,24 +67,36 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(name: "forewarn", dependencies: [
-            "ForewarnDaemon", "ForewarnConfig", "Store", "SNMP", "Probes",
+            "ForewarnDaemon", "ForewarnConfig", "ForewarnModel", "Persistence", "Stores", "Reports", "SNMP", "Probes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
+        .testTarget(name: "ForewarnModelTests", dependencies: ["ForewarnModel"]),
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     exclude: ["testdata"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "ForewarnModel", "Correlation", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The store contract suite (every implementation), plus what is SQLite's own.
+        .testTarget(name: "StoreTests", dependencies: [
+            "Persistence", "Stores", "StoreSQLite", "ForewarnModel", "Correlation", "Ticketing",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "TicketingTests", dependencies: ["Ticketing", "Persistence", "ForewarnModel"]),
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel", "ForewarnConfig"], resources: [.copy("fixtures")]),
-        .testTarget(name: "ForewarnDaemonTests", dependencies: ["ForewarnDaemon", "ForewarnConfig", "Store", "ForewarnModel", "Probes", "Correlation", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Store", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ForewarnDaemonTests", dependencies: [
+            "ForewarnDaemon", "ForewarnConfig", "Persistence", "Stores", "ForewarnModel", "Probes", "Correlation",
+            "Reports", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "Persistence", "Stores", "ForewarnModel", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .executableTarget(name: "forewarn-bench", dependencies: [
-                              "ForewarnConfig", "ForewarnModel", "Correlation", "Store", "ForewarnDaemon",
+                              "ForewarnConfig", "ForewarnModel", "Correlation", "Persistence", "Stores", "Ticketing",
+                              "ForewarnDaemon",
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "GRDB", package: "GRDB.swift"),

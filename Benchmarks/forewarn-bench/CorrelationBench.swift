@@ -1,7 +1,9 @@
 import Correlation
 import ForewarnModel
 import Foundation
-import Store
+import Persistence
+import Stores
+import Ticketing
 
 /// The correlator under an operator-sized topology: 2,000 elements (1 core, 40 aggregation,
 /// 1,959 access) and 200,000 lines. Virtual clock: the figures are the correlator's own
@@ -102,13 +104,15 @@ enum CorrelationBench {
         print("bench: correlation-burst ours=\(String(format: "%.3f", best)) peer=- unit=s")
     }
 
-    /// Writes the changes as the daemon does (one transaction with the outbox row).
+    /// Writes the changes as the daemon does (one transaction with the outbox entries the ticketing
+    /// stage makes of them).
     static func persist(_ changes: [IncidentChange]) throws -> Double {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-bench-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try SQLiteStore(path: folder + "/bench.sqlite")
+        let store = try StoreFactory.open(folder + "/bench.sqlite", access: .create)
         let hooks = [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: Hook.Event.allCases)]
-        let batch = CorrelationBatch(changes: changes, hooks: hooks, at: epoch)
+        var announcer = TicketAnnouncer()
+        let batch = CorrelationBatch(changes: changes, outbox: announcer.announce(changes, hooks: hooks), at: epoch)
         let result = Result<Double, StoreError>.Box()
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -6,7 +6,8 @@ import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
-import Store
+import Persistence
+import Stores
 
 /// The burst through the daemon's own pipeline, on the wall clock: observations submitted to
 /// the correlator service, decided after the hold-down, written to a fresh SQLite store. Time
@@ -22,7 +23,7 @@ enum DaemonBurstBench {
             source: "bench", daemon: DaemonSettings(), elements: elements, lines: lines,
             hooks: [Hook(id: "rt", target: .webhook(url: "http://127.0.0.1:1/"), events: Hook.Event.allCases)],
             correlation: CorrelationSettings(holdDown: holdDown))
-        let store = try SQLiteStore(path: folder + "/bench.sqlite")
+        let store = try StoreFactory.open(folder + "/bench.sqlite", access: .create)
         let service = CorrelatorService(store: store, current: CurrentConfiguration(configuration),
                                         logger: Logger(label: "bench"))
         let group = ServiceGroup(services: [service], logger: Logger(label: "bench"))

@@ -50,7 +50,7 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     var recent: [IncidentID: Incident] = [:]
     var recentOrder: [IncidentID] = []
     static var recentLimit: Int { 10_000 }
-    var nextID: Int64 = 1
+    var incidentIDs = IncidentIDPool()
 
     var windows: [MaintenanceID: MaintenanceWindow] = [:]
     var endedWindows: Set<MaintenanceID> = []
@@ -135,7 +135,7 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
 
     // MARK: time
 
-    func seconds(_ instant: Instant) -> Double { epochSeconds + epochInstant.duration(to: instant).seconds }
+    func seconds(_ instant: Instant) -> Double { epochSeconds + epochInstant.duration(to: instant).inSeconds }
     func date(_ instant: Instant) -> Date { Date(timeIntervalSince1970: seconds(instant)) }
 }
 

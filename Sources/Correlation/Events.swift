@@ -28,22 +28,3 @@ public enum CorrelatorAction: Sendable, Hashable {
     /// about an unknown line), with the reason.
     case rejected(String)
 }
-
-/// A clock instant that only moves when told: scripted timelines in tests and the benchmark.
-public struct VirtualInstant: InstantProtocol, Sendable, CustomStringConvertible {
-    public var offset: Duration
-
-    public init(_ offset: Duration = .zero) { self.offset = offset }
-    public static func seconds(_ value: Double) -> VirtualInstant { VirtualInstant(.milliseconds(Int64((value * 1000).rounded()))) }
-
-    public func advanced(by duration: Duration) -> VirtualInstant { VirtualInstant(offset + duration) }
-    public func duration(to other: VirtualInstant) -> Duration { other.offset - offset }
-    public static func < (lhs: VirtualInstant, rhs: VirtualInstant) -> Bool { lhs.offset < rhs.offset }
-    public var description: String { "t=\(offset)" }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -7,8 +7,7 @@ extension Correlator {
 
     mutating func openIncident(_ group: GroupKey, root: IncidentRoot, since: Double, now: Instant,
                                register: Bool = true) -> IncidentID {
-        let id = IncidentID(nextID)
-        nextID += 1
+        let id = incidentIDs.next()
         let planned = coveredByMaintenance(root.subject, at: since)
         let nowDate = date(now)
         let header = Incident(id: id, root: root, group: group.text(in: topology),
@@ -170,18 +169,8 @@ extension Correlator {
 
     /// This element and those below it that are cut off, with their roots, parents first.
     mutating func cutDescendants(_ start: Int32) -> [(element: Int32, root: Int32)] {
-        var result: [(Int32, Int32)] = []
-        var seen: Set<Int32> = [start]
-        var queue: [Int32] = [start]
-        var head = 0
-        while head < queue.count {
-            let element = queue[head]
-            head += 1
-            guard let root = cutRoot(element) else { continue }
-            result.append((element, root))
-            for child in topology.children[Int(element)] where seen.insert(child).inserted { queue.append(child) }
-        }
-        return result
+        let topology = self.topology
+        return topology.walkDown(from: start) { cutRoot($0) }.map { ($0.element, $0.value) }
     }
 
     /// Starts an interval for a line not in any incident. With `ifUnseenSince`, a line that

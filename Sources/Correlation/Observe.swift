@@ -120,7 +120,7 @@ extension Correlator {
             history = previous.map { [$0] } ?? []
         }
         history.append(time)
-        let horizon = time - settings.flapWindow.seconds
+        let horizon = time - settings.flapWindow.inSeconds
         if let firstInside = history.firstIndex(where: { $0 > horizon }), firstInside > 0 {
             history.removeFirst(firstInside)
         }
@@ -152,9 +152,9 @@ extension Correlator {
     /// Forgets the change history of subjects that have not changed within the flap window.
     mutating func pruneFlapHistory(now: Instant) {
         let nowSeconds = seconds(now)
-        guard nowSeconds - lastFlapPrune >= settings.flapWindow.seconds / 2 else { return }
+        guard nowSeconds - lastFlapPrune >= settings.flapWindow.inSeconds / 2 else { return }
         lastFlapPrune = nowSeconds
-        let horizon = nowSeconds - settings.flapWindow.seconds
+        let horizon = nowSeconds - settings.flapWindow.inSeconds
         flapHistory = flapHistory.filter { key, history in
             flappingKeys.contains(key) || (history.last ?? -.infinity) > horizon
         }
@@ -167,7 +167,7 @@ extension Correlator {
         let nowSeconds = seconds(now)
         let quiet = flappingKeys.filter { key in
             guard let fault = faults[key] else { return true }
-            return nowSeconds - fault.lastChange >= settings.flapQuiet.seconds
+            return nowSeconds - fault.lastChange >= settings.flapQuiet.inSeconds
         }
         for key in sortedKeys(quiet) {
             flappingKeys.remove(key)
@@ -316,15 +316,7 @@ extension Correlator {
 
     /// This element and everything below it, parents first.
     func descendants(of start: Int32) -> [Int32] {
-        var seen: Set<Int32> = [start]
-        var queue: [Int32] = [start]
-        var head = 0
-        while head < queue.count {
-            let element = queue[head]
-            head += 1
-            for child in topology.children[Int(element)] where seen.insert(child).inserted { queue.append(child) }
-        }
-        return queue
+        topology.walkDown(from: start) { _ in () }.map(\.element)
     }
 
     /// Is anything still holding this line down?
@@ -380,5 +372,5 @@ extension Correlator {
                     flapping: fault.flapping)
     }
 
-    static func format(_ seconds: Double) -> String { RFC3339Text.format(seconds) }
+    static func format(_ seconds: Double) -> String { RFC3339.format(seconds: seconds) }
 }

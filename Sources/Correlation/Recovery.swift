@@ -4,18 +4,19 @@ import Foundation
 /// Continuing after a restart: the open incidents come back from the store with their faults
 /// and open line intervals; what changed meanwhile arrives as ordinary observations.
 extension Correlator {
-    /// Rebuilds the state from the store's open incidents. `nextIncidentID` is one more than
-    /// the highest id the store holds (resolved ones included). Returns the actions recovery
+    /// Rebuilds the state from the store's open incidents. Returns the actions recovery
     /// itself decides: confirmation requests for every restored fault (is it still down?), and
     /// the resolution of incidents whose root is no longer in the configuration.
     public mutating func recover(_ snapshots: [IncidentSnapshot], recentlyResolved: [Incident] = [],
-                                 nextIncidentID: Int64, now: Instant) -> [CorrelatorAction] {
-        nextID = max(nextID, nextIncidentID)
-        for header in recentlyResolved.sorted(by: { $0.id < $1.id }) { remember(header) }
+                                 now: Instant) -> [CorrelatorAction] {
+        for header in recentlyResolved.sorted(by: { $0.id < $1.id }) {
+            incidentIDs.seen(header.id)
+            remember(header)
+        }
         let nowSeconds = seconds(now)
         for snapshot in snapshots.sorted(by: { $0.incident.id < $1.incident.id }) {
             let id = snapshot.incident.id
-            nextID = max(nextID, id.rawValue + 1)
+            incidentIDs.seen(id)
             guard let key = GroupKey(text: snapshot.incident.group, in: topology) else {
                 open[id] = OpenIncident(header: snapshot.incident, key: .line(-1))
                 note(id, "configuration", "its root \(snapshot.incident.root) is no longer in the configuration",

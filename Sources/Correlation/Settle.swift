@@ -79,7 +79,7 @@ extension Correlator {
         guard case .ports = incident.key else { return true }
         // A line card fails at once: port faults within the hold-down of the first one group.
         let start = incident.portWindow ?? incident.header.startedAt.timeIntervalSince1970
-        return since < start + settings.holdDown.seconds
+        return since < start + settings.holdDown.inSeconds
     }
 
     /// The open incident a fault joins without a new decision: the one its group has open, or
@@ -227,17 +227,7 @@ extension Correlator {
 
     /// Elements below (and including) `start` cut off with this root, parents first.
     mutating func cutSubtree(_ start: Int32, root: Int32) -> [Int32] {
-        var result: [Int32] = []
-        var seen: Set<Int32> = [start]
-        var queue: [Int32] = [start]
-        var head = 0
-        while head < queue.count {
-            let element = queue[head]
-            head += 1
-            guard cutRoot(element) == root else { continue }
-            result.append(element)
-            for child in topology.children[Int(element)] where seen.insert(child).inserted { queue.append(child) }
-        }
-        return result
+        let topology = self.topology
+        return topology.walkDown(from: start) { cutRoot($0) == root ? () : nil }.map(\.element)
     }
 }

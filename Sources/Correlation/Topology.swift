@@ -33,6 +33,24 @@ public struct Topology: Sendable {
     /// Per child and upstream, the ports of the link between them.
     let links: [Int32: [Int32: Uplink]]
 
+    /// The one walk down the topology: `start` and the elements below it, parents first (breadth
+    /// first), each visited once. `visit` returns a value for an element it takes, nil for one
+    /// it refuses; the walk does not go below a refused element.
+    func walkDown<Value>(from start: Int32, _ visit: (Int32) -> Value?) -> [(element: Int32, value: Value)] {
+        var result: [(element: Int32, value: Value)] = []
+        var seen: Set<Int32> = [start]
+        var queue: [Int32] = [start]
+        var head = 0
+        while head < queue.count {
+            let element = queue[head]
+            head += 1
+            guard let value = visit(element) else { continue }
+            result.append((element, value))
+            for child in children[Int(element)] where seen.insert(child).inserted { queue.append(child) }
+        }
+        return result
+    }
+
     public init(elements: [Element], lines: [Line]) {
         var elementIndex: [ElementID: Int32] = [:]
         elementIndex.reserveCapacity(elements.count)

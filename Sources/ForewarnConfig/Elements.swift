@@ -135,7 +135,7 @@ extension ConfigReader {
             var instants: [Date?] = []
             for key in ["start", "end"] {
                 guard let text = fields.string(key, required: true, sink: &sink) else { instants.append(nil); continue }
-                let instant = Timestamps.parse(text)
+                let instant = RFC3339.parse(text)
                 if instant == nil {
                     sink.report(fields.value(key)!.location,
                                 "'\(key)' in maintenance window '\(id)' must be an RFC 3339 time such as 2026-12-01T01:00:00Z, not '\(text)'")

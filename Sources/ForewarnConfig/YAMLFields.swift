@@ -1,3 +1,4 @@
+import ForewarnModel
 import Foundation
 import Yams
 
@@ -131,31 +132,5 @@ struct Fields {
             return nil
         }
         return choice
-    }
-}
-
-/// Durations as operators write them: `500ms`, `30s`, `5m`, `1h`, `1d`; a bare number is seconds.
-public enum DurationText {
-    public static func parse(_ text: String) -> Duration? {
-        let units: [(suffix: String, milliseconds: Int64)] = [
-            ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
-        ]
-        for unit in units where text.hasSuffix(unit.suffix) {
-            let number = text.dropLast(unit.suffix.count)
-            guard let value = Int64(number), value >= 0, value <= Int64.max / 1_000_000 / unit.milliseconds
-            else { return nil }
-            return .milliseconds(value * unit.milliseconds)
-        }
-        guard let seconds = Int64(text), seconds >= 0 else { return nil }
-        return .seconds(seconds)
-    }
-
-    public static func format(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        if milliseconds % 1000 != 0 { return "\(milliseconds)ms" }
-        let seconds = milliseconds / 1000
-        if seconds % 3600 == 0 && seconds > 0 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0 && seconds > 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
     }
 }

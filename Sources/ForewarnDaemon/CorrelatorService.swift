@@ -3,48 +3,57 @@ import ForewarnConfig
 import ForewarnModel
 import Foundation
 import Logging
+import Persistence
 import ServiceLifecycle
-import Store
+import Ticketing
 
 /// The async shell around the correlator: one task owns the state machine, fed through one
 /// stream by the sources (`submit`), a ticker and the operator-command poller. Every action is
-/// persisted — incident change and outbox row in one store transaction — before the batch is
-/// dropped; confirmation requests go to the requesters at once.
+/// persisted — incident change and the outbox entries the ticketing stage makes of it, in one
+/// store transaction — before the batch is dropped; confirmation requests go to the requesters
+/// at once.
 ///
-/// Sources (the SNMP engine, the prober) hold the service as their `ObservationSink`.
-public final class CorrelatorService: Service, ObservationSink {
+/// Decisions run on the injected clock `C` (the daemon's `ContinuousClock`, a manual clock in
+/// tests); `wallClock` dates what is written.
+public final class CorrelatorService<C: Clock>: Service, ObservationSink
+where C.Duration == Duration, C.Instant: Sendable {
     enum Input: Sendable {
         case event(CorrelatorEvent)
         case tick
         case commands([QueuedCommand])
     }
 
-    public struct Timing: Sendable {
-        /// How often hold-downs are checked and the batch written.
-        public var tick: Duration = .milliseconds(200)
-        /// How often the store is asked for operator commands.
-        public var commandPoll: Duration = .seconds(1)
-        /// A batch this large is written without waiting for the tick.
-        public var batchLimit = 20_000
-        public init() {}
+    public typealias Timing = CorrelatorTiming
+
+    typealias Machine = Correlator<C.Instant>
+
+    /// Decisions not yet written, and how many of its changes the ticketing stage has seen.
+    struct Pending {
+        var batch: CorrelationBatch
+        var announced = 0
     }
 
-    private let store: any Store
+    private let store: any IncidentStore & CommandStore
     private let current: CurrentConfiguration
     private let requesters: [any ConfirmationRequester]
     private let timing: Timing
+    private let clock: C
+    private let wallClock: @Sendable () -> Date
     private let logger: Logger
     private let inputs: AsyncStream<Input>
     private let continuation: AsyncStream<Input>.Continuation
 
     /// Follows `current`: after a reload (SIGHUP) the correlator is rebuilt on the new
     /// inventory from the store's open incidents, carrying over the faults still held.
-    public init(store: any Store, current: CurrentConfiguration, requesters: [any ConfirmationRequester] = [],
-                timing: Timing = Timing(), logger: Logger) {
+    public init(store: any IncidentStore & CommandStore, current: CurrentConfiguration,
+                requesters: [any ConfirmationRequester] = [], timing: Timing = Timing(), clock: C,
+                wallClock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.store = store
         self.current = current
         self.requesters = requesters
         self.timing = timing
+        self.clock = clock
+        self.wallClock = wallClock
         self.logger = logger
         (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
     }
@@ -55,22 +64,22 @@ public final class CorrelatorService: Service, ObservationSink {
     public func submit(_ event: CorrelatorEvent) { continuation.yield(.event(event)) }
 
     public func run() async throws {
-        let clock = ContinuousClock()
         var generation = current.generation
         var configuration = current.configuration
-        var pending = CorrelationBatch(hooks: configuration.hooks, at: Date())
-        var correlator = try await start(configuration, carrying: [], clock: clock, into: &pending)
+        var pending = Pending(batch: CorrelationBatch(at: wallClock()))
+        var announcer = TicketAnnouncer()
+        var correlator = try await start(configuration, carrying: [], ids: [], announcer: &announcer, into: &pending)
         var lastCommand: Int64 = 0
-        await write(&pending)
+        await write(&pending, announcer: &announcer, hooks: configuration.hooks)
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [continuation, timing] in
+            group.addTask { [continuation, timing, clock] in
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: timing.tick)
+                    try? await clock.sleep(for: timing.tick)
                     continuation.yield(.tick)
                 }
             }
-            group.addTask { [continuation, timing, store, logger] in
+            group.addTask { [continuation, timing, store, logger, clock] in
                 var lastFailure: String?
                 while !Task.isCancelled {
                     do {
@@ -84,7 +93,7 @@ public final class CorrelatorService: Service, ObservationSink {
                         }
                         lastFailure = text
                     }
-                    try? await Task.sleep(for: timing.commandPoll)
+                    try? await clock.sleep(for: timing.commandPoll)
                 }
             }
 
@@ -93,65 +102,75 @@ public final class CorrelatorService: Service, ObservationSink {
                 try? await gracefulShutdown()
                 continuation.finish()
             }
-            do {
-                for await input in inputs {
-                    // A reload took effect: rebuild before the next decision (once the last
-                    // batch on the old inventory is written).
-                    if current.generation != generation {
-                        await write(&pending)
-                        if pending.isEmpty {
-                            generation = current.generation
-                            configuration = current.configuration
-                            let held = correlator.heldObservations
-                            pending.hooks = configuration.hooks
-                            do {
-                                correlator = try await start(configuration, carrying: held, clock: clock,
-                                                             into: &pending)
-                            } catch {
-                                logger.error("cannot rebuild the correlator, keeping the old inventory",
-                                             metadata: ["error": "\(error)"])
-                            }
+            for await input in inputs {
+                // A reload took effect: rebuild before the next decision (once the last batch on
+                // the old inventory is written).
+                if current.generation != generation {
+                    await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+                    if pending.batch.isEmpty {
+                        generation = current.generation
+                        configuration = current.configuration
+                        do {
+                            correlator = try await start(configuration, carrying: correlator.heldObservations,
+                                                         ids: correlator.unusedIncidentIDs, announcer: &announcer,
+                                                         into: &pending)
+                        } catch {
+                            logger.error("cannot rebuild the correlator, keeping the old inventory",
+                                         metadata: ["error": "\(error)"])
                         }
                     }
-                    switch input {
-                    case .event(let event):
-                        collect(correlator.handle(event, now: clock.now), into: &pending)
-                        if pending.changes.count >= timing.batchLimit { await write(&pending) }
-                    case .tick:
-                        collect(correlator.tick(now: clock.now), into: &pending)
-                        await write(&pending)
-                    case .commands(let commands):
-                        for queued in commands where queued.id > lastCommand {
-                            lastCommand = queued.id
-                            let result = apply(queued, to: &correlator, now: clock.now, into: &pending)
-                            pending.processedCommands.append((queued.id, result))
-                        }
-                        await write(&pending)
+                }
+                await supplyIncidentIDs(to: &correlator)
+                switch input {
+                case .event(let event):
+                    collect(correlator.handle(event, now: clock.now), into: &pending)
+                    if pending.batch.changes.count >= timing.batchLimit {
+                        await write(&pending, announcer: &announcer, hooks: configuration.hooks)
                     }
+                case .tick:
+                    collect(correlator.tick(now: clock.now), into: &pending)
+                    await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+                case .commands(let commands):
+                    for queued in commands where queued.id > lastCommand {
+                        lastCommand = queued.id
+                        await supplyIncidentIDs(to: &correlator)
+                        let result = apply(queued, to: &correlator, into: &pending)
+                        pending.batch.processedCommands.append((queued.id, result))
+                    }
+                    await write(&pending, announcer: &announcer, hooks: configuration.hooks)
                 }
             }
             group.cancelAll()
         }
-        // Graceful shutdown: what was decided is written before the process goes.
+        // Graceful shutdown: what was decided is written before the process goes, and the ids
+        // reserved and not used go back (no gap in the numbering after a clean restart).
+        await supplyIncidentIDs(to: &correlator)
         collect(correlator.tick(now: clock.now), into: &pending)
-        await write(&pending)
+        await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+        if pending.batch.isEmpty {
+            for unused in correlator.unusedIncidentIDs.reversed() { try? await store.releaseIncidentIDs(unused) }
+        }
         logger.info("correlator stopped", metadata: ["incidents.open": "\(correlator.openIncidents.count)"])
     }
 
     /// A correlator on this configuration's inventory, continuing the store's open incidents.
-    private func start(_ configuration: Configuration, carrying held: [Observation], clock: ContinuousClock,
-                       into pending: inout CorrelationBatch) async throws -> Correlator<ContinuousClock.Instant> {
+    private func start(_ configuration: Configuration, carrying held: [Observation], ids: [Range<Int64>],
+                       announcer: inout TicketAnnouncer, into pending: inout Pending) async throws -> Machine {
         var correlator = Correlator(topology: Topology(elements: configuration.elements, lines: configuration.lines),
-                                    settings: configuration.correlation, epoch: clock.now, epochDate: Date())
+                                    settings: configuration.correlation, epoch: clock.now, epochDate: wallClock())
+        for block in ids { correlator.supplyIncidentIDs(block) }
         let recovery = try await store.recoverIncidents()
-        collect(correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved,
-                                   nextIncidentID: recovery.nextIncidentID, now: clock.now), into: &pending)
+        announcer = TicketAnnouncer(recovered: recovery.scopes)
+        await supplyIncidentIDs(to: &correlator)
+        collect(correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved, now: clock.now),
+                into: &pending)
         var windows = configuration.maintenance
         windows += (try? await store.maintenanceWindows()) ?? []
         for window in windows {
             collect(correlator.handle(.maintenance(window), now: clock.now), into: &pending)
         }
         for observation in held {
+            await supplyIncidentIDs(to: &correlator)
             collect(correlator.handle(.observation(observation), now: clock.now), into: &pending)
         }
         logger.info("correlator started", metadata: [
@@ -162,8 +181,20 @@ public final class CorrelatorService: Service, ObservationSink {
         return correlator
     }
 
-    private func apply(_ queued: QueuedCommand, to correlator: inout Correlator<ContinuousClock.Instant>,
-                       now: ContinuousClock.Instant, into batch: inout CorrelationBatch) -> String {
+    /// Reserves incident ids in the store before a decision that may need them: the store is the
+    /// one allocator, shared with the CLI (and, on PostgreSQL, with other instances).
+    private func supplyIncidentIDs(to correlator: inout Machine) async {
+        let needed = correlator.incidentIDsNeededAtMost
+        guard correlator.incidentIDsAvailable < needed else { return }
+        let count = max(timing.idBlock, needed - correlator.incidentIDsAvailable)
+        do {
+            correlator.supplyIncidentIDs(try await store.reserveIncidentIDs(count))
+        } catch {
+            logger.error("cannot reserve incident ids", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func apply(_ queued: QueuedCommand, to correlator: inout Machine, into pending: inout Pending) -> String {
         guard let command = queued.command else { return "refused: \(queued.problem ?? "unreadable")" }
         let event: CorrelatorEvent
         switch command {
@@ -172,23 +203,23 @@ public final class CorrelatorService: Service, ObservationSink {
         case .maintenanceAdd(let window): event = .maintenance(window)
         case .maintenanceEnd(let id, let at): event = .maintenanceEnded(id, at: at)
         }
-        let actions = correlator.handle(event, now: now)
+        let actions = correlator.handle(event, now: clock.now)
         let refusals = actions.compactMap { action -> String? in
             if case .rejected(let reason) = action { return reason }
             return nil
         }
-        collect(actions, into: &batch)
+        collect(actions, into: &pending)
         return refusals.isEmpty ? "ok" : "refused: " + refusals.joined(separator: "; ")
     }
 
-    private func collect(_ actions: [CorrelatorAction], into batch: inout CorrelationBatch) {
+    private func collect(_ actions: [CorrelatorAction], into pending: inout Pending) {
         for action in actions {
             switch action {
             case .incident(let change):
-                batch.changes.append(change)
+                pending.batch.changes.append(change)
                 log(change)
             case .customerReportFiled(let report, let incident):
-                batch.reports.append((report, incident))
+                pending.batch.reports.append((report, incident))
             case .confirm(let request):
                 logger.debug("confirmation requested", metadata: ["request": "\(request)"])
                 for requester in requesters { requester.requestConfirmation(request) }
@@ -216,17 +247,44 @@ public final class CorrelatorService: Service, ObservationSink {
         }
     }
 
-    /// Writes the batch; on failure keeps it whole for the next attempt (decisions are never
-    /// dropped, and the outbox stays in step with the incidents).
-    private func write(_ batch: inout CorrelationBatch) async {
-        guard !batch.isEmpty else { return }
-        batch.at = Date()
+    /// Hands the changes not yet announced to the ticketing stage, then writes the batch; on
+    /// failure keeps it whole for the next attempt (decisions are never dropped, and the outbox
+    /// stays in step with the incidents).
+    private func write(_ pending: inout Pending, announcer: inout TicketAnnouncer, hooks: [Hook]) async {
+        if pending.announced < pending.batch.changes.count {
+            pending.batch.outbox += announcer.announce(Array(pending.batch.changes[pending.announced...]), hooks: hooks)
+            pending.announced = pending.batch.changes.count
+        }
+        guard !pending.batch.isEmpty else { return }
+        pending.batch.at = wallClock()
         do {
-            try await store.record(batch)
-            batch = CorrelationBatch(hooks: batch.hooks, at: Date())
+            try await store.record(pending.batch)
+            pending = Pending(batch: CorrelationBatch(at: wallClock()))
         } catch {
             logger.error("cannot write incident changes, keeping them for the next attempt",
-                         metadata: ["error": "\(error)", "changes": "\(batch.changes.count)"])
+                         metadata: ["error": "\(error)", "changes": "\(pending.batch.changes.count)"])
         }
     }
+}
+
+extension CorrelatorService where C == ContinuousClock {
+    /// The daemon's correlator service, on the monotonic clock.
+    public convenience init(store: any IncidentStore & CommandStore, current: CurrentConfiguration,
+                            requesters: [any ConfirmationRequester] = [], timing: Timing = Timing(), logger: Logger) {
+        self.init(store: store, current: current, requesters: requesters, timing: timing, clock: ContinuousClock(),
+                  logger: logger)
+    }
+}
+
+/// How often `CorrelatorService` ticks, polls commands and writes, and how it reserves ids.
+public struct CorrelatorTiming: Sendable {
+    /// How often hold-downs are checked and the batch written.
+    public var tick: Duration = .milliseconds(200)
+    /// How often the store is asked for operator commands.
+    public var commandPoll: Duration = .seconds(1)
+    /// A batch this large is written without waiting for the tick.
+    public var batchLimit = 20_000
+    /// Incident ids are reserved in the store in blocks of at least this many.
+    public var idBlock = 64
+    public init() {}
 }

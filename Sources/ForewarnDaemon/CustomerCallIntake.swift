@@ -1,7 +1,7 @@
 import ForewarnConfig
 import ForewarnModel
 import Foundation
-import Store
+import Persistence
 
 /// The contact centre's call intake as the HTTP listener serves it (`POST` with a JSON body
 /// `{"line": "L-000001", "at": "2026-12-01T08:30:00Z", "note": "no dial tone"}`; `at` and
@@ -16,7 +16,7 @@ public enum CustomerCallIntake {
 
     public static let keys = ["line", "at", "note"]
 
-    public static func accept(body: Data, lines: Set<LineID>, store: any Store, now: Date = Date()) async -> Response {
+    public static func accept(body: Data, lines: Set<LineID>, store: any CommandStore, now: Date = Date()) async -> Response {
         let report: CustomerReport
         switch parse(body: body, lines: lines, now: now) {
         case .success(let parsed): report = parsed
@@ -46,7 +46,7 @@ public enum CustomerCallIntake {
         guard lines.contains(LineID(line)) else { return reject(404, "unknown line '\(line)'") }
         var at = now
         if let value = object["at"], !(value is NSNull) {
-            guard let text = value as? String, let parsed = Timestamps.parse(text) else {
+            guard let text = value as? String, let parsed = RFC3339.parse(text) else {
                 return reject(400, "'at' must be an RFC 3339 time such as 2026-12-01T08:30:00Z")
             }
             at = parsed

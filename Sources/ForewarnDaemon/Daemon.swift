@@ -3,7 +3,8 @@ import Logging
 import Prometheus
 import SNMP
 import ServiceLifecycle
-import Store
+import Persistence
+import Stores
 import UnixSignals
 
 /// `forewarn run`: loads the configuration, opens the store and runs every service until
@@ -47,9 +48,9 @@ public enum Daemon {
         if let store = options.storeOverride { configuration.daemon.storePath = store }
         if let level = Logger.Level(rawValue: configuration.daemon.logLevel) { logLevel.current = level }
 
-        let store: SQLiteStore
+        let store: any Store
         do {
-            store = try SQLiteStore(path: configuration.daemon.storePath)
+            store = try StoreFactory.open(configuration.daemon.storePath, access: .create)
         } catch {
             throw Failure.store(error)
         }
@@ -73,8 +74,7 @@ public enum Daemon {
         let lineConfirmations = LineConfirmations()
         confirmations.register(lineConfirmations)
         services.append(ProbeService(configuration: configuration,
-                                     sinks: [StoreObservationSink(store: store, logger: logger),
-                                             CorrelatorLineSink(correlator: correlator)],
+                                     sinks: [TransitionSink(store: store, correlator: correlator, logger: logger)],
                                      liveness: nil, confirmations: lineConfirmations,
                                      confirmationSink: CorrelatorLineSink(correlator: correlator), logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)

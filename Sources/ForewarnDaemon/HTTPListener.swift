@@ -3,7 +3,8 @@ import ForewarnModel
 import Hummingbird
 import Logging
 import Prometheus
-import Store
+import Reports
+import Persistence
 
 /// The daemon's HTTP listener (`daemon.http_listen`): `/healthz` for load balancers and
 /// systemd-independent checks, `/metrics` for Prometheus, and the JSON API under `/api/v1/`.

@@ -3,12 +3,12 @@ import ForewarnConfig
 import Logging
 import Metrics
 import ServiceLifecycle
-import Store
+import Persistence
 
 /// Writes the daemon's heartbeat to the store every `heartbeat_interval`, tells systemd READY=1
 /// once the store has taken the first one, and STOPPING=1 plus a last `stopped` beat on shutdown.
 struct HeartbeatService: Service {
-    let store: any Store
+    let store: any HeartbeatStore
     let current: CurrentConfiguration
     let identity: DaemonIdentity
     let notifier: SystemdNotifier

@@ -3,7 +3,7 @@ import ForewarnModel
 import Logging
 import Probes
 import ServiceLifecycle
-import Store
+import Persistence
 
 /// Where line observations go: the store's state transitions (and the log), and the correlator.
 protocol LineObservationSink: Sendable {
@@ -82,16 +82,11 @@ struct ProbeService: Service {
         let probing = configuration.probing
         for key in plan.proberKeys.sorted(by: { $0.description < $1.description }) {
             do throws(ProbeError) {
-                switch key {
-                case .icmp:
-                    let prober = try ICMPProber(rate: probing.rate, socket: probing.icmpSocket.rawValue, capture: capture)
-                    logger.info("ICMP engine started", metadata: ["probe.socket": "\(prober.socketMode)"])
-                    probers[key] = prober
-                case .tcp:
-                    probers[key] = try TCPProber(rate: probing.rate, concurrency: probing.tcpConcurrency)
-                case .arp(let interface):
-                    probers[key] = try ARPProber(interface: interface, rate: probing.rate, capture: capture)
+                let prober = try ProberFactory.make(key, probing: probing, rate: probing.rate, capture: capture)
+                if let icmp = prober as? ICMPProber {
+                    logger.info("ICMP engine started", metadata: ["probe.socket": "\(icmp.socketMode)"])
                 }
+                probers[key] = prober
             } catch {
                 let lines = plan.lines.filter { $0.prober == key }.count
                 logger.critical("cannot start the \(key) probe engine: its lines are not probed",
@@ -142,37 +137,6 @@ struct ProbeService: Service {
             lines.append(MonitoredLine(id: line.id, prober: key, address: address, port: port, profile: index))
         }
         return (MonitorPlan(lines: lines, profiles: profiles), unreachable)
-    }
-}
-
-/// The daemon's sink for now: logs each change and appends it to the store's state transitions.
-/// A line's first verdict after start (unknown → up) is logged at debug level and not stored.
-struct StoreObservationSink: LineObservationSink {
-    let store: any Store
-    let logger: Logger
-
-    func deliver(_ observations: [LineObservation]) async {
-        var transitions: [StateTransition] = []
-        for item in observations {
-            let observation = item.observation
-            let metadata: Logger.Metadata = [
-                "line.id": "\(observation.subject.identifier)", "line.from": "\(item.previous.rawValue)",
-                "line.since": "\(Timestamps.format(observation.since))", "evidence": "\(observation.detail)",
-            ]
-            guard case .state(let health) = observation.kind else { continue }
-            if item.isBaseline && health == .up {
-                logger.debug("line up", metadata: metadata)
-                continue
-            }
-            logger.notice("line \(health.rawValue)", metadata: metadata)
-            transitions.append(item.transition)
-        }
-        guard !transitions.isEmpty else { return }
-        do {
-            try await store.appendTransitions(transitions)
-        } catch {
-            logger.error("cannot record line transitions", metadata: ["error": "\(error)", "transitions": "\(transitions.count)"])
-        }
     }
 }
 

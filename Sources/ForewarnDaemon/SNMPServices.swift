@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SNMP
-import Store
+import Persistence
 import Synchronization
 
 /// The SNMP poller and trap receiver, built from the configuration.
@@ -12,7 +12,7 @@ enum SNMPServices {
     /// The poll scheduler, the trap receiver and the follower of reloads, delivering to the store's
     /// transitions and to `correlator`; and the scheduler as the correlator's way to confirm an
     /// element now.
-    static func make(configuration: Configuration, current: CurrentConfiguration, store: any Store,
+    static func make(configuration: Configuration, current: CurrentConfiguration, store: any TransitionStore,
                      correlator: any ObservationSink,
                      logger: Logger) throws(SNMPError) -> (services: [any Service], confirmations: any ConfirmationRequester) {
         NetSNMPLibrary.initialise()
@@ -89,54 +89,6 @@ struct SNMPReloadFollower: Service {
                           metadata: ["elements": "\(monitored.count)", "added": "\(after.subtracting(before).count)",
                                      "removed": "\(before.subtracting(after).count)"])
             last = monitored
-        }
-    }
-}
-
-/// Hands every SNMP observation to the correlator, logs it, and records each change of a
-/// subject's state in the store.
-final class TransitionSink: SNMPObservationSink {
-    let store: any Store
-    let correlator: any ObservationSink
-    let logger: Logger
-    private let last = Mutex<[Subject: Health]>([:])
-
-    init(store: any Store, correlator: any ObservationSink, logger: Logger) {
-        self.store = store
-        self.correlator = correlator
-        self.logger = logger
-    }
-
-    func deliver(_ observations: [Observation]) async {
-        var transitions: [StateTransition] = []
-        for observation in observations {
-            correlator.submit(observation)
-            let metadata: Logger.Metadata = ["subject": "\(observation.subject)", "since": "\(observation.since)",
-                                             "source": "\(observation.source.rawValue)", "evidence": "\(observation.detail)"]
-            switch observation.kind {
-            case .rebooted:
-                logger.notice("element rebooted", metadata: metadata)
-            case .state(let health):
-                let previous = last.withLock { last in
-                    defer { last[observation.subject] = health }
-                    return last[observation.subject] ?? .unknown
-                }
-                if health == .up && previous == .unknown {
-                    logger.debug("\(observation.subject.kind) up", metadata: metadata)
-                } else {
-                    logger.notice("\(observation.subject.kind) \(health.rawValue)", metadata: metadata)
-                }
-                if previous != health {
-                    transitions.append(StateTransition(subject: observation.subject, from: previous, to: health,
-                                                       at: observation.since, evidence: observation.detail))
-                }
-            }
-        }
-        guard !transitions.isEmpty else { return }
-        do {
-            try await store.appendTransitions(transitions)
-        } catch {
-            logger.error("cannot record SNMP state transitions", metadata: ["error": "\(error)", "transitions": "\(transitions.count)"])
         }
     }
 }

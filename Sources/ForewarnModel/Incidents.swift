@@ -79,7 +79,7 @@ public enum Classification: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// An incident's header: everything but its line intervals, faults and timeline.
 public struct Incident: Sendable, Hashable {
-    public enum State: String, Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Hashable, Codable, CaseIterable {
         case open, resolved
     }
 

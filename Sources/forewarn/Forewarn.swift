@@ -5,10 +5,33 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
-import Store
+import Persistence
+import Reports
+import Stores
 
 @main
 struct Forewarn: AsyncParsableCommand {
+    /// Commands throw; failures are printed here, once: `forewarn: MESSAGE` and exit status 1
+    /// (or the failure's own code); argument errors and `--help` as ArgumentParser prints them.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("forewarn: \(failure.message)\n".utf8))
+            Foundation.exit(failure.code)
+        } catch let failure as StoreError {
+            FileHandle.standardError.write(Data("forewarn: \(failure)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "forewarn",
         abstract: "Network-outage monitoring for the NOC: SNMP polling, line probes, incidents before the customer calls.",
@@ -36,7 +59,7 @@ struct ConfigOptions: ParsableArguments {
 
 struct StoreOption: ParsableArguments {
     @Option(help: ArgumentHelp("""
-        SQLite store to use instead of the configured daemon.store (a second instance, tests, \
+        Store to use instead of the configured daemon.store (a second instance, tests, \
         forensics on a copied store).
         """, valueName: "PATH"))
     var store: String?
@@ -121,14 +144,9 @@ struct Status: AsyncParsableCommand {
                 throw ExitCode.failure
             }
         }
-        do {
-            let report = try await StatusReport(store: try SQLiteStore(readingExisting: path))
-            print(json ? report.json : report.text)
-            if !report.anyAlive { throw ExitCode(3) }
-        } catch let error as StoreError {
-            FileHandle.standardError.write(Data("forewarn: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        let report = try await StatusReport(store: try StoreFactory.open(path, access: .readOnly))
+        print(json ? report.json : report.text)
+        if !report.anyAlive { throw ExitCode(3) }
     }
 }
 

@@ -1,8 +1,8 @@
 import ArgumentParser
-import ForewarnDaemon
 import ForewarnModel
 import Foundation
-import Store
+import Persistence
+import Reports
 
 struct IncidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,15 +20,10 @@ struct IncidentCommand: AsyncParsableCommand {
 
         func run() async throws {
             let access = try StoreAccess(options, storeOption)
-            do {
-                guard let found = try await SQLiteStore(readingExisting: access.path).incident(IncidentID(id)) else {
-                    StoreAccess.fail("no incident #\(id)")
-                }
-                print(json ? IncidentList.detailJSON(found.record, timeline: found.timeline)
-                           : IncidentList.detail(found.record, timeline: found.timeline))
-            } catch {
-                StoreAccess.fail("\(error)")
+            guard let found = try await access.read().incident(IncidentID(id)) else {
+                throw CommandFailure("no incident #\(id)")
             }
+            print(json ? IncidentList.detailJSON(found) : IncidentList.detail(found))
         }
     }
 
@@ -38,30 +33,26 @@ struct IncidentCommand: AsyncParsableCommand {
         @Argument(help: ArgumentHelp("The incident's id.", valueName: "ID")) var id: Int64
         @Option(help: ArgumentHelp("Who does it (default: $USER).", valueName: "NAME")) var by: String?
 
-        func queue(_ kind: OperatorAction.Kind, what: String) async {
+        func queue(_ kind: OperatorAction.Kind, what: String) async throws {
             let action = OperatorAction(incident: IncidentID(id), kind: kind, by: by ?? StoreAccess.operatorName,
                                         at: Date())
-            do {
-                let access = try StoreAccess(options, storeOption)
-                let command = try await access.open().enqueue(.action(action), at: Date())
-                print("\(what) incident #\(id): queued as command \(command)")
-            } catch {
-                StoreAccess.fail("\(error)")
-            }
+            let access = try StoreAccess(options, storeOption)
+            let command = try await access.open().enqueue(.action(action), at: Date())
+            print("\(what) incident #\(id): queued as command \(command)")
         }
     }
 
     struct Acknowledge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ack", abstract: "Acknowledge an open incident.")
         @OptionGroup var common: Common
-        func run() async throws { await common.queue(.acknowledge, what: "acknowledge") }
+        func run() async throws { try await common.queue(.acknowledge, what: "acknowledge") }
     }
 
     struct Note: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a note to an incident's timeline.")
         @OptionGroup var common: Common
         @Argument(help: ArgumentHelp("The note.", valueName: "TEXT")) var text: String
-        func run() async throws { await common.queue(.note(text), what: "note on") }
+        func run() async throws { try await common.queue(.note(text), what: "note on") }
     }
 
     struct Classify: AsyncParsableCommand {
@@ -78,7 +69,7 @@ struct IncidentCommand: AsyncParsableCommand {
             }
         }
 
-        func run() async throws { await common.queue(.classify(Classification(rawValue: cause)!), what: "classify") }
+        func run() async throws { try await common.queue(.classify(Classification(rawValue: cause)!), what: "classify") }
     }
 
     struct Resolve: AsyncParsableCommand {
@@ -87,6 +78,6 @@ struct IncidentCommand: AsyncParsableCommand {
             discussion: "Its faults that are still down open no new incident until they have recovered.")
         @OptionGroup var common: Common
         @Option(help: ArgumentHelp("Why.", valueName: "TEXT")) var note: String = ""
-        func run() async throws { await common.queue(.resolve(note: note), what: "resolve") }
+        func run() async throws { try await common.queue(.resolve(note: note), what: "resolve") }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import ForewarnDaemon
 import Foundation
-import Store
+import Persistence
+import Reports
 
 struct Incidents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,12 +25,7 @@ struct Incidents: AsyncParsableCommand {
     func run() async throws {
         let access = try StoreAccess(options, storeOption)
         let sinceDate = try since.map { try StoreAccess.parseTime($0, option: "--since") }
-        do {
-            let store = try SQLiteStore(readingExisting: access.path)
-            let records = try await store.incidents(openOnly: open, since: sinceDate)
-            print(json ? IncidentList.json(records) : IncidentList.text(records))
-        } catch {
-            StoreAccess.fail("\(error)")
-        }
+        let records = try await access.read().incidents(openOnly: open, since: sinceDate)
+        print(json ? IncidentList.json(records) : IncidentList.text(records))
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import ForewarnConfig
 import ForewarnModel
 import Foundation
-import Store
+import Persistence
 
 struct Maintenance: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,25 +39,21 @@ struct Maintenance: AsyncParsableCommand {
             let configuration = access.configuration!
             let knownElements = Set(configuration.elements.map(\.id.rawValue))
             let knownLines = Set(configuration.lines.map(\.id.rawValue))
-            for element in elements where !knownElements.contains(element) { StoreAccess.fail("unknown element '\(element)'") }
-            for line in lines where !knownLines.contains(line) { StoreAccess.fail("unknown line '\(line)'") }
+            for element in elements where !knownElements.contains(element) { throw CommandFailure("unknown element '\(element)'") }
+            for line in lines where !knownLines.contains(line) { throw CommandFailure("unknown line '\(line)'") }
             if configuration.maintenance.contains(where: { $0.id.rawValue == id }) {
-                StoreAccess.fail("maintenance window '\(id)' is already in \(configuration.source)")
+                throw CommandFailure("maintenance window '\(id)' is already in \(configuration.source)")
             }
             let window = MaintenanceWindow(id: MaintenanceID(id), start: try StoreAccess.parseTime(start, option: "--start"),
                                            end: try StoreAccess.parseTime(end, option: "--end"),
                                            elements: elements.map { ElementID($0) }, lines: lines.map { LineID($0) },
                                            reason: reason)
-            do {
-                let store = try access.open()
-                if try await store.maintenanceWindows().contains(where: { $0.id == window.id }) {
-                    StoreAccess.fail("maintenance window '\(id)' already exists")
-                }
-                let command = try await store.enqueue(.maintenanceAdd(window), at: Date())
-                print("maintenance window \(id) added (command \(command))")
-            } catch {
-                StoreAccess.fail("\(error)")
+            let store = try access.open()
+            if try await store.maintenanceWindows().contains(where: { $0.id == window.id }) {
+                throw CommandFailure("maintenance window '\(id)' already exists")
             }
+            let command = try await store.enqueue(.maintenanceAdd(window), at: Date())
+            print("maintenance window \(id) added (command \(command))")
         }
     }
 
@@ -70,13 +66,8 @@ struct Maintenance: AsyncParsableCommand {
         func run() async throws {
             let access = try StoreAccess(options, storeOption)
             var windows: [(MaintenanceWindow, String)] = (access.configuration?.maintenance ?? []).map { ($0, "config") }
-            if FileManager.default.fileExists(atPath: access.path) {
-                do {
-                    let stored = try await SQLiteStore(readingExisting: access.path).maintenanceWindows()
-                    windows += stored.map { ($0, "operator") }
-                } catch {
-                    StoreAccess.fail("\(error)")
-                }
+            if FileManager.default.fileExists(atPath: access.location) {
+                windows += try await access.read().maintenanceWindows().map { ($0, "operator") }
             }
             windows.sort { $0.0.start != $1.0.start ? $0.0.start < $1.0.start : $0.0.id < $1.0.id }
             if json {
@@ -120,19 +111,15 @@ extension Maintenance {
         func run() async throws {
             let access = try StoreAccess(options, storeOption)
             if access.configuration?.maintenance.contains(where: { $0.id.rawValue == id }) == true {
-                StoreAccess.fail("maintenance window '\(id)' is in the configuration file: change it there and reload")
+                throw CommandFailure("maintenance window '\(id)' is in the configuration file: change it there and reload")
             }
             let end = try at.map { try StoreAccess.parseTime($0, option: "--at") } ?? Date()
-            do {
-                let store = try access.open()
-                guard try await store.maintenanceWindows().contains(where: { $0.id.rawValue == id }) else {
-                    StoreAccess.fail("no maintenance window '\(id)'")
-                }
-                let command = try await store.enqueue(.maintenanceEnd(MaintenanceID(id), at: end), at: Date())
-                print("maintenance window \(id) ends at \(RFC3339.format(end)) (command \(command))")
-            } catch {
-                StoreAccess.fail("\(error)")
+            let store = try access.open()
+            guard try await store.maintenanceWindows().contains(where: { $0.id.rawValue == id }) else {
+                throw CommandFailure("no maintenance window '\(id)'")
             }
+            let command = try await store.enqueue(.maintenanceEnd(MaintenanceID(id), at: end), at: Date())
+            print("maintenance window \(id) ends at \(RFC3339.format(end)) (command \(command))")
         }
     }
 }

@@ -82,7 +82,8 @@ struct Probe: AsyncParsableCommand {
         let runOptions = ProbeRun.Options(count: count, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) },
                                           method: ProbeMethod(method) ?? .icmp, interface: interface, rate: rate,
                                           capturePath: capture)
-        let (resolved, problems) = ProbeRun.resolve(texts, configuration: configuration, options: runOptions)
+        let inventory = configuration.map(ProbeRun.Inventory.init)
+        let (resolved, problems) = ProbeRun.resolve(texts, inventory: inventory, options: runOptions)
         for problem in problems { FileHandle.standardError.write(Data("forewarn probe: \(problem)\n".utf8)) }
         guard problems.isEmpty else { throw ExitCode(2) }
         let results: [ProbeRun.Result]

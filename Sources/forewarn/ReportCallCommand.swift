@@ -1,7 +1,7 @@
 import ArgumentParser
 import ForewarnModel
 import Foundation
-import Store
+import Persistence
 
 struct ReportCall: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,15 +27,11 @@ struct ReportCall: AsyncParsableCommand {
     func run() async throws {
         let access = try StoreAccess(options, storeOption)
         if let configuration = access.configuration, !configuration.lines.contains(where: { $0.id.rawValue == line }) {
-            StoreAccess.fail("unknown line '\(line)' (not in \(configuration.source))")
+            throw CommandFailure("unknown line '\(line)' (not in \(configuration.source))")
         }
         let time = try at.map { try StoreAccess.parseTime($0, option: "--at") } ?? Date()
         let report = CustomerReport(line: LineID(line), at: time, note: note, source: "cli")
-        do {
-            let id = try await access.open().enqueue(.reportCall(report), at: Date())
-            print("call about line \(line) queued as command \(id)")
-        } catch {
-            StoreAccess.fail("\(error)")
-        }
+        let id = try await access.open().enqueue(.reportCall(report), at: Date())
+        print("call about line \(line) queued as command \(id)")
     }
 }

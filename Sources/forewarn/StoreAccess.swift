@@ -1,15 +1,30 @@
 import ArgumentParser
 import ForewarnConfig
+import ForewarnModel
 import Foundation
-import Store
+import Persistence
+import Stores
+
+/// A command's failure, printed as `forewarn: MESSAGE` with exit status `code` by `Forewarn.main`.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var code: Int32 = 1
+
+    init(_ message: String, code: Int32 = 1) {
+        self.message = message
+        self.code = code
+    }
+
+    var description: String { message }
+}
 
 /// The store a command works on (`--store`, else the configuration's `daemon.store`) and the
 /// configuration, when it can be read, for checking ids.
 struct StoreAccess {
-    var path: String
+    var location: String
     var configuration: Configuration?
 
-    init(_ options: ConfigOptions, _ storeOption: StoreOption, needConfiguration: Bool = false) throws {
+    init(_ options: ConfigOptions, _ storeOption: StoreOption, needConfiguration: Bool = false) throws(CommandFailure) {
         var configuration: Configuration?
         var problem: ConfigError?
         do {
@@ -18,23 +33,21 @@ struct StoreAccess {
             problem = error
         }
         if let problem, storeOption.store == nil || needConfiguration {
-            Self.fail("cannot read configuration:\n\(problem)")
+            throw CommandFailure("cannot read configuration:\n\(problem)")
         }
         self.configuration = configuration
-        path = storeOption.store ?? configuration!.daemon.storePath
+        location = storeOption.store ?? configuration!.daemon.storePath
     }
 
-    func open() throws -> SQLiteStore {
-        do { return try SQLiteStore(path: path) } catch { Self.fail("\(error)") }
-    }
+    /// The store, to queue work for the daemon (created when missing, so maintenance can be
+    /// planned before the daemon's first start).
+    func open() throws(StoreError) -> any Store { try StoreFactory.open(location, access: .create) }
 
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("forewarn: \(message)\n".utf8))
-        Foundation.exit(1)
-    }
+    /// The store, read only, beside a running daemon.
+    func read() throws(StoreError) -> any Store { try StoreFactory.open(location, access: .readOnly) }
 
     static func parseTime(_ text: String, option: String) throws -> Date {
-        guard let date = Timestamps.parse(text) else {
+        guard let date = RFC3339.parse(text) else {
             throw ValidationError("\(option) must be an RFC 3339 time such as 2026-12-01T08:30:00Z, not '\(text)'")
         }
         return date

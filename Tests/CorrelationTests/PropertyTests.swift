@@ -97,8 +97,9 @@ extension PropertyTests {
                     restarted.ledger = timeline.ledger
                     restarted.now = timeline.now
                     let next = (timeline.ledger.incidents.keys.map(\.rawValue).max() ?? 0) + 1
-                    restarted.apply(restarted.correlator.recover(timeline.ledger.snapshots, nextIncidentID: next,
-                                                                 now: restarted.now))
+                    // The store's id allocation: ids after every one it holds.
+                    restarted.correlator.supplyIncidentIDs(next ..< next + 1_000_000)
+                    restarted.apply(restarted.correlator.recover(timeline.ledger.snapshots, now: restarted.now))
                     timeline = restarted
                     #expect(consistent(timeline), "seed \(seed) after restart at t=\(time)")
                     for subject in down.sorted(by: { $0.identifier < $1.identifier }) {
@@ -136,9 +137,6 @@ extension PropertyTests {
     }
 }
 
-extension Duration {
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 /// A small, fast, reproducible generator (SplitMix64).
 struct SplitMix64: RandomNumberGenerator {

@@ -400,8 +400,8 @@ import Testing
         var restarted = Timeline()
         restarted.ledger = timeline.ledger
         restarted.now = VirtualInstant.seconds(30)
-        let recovered = restarted.correlator.recover(timeline.ledger.snapshots, nextIncidentID: 3,
-                                                     now: restarted.now)
+        restarted.correlator.supplyIncidentIDs(3 ..< 100)
+        let recovered = restarted.correlator.recover(timeline.ledger.snapshots, now: restarted.now)
         restarted.apply(recovered)
         #expect(restarted.confirmations.contains(.pollElement("agg1")))
         #expect(restarted.confirmations.contains(.probeLine("L45")))

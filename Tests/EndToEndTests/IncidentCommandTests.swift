@@ -6,7 +6,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import GRDB
-import Store
+import Persistence
+import Stores
 import Testing
 
 /// The real binary: a customer's call becomes an incident, operators act on it through the
@@ -47,7 +48,7 @@ import Testing
 
     /// Waits until the daemon has taken every queued command (a bound, not what is tested).
     func commandsTaken(_ fixture: DaemonFixture) async throws -> Bool {
-        let store = try SQLiteStore(readingExisting: fixture.storePath)
+        let store = try StoreFactory.open(fixture.storePath, access: .readOnly)
         for _ in 0..<200 {
             if try await store.pendingCommands(limit: 1).isEmpty { return true }
             try await Task.sleep(for: .milliseconds(100))

@@ -4,7 +4,9 @@ import ForewarnModel
 import Foundation
 import Logging
 import ServiceLifecycle
-import Store
+import Persistence
+import Reports
+import Stores
 import Testing
 
 /// The service around the correlator, against a real store file: sources' observations and
@@ -45,13 +47,13 @@ import Testing
     @Test func observationsAndCommandsBecomeIncidentsAndShutdownWritesEverything() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-service-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
+        let store = try StoreFactory.open(folder + "/forewarn.sqlite", access: .create)
         let now = Date()
         _ = try await store.enqueue(.reportCall(CustomerReport(line: "L2", at: now, note: "down", source: "cli")), at: now)
         _ = try await store.enqueue(.action(OperatorAction(incident: IncidentID(42), kind: .acknowledge, by: "eva",
                                                            at: now)), at: now)
 
-        var timing = CorrelatorService.Timing()
+        var timing = CorrelatorTiming()
         timing.tick = .milliseconds(20)
         timing.commandPoll = .milliseconds(20)
         let recorder = Recorder()
@@ -97,8 +99,8 @@ extension CorrelatorServiceTests {
     @Test func reloadRebuildsOnTheNewInventoryAndKeepsTheIncidents() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-reload-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
-        var timing = CorrelatorService.Timing()
+        let store = try StoreFactory.open(folder + "/forewarn.sqlite", access: .create)
+        var timing = CorrelatorTiming()
         timing.tick = .milliseconds(20)
         timing.commandPoll = .milliseconds(20)
         let current = CurrentConfiguration(Self.configuration())
@@ -171,7 +173,7 @@ extension CorrelatorServiceTests {
     @Test func acceptsACallAndQueuesIt() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-intake-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try SQLiteStore(path: folder + "/forewarn.sqlite")
+        let store = try StoreFactory.open(folder + "/forewarn.sqlite", access: .create)
         let response = await CustomerCallIntake.accept(
             body: Data(#"{"line": "L2", "at": "2027-01-15T07:59:00Z", "note": "no dial tone"}"#.utf8),
             lines: lines, store: store, now: now)
@@ -200,5 +202,45 @@ extension CorrelatorServiceTests {
             #expect(response.status == status, "\(body)")
             #expect(response.body == message, "\(body)")
         }
+    }
+}
+
+/// The service decides on the clock it is given: on a manual clock an hour's hold-down passes
+/// when the test says so, and ids come from the store's one allocator.
+@Suite struct CorrelatorServiceVirtualTimeTests {
+    @Test func anHoursHoldDownPassesInVirtualTimeAndIDsComeFromTheStore() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-virtual-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try StoreFactory.open(folder + "/forewarn.sqlite", access: .create)
+        // An id taken by someone else (the CLI, another instance) before the daemon starts.
+        let taken = try await store.reserveIncidentIDs(1)
+        var configuration = CorrelatorServiceTests.configuration()
+        configuration.correlation.holdDown = .seconds(3600)
+        let clock = ManualClock()
+        let epoch = Date(unixMilliseconds: 1_800_000_000_000)
+        let service = CorrelatorService(store: store, current: CurrentConfiguration(configuration),
+                                        clock: clock, wallClock: { epoch }, logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        // Running: the ticker and the command poller asleep on the manual clock.
+        #expect(try await CorrelatorServiceTests().eventually { clock.sleepers == 2 })
+
+        service.submit(Observation(subject: .element("acc1"), kind: .state(.down), since: epoch, observedAt: epoch,
+                                   source: .poll, detail: "3 polls timed out"))
+        // Virtual minutes pass until the hold-down is over (real time: milliseconds).
+        #expect(try await CorrelatorServiceTests().eventually {
+            clock.advance(by: .seconds(60))
+            return try await store.incidents(openOnly: true, since: nil).first?.lines.count == 5
+        })
+        #expect(clock.now.offset >= .seconds(3600))
+        let incident = try #require(try await store.incidents(openOnly: true, since: nil).first?.incident)
+        #expect(incident.root == IncidentRoot(subject: .element("acc1"), kind: .unreachable))
+        #expect(incident.id.rawValue > taken.lowerBound)
+        #expect(incident.startedAt == epoch)
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+        // The ids reserved and not used went back: the next one follows the incident's.
+        #expect(try await store.reserveIncidentIDs(1).lowerBound == incident.id.rawValue + 1)
     }
 }

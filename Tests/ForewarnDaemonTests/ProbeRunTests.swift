@@ -1,7 +1,7 @@
 import Foundation
 import ForewarnConfig
 import ForewarnModel
-import Probes
+@testable import Probes
 import Testing
 @testable import ForewarnDaemon
 
@@ -43,7 +43,7 @@ struct ProbeRunTests {
 
     @Test("line ids take their configured method and profile; addresses take the command's")
     func resolveTargets() {
-        let (targets, problems) = ProbeRun.resolve(["L-1", "L-2", "::1", "L-3", "nonsense"], configuration: Self.configuration,
+        let (targets, problems) = ProbeRun.resolve(["L-1", "L-2", "::1", "L-3", "nonsense"], inventory: ProbeRun.Inventory(Self.configuration),
                                                    options: ProbeRun.Options(count: nil, timeout: nil, method: .icmp))
         #expect(targets.map(\.text) == ["L-1", "L-2", "::1"])
         #expect(targets[0].method == .icmp && targets[0].count == 2 && targets[0].timeout == .milliseconds(300))
@@ -58,11 +58,11 @@ struct ProbeRunTests {
     @Test("--count and --timeout override the profile; ARP addresses need IPv4 and an interface")
     func overridesAndARP() {
         let options = ProbeRun.Options(count: 5, timeout: .seconds(2), method: .arp)
-        let (targets, problems) = ProbeRun.resolve(["L-1", "127.0.0.3", "::1"], configuration: Self.configuration, options: options)
+        let (targets, problems) = ProbeRun.resolve(["L-1", "127.0.0.3", "::1"], inventory: ProbeRun.Inventory(Self.configuration), options: options)
         #expect(targets[0].count == 5 && targets[0].timeout == .seconds(2))
         #expect(targets[1].method == .arp && targets[1].interface == "eth9")
         #expect(problems.map(\.description) == ["::1: ARP needs an IPv4 address"])
-        let (_, withoutConfig) = ProbeRun.resolve(["127.0.0.3"], configuration: nil, options: options)
+        let (_, withoutConfig) = ProbeRun.resolve(["127.0.0.3"], inventory: nil, options: options)
         #expect(withoutConfig.map(\.description) == ["127.0.0.3: ARP needs an interface: 127.0.0.3 is on no connected subnet (--interface)"])
     }
 
@@ -89,7 +89,7 @@ struct ProbeRunTests {
     @Test("a round over loopback lines and addresses", .enabled(if: geteuid() == 0, "raw ICMP needs root"))
     func loopbackRound() async throws {
         let options = ProbeRun.Options(count: 2, timeout: .seconds(1), method: .icmp)
-        let (targets, _) = ProbeRun.resolve(["L-1", "127.0.0.5", "::1"], configuration: Self.configuration, options: options)
+        let (targets, _) = ProbeRun.resolve(["L-1", "127.0.0.5", "::1"], inventory: ProbeRun.Inventory(Self.configuration), options: options)
         let results = try await ProbeRun.execute(targets, options: options, probing: Self.configuration.probing)
         #expect(results.allSatisfy { $0.outcome.sent == 2 && $0.outcome.received == 2 })
         #expect(ProbeRun.json(results).contains("\"loss_percent\" : 0"))

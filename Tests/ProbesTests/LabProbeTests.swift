@@ -30,7 +30,7 @@ struct LabProbeTests {
 
     /// The time a fault command printed as its first word.
     static func faultTime(_ output: String) -> Date? {
-        output.split(whereSeparator: \.isWhitespace).lazy.compactMap { Timestamps.parse(String($0)) }.first
+        output.split(whereSeparator: \.isWhitespace).lazy.compactMap { RFC3339.parse(String($0)) }.first
     }
 
     /// Runs the monitor until `done` holds; the wait is bounded so a broken lab cannot hang the suite.
@@ -71,7 +71,7 @@ struct LabProbeTests {
         if let since = down.first?.observation.since {
             // The first lost round is the first one sent after the fault (or one in flight at it).
             #expect(since >= faultAt.addingTimeInterval(-0.3) && since <= faultAt.addingTimeInterval(1.0),
-                    "outage dated \(Timestamps.format(since)), fault at \(Timestamps.format(faultAt))")
+                    "outage dated \(RFC3339.format(since)), fault at \(RFC3339.format(faultAt))")
             #expect(down.first!.observation.observedAt.timeIntervalSince(since) >= 2, "confirmed only after K = 3 rounds")
         }
 

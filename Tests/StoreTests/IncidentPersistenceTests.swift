@@ -2,8 +2,11 @@ import Correlation
 import ForewarnModel
 import Foundation
 import GRDB
-import Store
+import Persistence
+import Stores
+import StoreSQLite
 import Testing
+import Ticketing
 
 /// Incidents through the store: one transaction per batch with its outbox rows, and a
 /// correlator rebuilt from the file after a crash continues the same incidents.
@@ -27,18 +30,31 @@ import Testing
         return Topology(elements: elements, lines: lines)
     }()
 
-    /// A daemon's correlator over a store, on a virtual clock.
+    /// A daemon's correlator over a store, on a virtual clock: ids reserved in the store, outbox
+    /// entries from the ticketing stage, as `CorrelatorService` does.
     struct Run {
         var correlator = Correlator<VirtualInstant>(topology: IncidentPersistenceTests.topology,
                                                     settings: CorrelationSettings(holdDown: .seconds(3)), epoch: VirtualInstant(),
                                                     epochDate: IncidentPersistenceTests.epoch)
         let store: SQLiteStore
         var now = VirtualInstant()
+        var announcer = TicketAnnouncer()
+
+        init(store: SQLiteStore) async throws {
+            self.store = store
+            try await supplyIDs()
+        }
+
+        mutating func supplyIDs() async throws {
+            if correlator.incidentIDsAvailable < correlator.incidentIDsNeededAtMost {
+                correlator.supplyIncidentIDs(try await store.reserveIncidentIDs(64))
+            }
+        }
 
         func date(_ seconds: Double) -> Date { IncidentPersistenceTests.epoch.addingTimeInterval(seconds) }
 
         mutating func persist(_ actions: [CorrelatorAction]) async throws {
-            var batch = CorrelationBatch(hooks: IncidentPersistenceTests.hooks, at: date(now.offset.inSeconds))
+            var batch = CorrelationBatch(at: date(now.offset.inSeconds))
             for action in actions {
                 switch action {
                 case .incident(let change): batch.changes.append(change)
@@ -46,7 +62,9 @@ import Testing
                 case .confirm, .rejected: break
                 }
             }
+            batch.outbox = announcer.announce(batch.changes, hooks: IncidentPersistenceTests.hooks)
             try await store.record(batch)
+            try await supplyIDs()
         }
 
         mutating func observe(_ subject: Subject, _ health: Health, at seconds: Double) async throws {
@@ -66,7 +84,7 @@ import Testing
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
         do {
-            var run = Run(store: try SQLiteStore(path: temporary.path))
+            var run = try await Run(store: try SQLiteStore(path: temporary.path, access: .create))
             try await run.observe(.element("agg1"), .down, at: 0)
             for number in 1...20 { try await run.observe(.line(LineID("L\(number)")), .down, at: 0.5) }
             try await run.advance(to: 4)
@@ -76,19 +94,20 @@ import Testing
             // kill -9: the instance is dropped without any goodbye.
         }
 
-        let store = try SQLiteStore(path: temporary.path)
+        let store = try SQLiteStore(path: temporary.path, access: .create)
         let recovery = try await store.recoverIncidents()
         #expect(recovery.open.count == 1)
-        #expect(recovery.nextIncidentID == 2)
+        // The ids reserved before the crash are never handed out again.
+        #expect(try await store.reserveIncidentIDs(1).lowerBound > 64)
         let snapshot = try #require(recovery.open.first)
         #expect(snapshot.incident.root == IncidentRoot(subject: .element("agg1"), kind: .unreachable))
         #expect(snapshot.lines.count == 20)
         #expect(snapshot.faults.map(\.subject) == [.element("agg1")])
 
-        var run = Run(store: store)
+        var run = try await Run(store: store)
+        run.announcer = TicketAnnouncer(recovered: recovery.scopes)
         run.now = .seconds(60)
-        let recovered = run.correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved,
-                                               nextIncidentID: recovery.nextIncidentID, now: run.now)
+        let recovered = run.correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved, now: run.now)
         #expect(recovered.contains(.confirm(.pollElement("agg1"))))
         try await run.persist(recovered)
         // The sources report what they see again: same incident, no second ticket.
@@ -131,7 +150,7 @@ import Testing
     @Test func mergeMovesRowsAndAnnouncesBoth() async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
-        var run = Run(store: try SQLiteStore(path: temporary.path))
+        var run = try await Run(store: try SQLiteStore(path: temporary.path, access: .create))
         try await run.observe(.element("acc1"), .down, at: 0)
         try await run.observe(.element("acc2"), .down, at: 0)
         try await run.observe(.element("agg1"), .up, at: 0.5)
@@ -163,7 +182,7 @@ import Testing
     @Test func operatorCommandsRoundTrip() async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
-        let store = try SQLiteStore(path: temporary.path)
+        let store = try SQLiteStore(path: temporary.path, access: .create)
         let at = Self.epoch
         let window = MaintenanceWindow(id: "MW7", start: at, end: at.addingTimeInterval(3600), elements: ["acc1"],
                                        lines: ["L3"], reason: "firmware")
@@ -187,6 +206,3 @@ import Testing
     }
 }
 
-extension Duration {
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

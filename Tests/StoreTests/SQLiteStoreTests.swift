@@ -1,7 +1,9 @@
 import ForewarnModel
 import Foundation
 import GRDB
-import Store
+import Persistence
+import Stores
+import StoreSQLite
 import Testing
 
 /// A store in a fresh temporary folder, removed afterwards.
@@ -21,11 +23,11 @@ struct TemporaryStore {
     @Test func migrationsCreateEveryTableOnceAndUseWAL() throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
-        let store = try SQLiteStore(path: temporary.path)
-        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands"])
+        let store = try SQLiteStore(path: temporary.path, access: .create)
+        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds"])
         // Opening again applies nothing twice.
-        let reopened = try SQLiteStore(path: temporary.path)
-        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands"])
+        let reopened = try SQLiteStore(path: temporary.path, access: .create)
+        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds"])
 
         let queue = try DatabaseQueue(path: temporary.path)
         let tables = try queue.read { db in
@@ -42,7 +44,7 @@ struct TemporaryStore {
     @Test func heartbeatIsUpsertedPerInstance() async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
-        let store = try SQLiteStore(path: temporary.path)
+        let store = try SQLiteStore(path: temporary.path, access: .create)
         let start = Date(unixMilliseconds: 1_800_000_000_000)
         var beat = Heartbeat(instance: "noc-a", pid: 42, hostname: "noc-a", version: "0.1.0", configPath: "/etc/f.yaml",
                              startedAt: start, beatAt: start, state: .running, elements: 3, lines: 40, customers: 20,
@@ -61,7 +63,7 @@ struct TemporaryStore {
         #expect(beats.first == beat)
 
         // A read-only opening (what `forewarn status` uses) sees the same and cannot write.
-        let reader = try SQLiteStore(readingExisting: temporary.path)
+        let reader = try SQLiteStore(path: temporary.path, access: .readOnly)
         #expect(try await reader.heartbeats().count == 2)
         await #expect(throws: StoreError.self) { try await reader.writeHeartbeat(beat) }
     }
@@ -69,7 +71,7 @@ struct TemporaryStore {
     @Test func transitionsRoundTripForEverySubjectKind() async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
-        let store = try SQLiteStore(path: temporary.path)
+        let store = try SQLiteStore(path: temporary.path, access: .create)
         let at = Date(unixMilliseconds: 1_800_000_000_123)
         let transitions = [
             StateTransition(subject: .element("agg1"), from: .up, to: .down, at: at, evidence: "3 polls timed out"),
@@ -89,7 +91,7 @@ struct TemporaryStore {
     @Test func schemaEnforcesOneTicketOpeningPerIncidentAndHook() throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
-        _ = try SQLiteStore(path: temporary.path)
+        _ = try SQLiteStore(path: temporary.path, access: .create)
         let queue = try DatabaseQueue(path: temporary.path)
         try queue.write { db in
             try db.execute(sql: """
@@ -112,9 +114,65 @@ struct TemporaryStore {
     }
 
     @Test func unusableLocationIsATypedErrorNamingThePath() {
-        let error = #expect(throws: StoreError.self) { try SQLiteStore(path: "/proc/forewarn/forewarn.sqlite") }
+        let error = #expect(throws: StoreError.self) { try SQLiteStore(path: "/proc/forewarn/forewarn.sqlite", access: .create) }
         #expect(error?.description.hasPrefix("store /proc/forewarn/forewarn.sqlite: open failed:") == true)
-        let missing = #expect(throws: StoreError.self) { try SQLiteStore(readingExisting: "/nonexistent/f.sqlite") }
+        let missing = #expect(throws: StoreError.self) { try SQLiteStore(path: "/nonexistent/f.sqlite", access: .readOnly) }
         #expect(missing?.reason.contains("no such file") == true)
+    }
+}
+
+/// Reads are strict: a value this version does not know is an error naming the table and the
+/// row, never silently a default.
+@Suite struct StrictReadTests {
+    @Test(arguments: [
+        ("UPDATE incident SET classification = 'act-of-god'", "table incident, row 1: unknown classification 'act-of-god'"),
+        ("UPDATE incident SET severity = 'apocalyptic'", "table incident, row 1: unknown severity 'apocalyptic'"),
+        ("UPDATE incident SET root_type = 'cable'", "table incident, row 1: unknown root_type 'cable'"),
+        ("UPDATE incident SET state = 'pondering'", "table incident, row 1: unknown state 'pondering'"),
+    ])
+    func anUnknownValueIsAnErrorNamingTableAndRow(_ corruption: String, _ message: String) async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let store = try SQLiteStore(path: temporary.path, access: .create)
+        let queue = try DatabaseQueue(path: temporary.path)
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO incident (id, state, root_type, root_id, root_kind, severity, started_at, detected_at, updated_at)
+                VALUES (1, 'open', 'element', 'agg1', 'unreachable', 'major', 1, 2, 2)
+                """)
+            // The schema's own CHECKs would refuse some of these: a row from a newer version, or
+            // edited by hand, is what is simulated.
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: corruption)
+        }
+        let error = await #expect(throws: StoreError.self) { try await store.incidents(openOnly: false, since: nil) }
+        #expect(error?.reason.contains(message) == true, "\(String(describing: error))")
+        if !corruption.contains("state") {  // recovery reads only rows whose state is 'open'
+            await #expect(throws: StoreError.self) { try await store.recoverIncidents() }
+        }
+    }
+
+    @Test func anUnknownOutboxEventIsAnError() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let store = try SQLiteStore(path: temporary.path, access: .create)
+        try await StoreContractTests.open(1, in: store)
+        let queue = try DatabaseQueue(path: temporary.path)
+        try await queue.write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE ticket_outbox SET event = 'escalate'")
+        }
+        let error = await #expect(throws: StoreError.self) { try await store.outbox(.pending, limit: 10) }
+        #expect(error?.reason.contains("table ticket_outbox, row 1: unknown event 'escalate'") == true)
+    }
+
+    @Test func aStoreFromANewerVersionIsRefused() throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        _ = try SQLiteStore(path: temporary.path, access: .create)
+        let queue = try DatabaseQueue(path: temporary.path)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999 future')") }
+        let error = #expect(throws: StoreError.self) { try SQLiteStore(path: temporary.path, access: .create) }
+        #expect(error?.reason.contains("newer version of Forewarn") == true)
     }
 }

@@ -1,7 +1,5 @@
 import Foundation
-import ForewarnConfig
 import ForewarnModel
-import Probes
 
 /// `forewarn probe`: one round over lines (by id, with their configured method and profile) or
 /// bare addresses, printed per target like fping, with a summary.
@@ -58,19 +56,45 @@ public enum ProbeRun {
         public var description: String { "\(target): \(reason)" }
     }
 
+    /// A configured line as `forewarn probe` needs it: with its profile and ARP interface resolved.
+    public struct ConfiguredLine: Sendable {
+        public var line: Line
+        public var profile: ProbeProfile
+        public var arpInterface: String?
+
+        public init(line: Line, profile: ProbeProfile, arpInterface: String?) {
+            self.line = line
+            self.profile = profile
+            self.arpInterface = arpInterface
+        }
+    }
+
+    /// What the configuration says about probing, when one could be read.
+    public struct Inventory: Sendable {
+        public var lines: [LineID: ConfiguredLine]
+        public var arpInterface: String?
+
+        public init(lines: [ConfiguredLine], arpInterface: String?) {
+            self.lines = Dictionary(lines.map { ($0.line.id, $0) }, uniquingKeysWith: { first, _ in first })
+            self.arpInterface = arpInterface
+        }
+    }
+
     /// Turns command-line targets into probe targets: a configured line id, else an IP address.
-    public static func resolve(_ texts: [String], configuration: Configuration?, options: Options) -> (targets: [Target], problems: [TargetProblem]) {
-        let lines = Dictionary((configuration?.lines ?? []).map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
+    public static func resolve(_ texts: [String], inventory: Inventory?, options: Options)
+        -> (targets: [Target], problems: [TargetProblem])
+    {
         var targets: [Target] = []
         var problems: [TargetProblem] = []
         for text in texts {
-            if let line = lines[text] {
+            if let configured = inventory?.lines[LineID(text)] {
+                let line = configured.line
                 guard let address = line.target, line.probe != .none else {
                     problems.append(TargetProblem(target: text, reason: "line \(text) is not probed (probe: none or no target)"))
                     continue
                 }
-                let profile = configuration!.probeProfile(for: line)
-                let interface = options.interface ?? configuration!.arpInterface(for: line)
+                let profile = configured.profile
+                let interface = options.interface ?? configured.arpInterface
                     ?? (line.probe == .arp ? InterfaceLookup.interface(for: address) : nil)
                 if line.probe == .arp && interface == nil {
                     problems.append(TargetProblem(target: text, reason: "ARP needs an interface: \(address) is on no connected subnet (--interface)"))
@@ -84,7 +108,7 @@ public enum ProbeRun {
                     problems.append(TargetProblem(target: text, reason: "ARP needs an IPv4 address"))
                     continue
                 }
-                let interface = options.interface ?? configuration?.probing.arpInterface
+                let interface = options.interface ?? inventory?.arpInterface
                     ?? (options.method == .arp ? InterfaceLookup.interface(for: address) : nil)
                 if options.method == .arp && interface == nil {
                     problems.append(TargetProblem(target: text, reason: "ARP needs an interface: \(address) is on no connected subnet (--interface)"))
@@ -94,7 +118,7 @@ public enum ProbeRun {
                                       count: options.count ?? 3, timeout: options.timeout ?? .seconds(1),
                                       spacing: .milliseconds(100)))
             } else {
-                let hint = configuration == nil ? " (no configuration was read, so line ids are unknown)" : ""
+                let hint = inventory == nil ? " (no configuration was read, so line ids are unknown)" : ""
                 problems.append(TargetProblem(target: text, reason: "neither a configured line id nor an IP address\(hint)"))
             }
         }
@@ -114,11 +138,7 @@ public enum ProbeRun {
         var probers: [ProberKey: any Prober] = [:]
         defer { probers.values.forEach { $0.shutdown() } }
         for key in Set(targets.compactMap(\.proberKey)) {
-            switch key {
-            case .icmp: probers[key] = try ICMPProber(rate: rate, socket: probing.icmpSocket.rawValue, capture: capture)
-            case .tcp: probers[key] = try TCPProber(rate: rate, concurrency: probing.tcpConcurrency)
-            case .arp(let interface): probers[key] = try ARPProber(interface: interface, rate: rate, capture: capture)
-            }
+            probers[key] = try ProberFactory.make(key, probing: probing, rate: rate, capture: capture)
         }
         var byKey: [ProberKey: [Int]] = [:]
         for (index, target) in targets.enumerated() {

@@ -1,6 +1,6 @@
 import Foundation
 import ForewarnModel
-import Store
+import Persistence
 
 /// What `forewarn incidents` prints. The JSON is a stable contract (docs/incidents-json.md):
 /// keys are only ever added, never renamed or removed; instants are RFC 3339 in UTC, null
@@ -18,8 +18,8 @@ public enum IncidentList {
         let incident = record.incident
         func instant(_ date: Date?) -> Any { date.map(RFC3339.format) ?? NSNull() }
         var ticket: Any = NSNull()
-        if let id = record.ticketID {
-            ticket = ["id": id, "state": record.ticketState.map { $0 as Any } ?? NSNull()] as [String: Any]
+        if let first = record.ticket {
+            ticket = ["id": first.ticketID, "state": first.state.map { $0 as Any } ?? NSNull()] as [String: Any]
         }
         return [
             "id": incident.id.rawValue,
@@ -37,7 +37,7 @@ public enum IncidentList {
             "classification": incident.classification.rawValue,
             "started_at": RFC3339.format(incident.startedAt),
             "detected_at": RFC3339.format(incident.detectedAt),
-            "ticketed_at": instant(record.ticketedAt),
+            "ticketed_at": instant(record.ticket?.openedAt),
             "first_call_at": instant(incident.firstCallAt),
             "acknowledged_at": instant(incident.acknowledgedAt),
             "resolved_at": instant(incident.resolvedAt),
@@ -47,7 +47,8 @@ public enum IncidentList {
     }
 
     /// `forewarn incident show`: the incident, its lines and its timeline.
-    public static func detail(_ record: IncidentRecord, timeline: [TimelineEntry]) -> String {
+    public static func detail(_ detail: IncidentDetail) -> String {
+        let record = detail.record
         var text = self.text([record])
         text += "\n  lines:"
         for interval in record.lines {
@@ -56,13 +57,13 @@ public enum IncidentList {
         }
         if record.lines.isEmpty { text += " none" }
         text += "\n  timeline:"
-        for entry in timeline { text += "\n    \(RFC3339.format(entry.at)) \(entry.kind): \(entry.detail)" }
+        for entry in detail.timeline { text += "\n    \(RFC3339.format(entry.at)) \(entry.kind): \(entry.detail)" }
         return text
     }
 
-    public static func detailJSON(_ record: IncidentRecord, timeline: [TimelineEntry]) -> String {
-        var object = self.object(record)
-        object["timeline"] = timeline.map { ["at": RFC3339.format($0.at), "kind": $0.kind, "detail": $0.detail] }
+    public static func detailJSON(_ detail: IncidentDetail) -> String {
+        var object = self.object(detail.record)
+        object["timeline"] = detail.timeline.map { ["at": RFC3339.format($0.at), "kind": $0.kind, "detail": $0.detail] }
         guard let data = try? JSONSerialization.data(withJSONObject: object,
                                                      options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return "{}" }
@@ -89,7 +90,7 @@ public enum IncidentList {
             text += "\n    started \(RFC3339.format(incident.startedAt)), detected \(RFC3339.format(incident.detectedAt))"
             if let call = incident.firstCallAt { text += ", first call \(RFC3339.format(call))" }
             if let resolved = incident.resolvedAt { text += ", resolved \(RFC3339.format(resolved))" }
-            if let ticket = record.ticketID { text += ", ticket \(ticket)" }
+            if let ticket = record.ticket { text += ", ticket \(ticket.ticketID)" }
             if !flags.isEmpty { text += "\n    " + flags.joined(separator: ", ") }
             return text
         }.joined(separator: "\n")

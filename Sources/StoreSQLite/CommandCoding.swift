@@ -1,5 +1,6 @@
 import Foundation
 import ForewarnModel
+import Persistence
 
 /// Operator commands as JSON in `operator_command.payload`; times are Unix milliseconds.
 enum CommandCoding {
@@ -80,7 +81,11 @@ enum CommandCoding {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func strings(_ text: String) -> [String] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] ?? []
+    /// A JSON array of strings in a column; anything else is an error naming the row.
+    static func strings(_ text: String, _ reader: RowReader, _ column: String) throws -> [String] {
+        guard let strings = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
+            throw reader.fail("column \(column) is not a JSON array of strings")
+        }
+        return strings
     }
 }

@@ -182,6 +182,55 @@ enum Schema {
                 CREATE INDEX operator_command_pending ON operator_command (processed_at, id);
                 """)
         }
+        migrator.registerMigration("0003 tickets, incident id allocation, open command kinds") { db in
+            try db.execute(sql: """
+                -- The one owner of ticket state: a ticket per incident and hook, written back by
+                -- delivery (the outbox keeps only what was sent and when).
+                CREATE TABLE ticket (
+                    incident_id INTEGER NOT NULL REFERENCES incident (id),
+                    hook        TEXT NOT NULL,
+                    ticket_id   TEXT NOT NULL,
+                    state       TEXT,
+                    opened_at   INTEGER NOT NULL,
+                    updated_at  INTEGER NOT NULL,
+                    PRIMARY KEY (incident_id, hook)
+                );
+                INSERT INTO ticket (incident_id, hook, ticket_id, state, opened_at, updated_at)
+                    SELECT incident_id, hook, ticket_id, NULL, delivered_at, delivered_at FROM ticket_outbox
+                    WHERE event = 'open' AND ticket_id IS NOT NULL AND delivered_at IS NOT NULL;
+                ALTER TABLE ticket_outbox DROP COLUMN ticket_id;
+                ALTER TABLE incident DROP COLUMN ticket_id;
+                ALTER TABLE incident DROP COLUMN ticket_state;
+                ALTER TABLE incident DROP COLUMN ticketed_at;
+                -- A delivery worker's claim on an entry, so two workers never send one entry.
+                ALTER TABLE ticket_outbox ADD COLUMN claimed_until INTEGER;
+
+                -- One allocator of ids for every writer of incidents (the correlator reserves
+                -- blocks, the CLI single ids): never MAX(id) + 1 from two places.
+                CREATE TABLE id_allocation (
+                    name       TEXT PRIMARY KEY,
+                    next_value INTEGER NOT NULL
+                );
+                INSERT INTO id_allocation (name, next_value)
+                    SELECT 'incident', COALESCE(MAX(id), 0) + 1 FROM incident;
+
+                -- Command kinds are checked by the code that reads them (an unknown kind is
+                -- refused with its reason), so a new kind needs no table rebuild.
+                CREATE TABLE operator_command_new (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind         TEXT NOT NULL,
+                    payload      TEXT NOT NULL,
+                    created_at   INTEGER NOT NULL,
+                    processed_at INTEGER,
+                    result       TEXT
+                );
+                INSERT INTO operator_command_new (id, kind, payload, created_at, processed_at, result)
+                    SELECT id, kind, payload, created_at, processed_at, result FROM operator_command;
+                DROP TABLE operator_command;
+                ALTER TABLE operator_command_new RENAME TO operator_command;
+                CREATE INDEX operator_command_pending ON operator_command (processed_at, id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
-import ForewarnConfig
 import ForewarnModel
-import Store
+import Persistence
 
 /// What `forewarn status` shows: the daemons' heartbeats and what they monitor.
 public struct StatusReport: Sendable, Encodable {
@@ -50,14 +49,14 @@ public struct StatusReport: Sendable, Encodable {
     /// A daemon counts as alive while its last beat is younger than this many heartbeat periods.
     public static let staleAfter: TimeInterval = 30
 
-    public init(store: any Store, now: Date = Date()) async throws(StoreError) {
+    public init(store: any HeartbeatStore & IncidentStore, now: Date = Date()) async throws(StoreError) {
         self.store = store.location
-        generatedAt = Timestamps.format(now)
+        generatedAt = RFC3339.format(now)
         daemons = try await store.heartbeats().map { beat in
             let age = max(0, now.timeIntervalSince(beat.beatAt))
             return Daemon(instance: beat.instance, pid: beat.pid, hostname: beat.hostname, version: beat.version,
                           state: beat.state.rawValue, config: beat.configPath,
-                          startedAt: Timestamps.format(beat.startedAt), heartbeatAt: Timestamps.format(beat.beatAt),
+                          startedAt: RFC3339.format(beat.startedAt), heartbeatAt: RFC3339.format(beat.beatAt),
                           heartbeatAgeSeconds: (age * 10).rounded() / 10,
                           alive: beat.state != .stopped && age < Self.staleAfter,
                           inventory: ["elements": beat.elements, "lines": beat.lines, "customers": beat.customers,

@@ -1,0 +1,113 @@
+import Foundation
+import ForewarnModel
+
+/// One batch of correlator output, written in one transaction.
+public struct CorrelationBatch: Sendable {
+    public var changes: [IncidentChange]
+    public var reports: [(report: CustomerReport, incident: IncidentID)]
+    /// Operator commands consumed, with what came of each ("ok" or the reason it was refused).
+    public var processedCommands: [(id: Int64, result: String)]
+    /// What the ticketing stage made of the changes: one entry per hook and announced event.
+    public var outbox: [OutboxEntry]
+    public var at: Date
+
+    public init(changes: [IncidentChange] = [], reports: [(report: CustomerReport, incident: IncidentID)] = [],
+                processedCommands: [(id: Int64, result: String)] = [], outbox: [OutboxEntry] = [], at: Date) {
+        self.changes = changes
+        self.reports = reports
+        self.processedCommands = processedCommands
+        self.outbox = outbox
+        self.at = at
+    }
+
+    public var isEmpty: Bool { changes.isEmpty && reports.isEmpty && processedCommands.isEmpty && outbox.isEmpty }
+}
+
+/// What the correlator and the ticketing stage continue from after a restart.
+public struct IncidentRecovery: Sendable {
+    public var open: [IncidentSnapshot]
+    public var recentlyResolved: [Incident]
+    /// The scope of every open and recently resolved incident, for what tickets say.
+    public var scopes: [IncidentID: IncidentScope]
+
+    public init(open: [IncidentSnapshot], recentlyResolved: [Incident], scopes: [IncidentID: IncidentScope] = [:]) {
+        self.open = open
+        self.recentlyResolved = recentlyResolved
+        self.scopes = scopes
+    }
+}
+
+/// Every line an incident has had in scope (ended intervals too) and the incidents merged into it.
+public struct IncidentScope: Sendable, Hashable {
+    public var lines: [LineID: CustomerID]
+    public var merged: [IncidentID]
+
+    public init(lines: [LineID: CustomerID] = [:], merged: [IncidentID] = []) {
+        self.lines = lines
+        self.merged = merged
+    }
+}
+
+/// An incident as `forewarn incidents` shows it.
+public struct IncidentRecord: Sendable, Hashable {
+    public var incident: Incident
+    /// Every interval, open or ended, sorted by line then start.
+    public var lines: [LineInterval]
+    /// One per hook that opened a ticket, oldest first.
+    public var tickets: [Ticket]
+
+    public init(incident: Incident, lines: [LineInterval], tickets: [Ticket] = []) {
+        self.incident = incident
+        self.lines = lines
+        self.tickets = tickets
+    }
+
+    public var customers: [CustomerID] { Array(Set(lines.map(\.customer))).sorted() }
+    /// The first ticket opened for the incident, which `forewarn incidents` shows.
+    public var ticket: Ticket? { tickets.first }
+}
+
+/// `forewarn incident show`: the incident and its timeline, oldest entry first.
+public struct IncidentDetail: Sendable, Hashable {
+    public var record: IncidentRecord
+    public var timeline: [TimelineEntry]
+
+    public init(record: IncidentRecord, timeline: [TimelineEntry]) {
+        self.record = record
+        self.timeline = timeline
+    }
+}
+
+/// One line's interval in an incident's scope, with the incident's header (credits, KPIs).
+public struct IncidentLineInterval: Sendable, Hashable {
+    public var incident: Incident
+    public var interval: LineInterval
+
+    public init(incident: Incident, interval: LineInterval) {
+        self.incident = incident
+        self.interval = interval
+    }
+}
+
+/// What the CLI asks of the running daemon through the store.
+public enum OperatorCommand: Sendable, Hashable {
+    case reportCall(CustomerReport)
+    case action(OperatorAction)
+    case maintenanceAdd(MaintenanceWindow)
+    case maintenanceEnd(MaintenanceID, at: Date)
+}
+
+public struct QueuedCommand: Sendable, Hashable {
+    public var id: Int64
+    public var createdAt: Date
+    /// nil when the payload could not be read (written by a newer version): marked refused.
+    public var command: OperatorCommand?
+    public var problem: String?
+
+    public init(id: Int64, createdAt: Date, command: OperatorCommand?, problem: String? = nil) {
+        self.id = id
+        self.createdAt = createdAt
+        self.command = command
+        self.problem = problem
+    }
+}

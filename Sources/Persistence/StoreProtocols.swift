@@ -1,0 +1,152 @@
+import Foundation
+import ForewarnModel
+
+// What Forewarn keeps across restarts, one protocol per concern, so that each stage depends
+// only on what it uses. The embedded SQLite store implements them all; a PostgreSQL store will
+// implement the same protocols and pass the same contract test suite (Tests/StoreTests).
+// Stores persist what they are given: what a ticket says, what a credit is worth and what a KPI
+// counts are decided by the stages (Correlation, Ticketing, Billing, Reports), never here.
+
+/// Every store names where its data lives, for `status` and logs (a path or a connection name).
+public protocol StoreLocated: Sendable {
+    var location: String { get }
+}
+
+/// The daemons' signs of life.
+public protocol HeartbeatStore: StoreLocated {
+    func writeHeartbeat(_ heartbeat: Heartbeat) async throws(StoreError)
+    /// Every instance's latest heartbeat, newest first.
+    func heartbeats() async throws(StoreError) -> [Heartbeat]
+}
+
+/// Every observed change of an element, port or line, with its evidence.
+public protocol TransitionStore: StoreLocated {
+    func appendTransitions(_ transitions: [StateTransition]) async throws(StoreError)
+    /// Oldest first; all subjects when `subject` is nil.
+    func transitions(of subject: Subject?, since: Date) async throws(StoreError) -> [StateTransition]
+}
+
+/// Incidents as the correlator decides them: written in batches, recovered after a restart,
+/// listed for the CLI.
+public protocol IncidentStore: StoreLocated {
+    /// Writes what the correlator decided, in one transaction: incident rows, line intervals,
+    /// faults, timeline, customer calls, the batch's outbox entries (at most one `open` per
+    /// incident and hook, ever) and the operator commands it consumed.
+    func record(_ batch: CorrelationBatch) async throws(StoreError)
+    /// The open incidents with their open intervals and faults, to continue after a restart.
+    func recoverIncidents() async throws(StoreError) -> IncidentRecovery
+    /// Takes `count` incident ids that nobody else will ever be given. Every writer of incidents
+    /// (the correlator, the CLI) allocates here: ids never come from `MAX(id) + 1`.
+    func reserveIncidentIDs(_ count: Int) async throws(StoreError) -> Range<Int64>
+    /// Gives back ids reserved and not used, when nobody has reserved any since (no gap then).
+    func releaseIncidentIDs(_ unused: Range<Int64>) async throws(StoreError)
+    /// Incidents for `forewarn incidents`, newest first: open ones, or any touching `since`.
+    func incidents(openOnly: Bool, since: Date?) async throws(StoreError) -> [IncidentRecord]
+    /// One incident with its timeline, oldest entry first; nil when there is no such incident.
+    func incident(_ id: IncidentID) async throws(StoreError) -> IncidentDetail?
+}
+
+/// What the CLI asks of the running daemon.
+public protocol CommandStore: StoreLocated {
+    /// Queues a command for the daemon; returns its id.
+    func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64
+    /// Commands not yet processed, oldest first.
+    func pendingCommands(limit: Int) async throws(StoreError) -> [QueuedCommand]
+    /// Maintenance windows added with `forewarn maintenance add`.
+    func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow]
+}
+
+/// The ticket outbox: entries are written with the incident change they announce
+/// (`IncidentStore.record`); delivery claims them, and records the outcome and the ticket.
+public protocol TicketOutboxStore: StoreLocated {
+    /// Up to `limit` entries due at `now`, each the oldest undelivered entry of its incident and
+    /// hook (strict order per incident and hook), not dead and not claimed by another worker;
+    /// each is claimed until `now + lease`.
+    func claimOutbox(limit: Int, now: Date, lease: Duration) async throws(StoreError) -> [OutboxItem]
+    /// Delivered; `ticket` (the ticketing system's id and state) is written back to the incident.
+    func markDelivered(_ id: Int64, at: Date, ticket: TicketUpdate?) async throws(StoreError)
+    /// Failed: retried from `retryAt`, or dead-lettered when `retryAt` is nil.
+    func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?) async throws(StoreError)
+    /// Entries by state, oldest first.
+    func outbox(_ state: OutboxItem.State, limit: Int) async throws(StoreError) -> [OutboxItem]
+    /// The tickets an incident has, one per hook that opened one.
+    func tickets(of incident: IncidentID) async throws(StoreError) -> [Ticket]
+}
+
+/// Credits per line and billing period, as the billing stage computed them.
+public protocol CreditLedgerStore: StoreLocated {
+    func appendLedger(_ entries: [LedgerEntry]) async throws(StoreError)
+    /// Every entry of one period (`2026-11`), in the order written.
+    func ledger(period: String) async throws(StoreError) -> [LedgerEntry]
+}
+
+/// The reads that credits, KPIs and operations reports are computed from.
+public protocol ReportQueries: StoreLocated {
+    /// Every line interval overlapping `[from, to)`, with its incident's header, ordered by line
+    /// then start. An interval still open has no end.
+    func lineIntervals(from: Date, to: Date) async throws(StoreError) -> [IncidentLineInterval]
+}
+
+/// Everything the daemon needs; what `StoreFactory` opens.
+public typealias Store = HeartbeatStore & TransitionStore & IncidentStore & CommandStore & TicketOutboxStore
+    & CreditLedgerStore & ReportQueries
+
+/// How a store is opened.
+public enum StoreAccess: Sendable {
+    /// Create it if missing and bring its schema up to date (the daemon).
+    case create
+    /// Read only, beside a running daemon (`status`, listings).
+    case readOnly
+}
+
+/// A running daemon's sign of life, written every few seconds.
+public struct Heartbeat: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        case starting, running, reloading, stopping, stopped
+    }
+
+    public var instance: String
+    public var pid: Int32
+    public var hostname: String
+    public var version: String
+    public var configPath: String
+    public var startedAt: Date
+    public var beatAt: Date
+    public var state: State
+    public var elements: Int
+    public var lines: Int
+    public var customers: Int
+    public var contracts: Int
+
+    public init(instance: String, pid: Int32, hostname: String, version: String, configPath: String,
+                startedAt: Date, beatAt: Date, state: State, elements: Int, lines: Int, customers: Int,
+                contracts: Int) {
+        self.instance = instance
+        self.pid = pid
+        self.hostname = hostname
+        self.version = version
+        self.configPath = configPath
+        self.startedAt = startedAt
+        self.beatAt = beatAt
+        self.state = state
+        self.elements = elements
+        self.lines = lines
+        self.customers = customers
+        self.contracts = contracts
+    }
+}
+
+/// A store operation that failed, with the store and the operation named.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var location: String
+    public var operation: String
+    public var reason: String
+
+    public init(location: String, operation: String, reason: String) {
+        self.location = location
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "store \(location): \(operation) failed: \(reason)" }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import ForewarnModel
+import GRDB
+import Persistence
+
+/// Operator commands queued by the CLI for the daemon, and operators' maintenance windows.
+extension SQLiteStore {
+    public func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64 {
+        let (kind, payload) = CommandCoding.encode(command)
+        return try await write("queue \(kind) command") { db in
+            if case .maintenanceAdd(let window) = command {
+                try db.execute(sql: """
+                    INSERT INTO maintenance_window (id, start_at, end_at, elements, lines, reason, source, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'operator', ?)
+                    """, arguments: [window.id.rawValue, window.start.unixMilliseconds, window.end.unixMilliseconds,
+                                     CommandCoding.json(window.elements.map(\.rawValue)),
+                                     CommandCoding.json(window.lines.map(\.rawValue)), window.reason,
+                                     at.unixMilliseconds])
+            }
+            if case .maintenanceEnd(let id, let end) = command {
+                try db.execute(sql: "UPDATE maintenance_window SET end_at = MIN(end_at, MAX(start_at, ?)) WHERE id = ?",
+                               arguments: [end.unixMilliseconds, id.rawValue])
+            }
+            try db.execute(sql: "INSERT INTO operator_command (kind, payload, created_at) VALUES (?, ?, ?)",
+                           arguments: [kind, payload, at.unixMilliseconds])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func pendingCommands(limit: Int) async throws(StoreError) -> [QueuedCommand] {
+        try await read("read pending commands") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM operator_command WHERE processed_at IS NULL ORDER BY id LIMIT ?
+                """, arguments: [limit]).map { row in
+                let reader = RowReader("operator_command", row)
+                // A command this version cannot read is handed over with the reason, and refused.
+                let decoded = CommandCoding.decode(kind: try reader.value("kind"), payload: try reader.value("payload"))
+                return QueuedCommand(id: try reader.value("id"), createdAt: try reader.date("created_at"),
+                                     command: decoded.command, problem: decoded.problem)
+            }
+        }
+    }
+
+    public func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow] {
+        try await read("read maintenance windows") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM maintenance_window WHERE source = 'operator' ORDER BY start_at, id")
+                .map { row in
+                    let reader = RowReader("maintenance_window", row)
+                    return MaintenanceWindow(id: MaintenanceID(try reader.value("id") as String),
+                                             start: try reader.date("start_at"), end: try reader.date("end_at"),
+                                             elements: try CommandCoding.strings(try reader.value("elements"), reader, "elements")
+                                                 .map { ElementID($0) },
+                                             lines: try CommandCoding.strings(try reader.value("lines"), reader, "lines")
+                                                 .map { LineID($0) },
+                                             reason: try reader.value("reason"))
+                }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import ForewarnModel
+import GRDB
+import Persistence
+
+/// The embedded store: one SQLite file in WAL mode, many readers beside one writer. Only
+/// `StoreFactory` names this type; everything else holds the protocols it implements.
+public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, CommandStore, TicketOutboxStore,
+    CreditLedgerStore, ReportQueries
+{
+    public let location: String
+    let pool: DatabasePool
+
+    public init(path: String, access: StoreAccess) throws(StoreError) {
+        location = path
+        if access == .readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
+        }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.label = "forewarn.store"
+        configuration.readonly = access == .readOnly
+        do {
+            if access == .create {
+                let folder = (path as NSString).deletingLastPathComponent
+                if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            if try pool.read({ try Schema.migrator.hasBeenSuperseded($0) }) {
+                throw StoredValueError(table: "grdb_migrations", key: "the schema",
+                                       problem: "written by a newer version of Forewarn; use that version")
+            }
+            if access == .create { try Schema.migrator.migrate(pool) }
+        } catch {
+            throw StoreError(location: path, operation: "open", reason: Self.describe(error))
+        }
+    }
+
+    /// Names of the migrations applied, in order (for diagnostics and tests).
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        try run("read migrations") { try pool.read { try Schema.migrator.appliedMigrations($0) } }
+    }
+
+    // MARK: heartbeat
+
+    public func writeHeartbeat(_ beat: Heartbeat) async throws(StoreError) {
+        try await write("write heartbeat") { db in
+            try db.execute(sql: """
+                INSERT INTO daemon_heartbeat (instance, pid, hostname, version, config_path, started_at, beat_at,
+                                              state, elements, lines, customers, contracts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (instance) DO UPDATE SET
+                    pid = excluded.pid, hostname = excluded.hostname, version = excluded.version,
+                    config_path = excluded.config_path, started_at = excluded.started_at,
+                    beat_at = excluded.beat_at, state = excluded.state, elements = excluded.elements,
+                    lines = excluded.lines, customers = excluded.customers, contracts = excluded.contracts
+                """, arguments: [beat.instance, beat.pid, beat.hostname, beat.version, beat.configPath,
+                                 beat.startedAt.unixMilliseconds, beat.beatAt.unixMilliseconds, beat.state.rawValue,
+                                 beat.elements, beat.lines, beat.customers, beat.contracts])
+        }
+    }
+
+    public func heartbeats() async throws(StoreError) -> [Heartbeat] {
+        try await read("read heartbeats") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM daemon_heartbeat ORDER BY beat_at DESC").map { row in
+                let reader = RowReader("daemon_heartbeat", row, key: "instance \(row["instance"] ?? "?")")
+                return Heartbeat(instance: try reader.value("instance"), pid: try reader.value("pid"),
+                                 hostname: try reader.value("hostname"), version: try reader.value("version"),
+                                 configPath: try reader.value("config_path"), startedAt: try reader.date("started_at"),
+                                 beatAt: try reader.date("beat_at"), state: try reader.choice("state", Heartbeat.State.self),
+                                 elements: try reader.value("elements"), lines: try reader.value("lines"),
+                                 customers: try reader.value("customers"), contracts: try reader.value("contracts"))
+            }
+        }
+    }
+
+    // MARK: state transitions
+
+    public func appendTransitions(_ transitions: [StateTransition]) async throws(StoreError) {
+        guard !transitions.isEmpty else { return }
+        try await write("append \(transitions.count) state transitions") { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO state_transition (subject_type, subject_id, from_state, to_state, at, evidence)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for transition in transitions {
+                try statement.execute(arguments: [transition.subject.kind, transition.subject.identifier,
+                                                  transition.from.rawValue, transition.to.rawValue,
+                                                  transition.at.unixMilliseconds, transition.evidence])
+            }
+        }
+    }
+
+    public func transitions(of subject: Subject?, since: Date) async throws(StoreError) -> [StateTransition] {
+        try await read("read state transitions") { db in
+            var sql = "SELECT * FROM state_transition WHERE at >= ?"
+            var arguments: StatementArguments = [since.unixMilliseconds]
+            if let subject {
+                sql += " AND subject_type = ? AND subject_id = ?"
+                arguments += [subject.kind, subject.identifier]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY at, id", arguments: arguments).map { row in
+                let reader = RowReader("state_transition", row)
+                return StateTransition(subject: try reader.subject(type: "subject_type", id: "subject_id"),
+                                       from: try reader.choice("from_state", Health.self),
+                                       to: try reader.choice("to_state", Health.self),
+                                       at: try reader.date("at"), evidence: try reader.value("evidence"))
+            }
+        }
+    }
+
+    // MARK: running statements
+
+    func run<T>(_ operation: String, _ body: () throws -> T) throws(StoreError) -> T {
+        do { return try body() } catch {
+            throw StoreError(location: location, operation: operation, reason: Self.describe(error))
+        }
+    }
+
+    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do { return try await pool.read(body) } catch {
+            throw StoreError(location: location, operation: operation, reason: Self.describe(error))
+        }
+    }
+
+    func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do { return try await pool.write(body) } catch {
+            throw StoreError(location: location, operation: operation, reason: Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let databaseError = error as? DatabaseError {
+            return databaseError.message ?? databaseError.description
+        }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,218 @@
+import ForewarnModel
+import Foundation
+import Persistence
+import Stores
+import Testing
+
+/// The contract every store implementation keeps, run against each of them (SQLite today; the
+/// PostgreSQL store joins `StoreContractTests.implementations`). Only the protocols are used.
+@Suite struct StoreContractTests {
+    struct Implementation: Sendable, CustomTestStringConvertible {
+        var name: String
+        /// A fresh, empty store in `folder`.
+        var make: @Sendable (_ folder: String) throws -> any Store
+        var testDescription: String { name }
+    }
+
+    static let implementations = [
+        Implementation(name: "sqlite") { folder in try StoreFactory.open(folder + "/forewarn.sqlite", access: .create) },
+    ]
+
+    static let epoch = Date(unixMilliseconds: 1_800_000_000_000)
+    static func at(_ seconds: Double) -> Date { epoch.addingTimeInterval(seconds) }
+
+    static func withStore(_ implementation: Implementation, _ body: (any Store) async throws -> Void) async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        try await body(try implementation.make(temporary.folder))
+    }
+
+    static func incident(_ id: Int64, state: Incident.State = .open, classification: Classification = .network,
+                         resolvedAt: Date? = nil) -> Incident {
+        Incident(id: IncidentID(id), state: state, root: IncidentRoot(subject: .element("agg1"), kind: .unreachable),
+                 group: "element:agg1", severity: .major, classification: classification, startedAt: at(0),
+                 detectedAt: at(5), resolvedAt: resolvedAt, updatedAt: at(5))
+    }
+
+    static func entry(_ incident: Int64, _ hook: HookID, _ event: Hook.Event) -> OutboxEntry {
+        OutboxEntry(incident: IncidentID(incident), hook: hook, event: event, payload: #"{"id":\#(incident)}"#)
+    }
+
+    /// Opens incident `id` with lines L1 (C1) and L2 (C2) from t=0 and an outbox `open` for `hooks`.
+    static func open(_ id: Int64, in store: any Store, hooks: [HookID] = ["rt"]) async throws {
+        let change = IncidentChange(
+            kind: .open, incident: incident(id),
+            lines: [LineInterval(line: "L1", customer: "C1", start: at(0)), LineInterval(line: "L2", customer: "C2", start: at(0))],
+            faults: [FaultRecord(subject: .element("agg1"), health: .down, since: at(0), detectedAt: at(5))],
+            timeline: [TimelineEntry(at: at(5), kind: "opened", detail: "agg1 unreachable")], announce: [.open])
+        try await store.record(CorrelationBatch(changes: [change], outbox: hooks.map { entry(id, $0, .open) }, at: at(5)))
+    }
+
+    @Test(arguments: implementations) func heartbeatsKeepTheLatestPerInstanceNewestFirst(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            func beat(_ instance: String, _ seconds: Double, _ state: Heartbeat.State) -> Heartbeat {
+                Heartbeat(instance: instance, pid: 7, hostname: "noc1", version: "0.1.0", configPath: "/etc/f.yaml",
+                          startedAt: Self.at(0), beatAt: Self.at(seconds), state: state, elements: 3, lines: 20,
+                          customers: 10, contracts: 2)
+            }
+            try await store.writeHeartbeat(beat("a", 1, .running))
+            try await store.writeHeartbeat(beat("b", 2, .running))
+            try await store.writeHeartbeat(beat("a", 3, .stopped))
+            #expect(try await store.heartbeats() == [beat("a", 3, .stopped), beat("b", 2, .running)])
+        }
+    }
+
+    @Test(arguments: implementations) func transitionsComeBackOldestFirstBySubjectAndTime(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            let transitions = [
+                StateTransition(subject: .element("agg1"), from: .unknown, to: .up, at: Self.at(1), evidence: "poll"),
+                StateTransition(subject: .port("agg1", .ifName("ge-0/0/1")), from: .up, to: .down, at: Self.at(2),
+                                evidence: "linkDown trap"),
+                StateTransition(subject: .line("L1"), from: .up, to: .down, at: Self.at(3), evidence: "3 lost rounds"),
+            ]
+            try await store.appendTransitions(transitions)
+            #expect(try await store.transitions(of: nil, since: Self.at(0)) == transitions)
+            #expect(try await store.transitions(of: .line("L1"), since: Self.at(0)) == [transitions[2]])
+            #expect(try await store.transitions(of: nil, since: Self.at(2)) == Array(transitions[1...]))
+        }
+    }
+
+    @Test(arguments: implementations) func anIncidentBatchComesBackListedShownAndRecovered(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            try await Self.open(1, in: store)
+            let end = IncidentChange(kind: .shrink, incident: Self.incident(1),
+                                     lines: [LineInterval(line: "L2", customer: "C2", start: Self.at(0), end: Self.at(30))])
+            try await store.record(CorrelationBatch(changes: [end], at: Self.at(30)))
+
+            let listed = try await store.incidents(openOnly: true, since: nil)
+            #expect(listed.map(\.incident) == [Self.incident(1)])
+            #expect(listed.first?.lines.map(\.line) == ["L1", "L2"])
+            #expect(listed.first?.customers == ["C1", "C2"])
+            #expect(listed.first?.ticket == nil)
+
+            let shown = try #require(try await store.incident(IncidentID(1)))
+            #expect(shown.timeline == [TimelineEntry(at: Self.at(5), kind: "opened", detail: "agg1 unreachable")])
+            #expect(try await store.incident(IncidentID(2)) == nil)
+
+            let recovery = try await store.recoverIncidents()
+            #expect(recovery.open.map(\.incident.id) == [IncidentID(1)])
+            #expect(recovery.open.first?.lines == [LineInterval(line: "L1", customer: "C1", start: Self.at(0))])
+            #expect(recovery.open.first?.faults.map(\.subject) == [.element("agg1")])
+            #expect(recovery.scopes[IncidentID(1)] == IncidentScope(lines: ["L1": "C1", "L2": "C2"], merged: []))
+        }
+    }
+
+    @Test(arguments: implementations) func incidentIDsAreNeverHandedOutTwice(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            let first = try await store.reserveIncidentIDs(64)
+            let second = try await store.reserveIncidentIDs(1)
+            #expect(first == 1 ..< 65)
+            #expect(second == 65 ..< 66)
+            // Given back only when nobody reserved after it: never twice, never over another's.
+            try await store.releaseIncidentIDs(first.dropFirst(3))
+            #expect(try await store.reserveIncidentIDs(1) == 66 ..< 67)
+            try await store.releaseIncidentIDs(66 ..< 67)
+            #expect(try await store.reserveIncidentIDs(2) == 66 ..< 68)
+        }
+    }
+
+    @Test(arguments: implementations) func commandsQueueInOrderUntilProcessed(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            let window = MaintenanceWindow(id: "MW1", start: Self.at(0), end: Self.at(3600), elements: ["agg1"],
+                                           lines: [], reason: "swap")
+            let call = OperatorCommand.reportCall(CustomerReport(line: "L1", at: Self.at(1), note: "down", source: "cli"))
+            let first = try await store.enqueue(call, at: Self.at(1))
+            _ = try await store.enqueue(.maintenanceAdd(window), at: Self.at(2))
+            #expect(try await store.pendingCommands(limit: 10).map(\.command) == [call, .maintenanceAdd(window)])
+            try await store.record(CorrelationBatch(processedCommands: [(first, "ok")], at: Self.at(3)))
+            #expect(try await store.pendingCommands(limit: 10).map(\.command) == [.maintenanceAdd(window)])
+            #expect(try await store.maintenanceWindows() == [window])
+        }
+    }
+
+    @Test(arguments: implementations) func theOutboxDeliversInOrderPerIncidentAndHookAndKeepsTheTicket(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            try await Self.open(1, in: store, hooks: ["rt", "chat"])
+            try await store.record(CorrelationBatch(changes: [IncidentChange(kind: .update, incident: Self.incident(1))],
+                                                    outbox: [Self.entry(1, "rt", .update), Self.entry(1, "rt", .open)],
+                                                    at: Self.at(10)))
+            // A second `open` for the same incident and hook is never stored.
+            #expect(try await store.outbox(.pending, limit: 10).map { "\($0.entry.hook):\($0.entry.event)" }
+                    == ["rt:open", "chat:open", "rt:update"])
+
+            // Only the head of each queue is due; a claimed one is not handed out again.
+            let claimed = try await store.claimOutbox(limit: 10, now: Self.at(10), lease: .seconds(30))
+            #expect(claimed.map { "\($0.entry.hook):\($0.entry.event)" } == ["rt:open", "chat:open"])
+            #expect(try await store.claimOutbox(limit: 10, now: Self.at(11), lease: .seconds(30)).isEmpty)
+
+            let rtOpen = claimed[0].id
+            try await store.markFailed(rtOpen, at: Self.at(12), error: "503 Service Unavailable", retryAt: Self.at(20))
+            #expect(try await store.claimOutbox(limit: 10, now: Self.at(15), lease: .seconds(30)).isEmpty)
+            let retried = try await store.claimOutbox(limit: 10, now: Self.at(20), lease: .seconds(30))
+            #expect(retried.map(\.id) == [rtOpen])
+            #expect(retried.first?.attempts == 1)
+            #expect(retried.first?.lastError == "503 Service Unavailable")
+
+            try await store.markDelivered(rtOpen, at: Self.at(21), ticket: TicketUpdate(ticketID: "RT-42", state: "new"))
+            let next = try await store.claimOutbox(limit: 10, now: Self.at(21), lease: .seconds(30))
+            #expect(next.map { "\($0.entry.hook):\($0.entry.event)" } == ["rt:update"])
+            try await store.markDelivered(next[0].id, at: Self.at(22), ticket: TicketUpdate(ticketID: nil, state: "open"))
+
+            let tickets = try await store.tickets(of: IncidentID(1))
+            #expect(tickets == [Ticket(incident: IncidentID(1), hook: "rt", ticketID: "RT-42", state: "open",
+                                       openedAt: Self.at(21), updatedAt: Self.at(22))])
+            #expect(try await store.incidents(openOnly: false, since: nil).first?.ticket?.ticketID == "RT-42")
+            #expect(try await store.outbox(.delivered, limit: 10).count == 2)
+        }
+    }
+
+    @Test(arguments: implementations) func aDeadEntryWaitsAndHoldsWhatIsBehindIt(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            try await Self.open(1, in: store)
+            try await store.record(CorrelationBatch(outbox: [Self.entry(1, "rt", .resolve)], at: Self.at(10)))
+            let open = try #require(try await store.claimOutbox(limit: 1, now: Self.at(10), lease: .seconds(30)).first)
+            try await store.markFailed(open.id, at: Self.at(11), error: "400 Bad Request: no such queue", retryAt: nil)
+            #expect(try await store.outbox(.dead, limit: 10).map(\.id) == [open.id])
+            #expect(try await store.outbox(.dead, limit: 10).first?.failedAt == Self.at(11))
+            // The resolve needs the open's ticket: it waits behind the dead open.
+            #expect(try await store.claimOutbox(limit: 10, now: Self.at(100), lease: .seconds(30)).isEmpty)
+            #expect(try await store.outbox(.pending, limit: 10).map(\.entry.event) == [.resolve])
+        }
+    }
+
+    @Test(arguments: implementations) func theLedgerKeepsExactAmounts(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            let entries = [
+                LedgerEntry(period: "2026-11", line: "L1", customer: "C1", contract: "basic", kind: .credit,
+                            amount: Money(minorUnits: 4_000, currency: "CZK"), outageMilliseconds: 10_800_000,
+                            reason: "incident #1", createdAt: Self.at(0)),
+                LedgerEntry(period: "2026-11", line: "L1", customer: "C1", contract: "basic", kind: .adjustment,
+                            amount: Money(minorUnits: -1, currency: "CZK"), outageMilliseconds: -1_000,
+                            reason: "incident #1 corrected", createdAt: Self.at(1)),
+                LedgerEntry(period: "2026-12", line: "L2", customer: "C2", contract: "basic", kind: .credit,
+                            amount: Money(minorUnits: 9_223_372_036_854_775_807, currency: "EUR"), outageMilliseconds: 1,
+                            reason: "incident #2", createdAt: Self.at(2)),
+            ]
+            try await store.appendLedger(entries)
+            #expect(try await store.ledger(period: "2026-11") == Array(entries[0...1]))
+            #expect(try await store.ledger(period: "2026-12") == [entries[2]])
+            #expect(try await store.ledger(period: "2027-01").isEmpty)
+        }
+    }
+
+    @Test(arguments: implementations) func lineIntervalsOverlappingAPeriodComeWithTheirIncident(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            try await Self.open(1, in: store)
+            let resolved = Self.incident(1, state: .resolved, classification: .forceMajeure, resolvedAt: Self.at(60))
+            try await store.record(CorrelationBatch(changes: [IncidentChange(kind: .resolve, incident: resolved, lines: [
+                LineInterval(line: "L1", customer: "C1", start: Self.at(0), end: Self.at(60)),
+                LineInterval(line: "L2", customer: "C2", start: Self.at(0), end: Self.at(20)),
+            ])], at: Self.at(60)))
+            let overlapping = try await store.lineIntervals(from: Self.at(30), to: Self.at(90))
+            #expect(overlapping == [IncidentLineInterval(incident: resolved, interval: LineInterval(
+                line: "L1", customer: "C1", start: Self.at(0), end: Self.at(60)))])
+            #expect(try await store.lineIntervals(from: Self.at(60), to: Self.at(90)).isEmpty)
+            #expect(try await store.lineIntervals(from: Self.at(-10), to: Self.at(1)).map(\.interval.line) == ["L1", "L2"])
+        }
+    }
+}
