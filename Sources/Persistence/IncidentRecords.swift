@@ -13,11 +13,8 @@ public struct CorrelationBatch: Sendable {
 
     public init(changes: [IncidentChange] = [], reports: [(report: CustomerReport, incident: IncidentID)] = [],
                 processedCommands: [(id: Int64, result: String)] = [], outbox: [OutboxEntry] = [], at: Date) {
-        self.changes = changes
-        self.reports = reports
-        self.processedCommands = processedCommands
-        self.outbox = outbox
-        self.at = at
+        (self.changes, self.reports, self.processedCommands) = (changes, reports, processedCommands)
+        (self.outbox, self.at) = (outbox, at)
     }
 
     public var isEmpty: Bool { changes.isEmpty && reports.isEmpty && processedCommands.isEmpty && outbox.isEmpty }
@@ -31,9 +28,7 @@ public struct IncidentRecovery: Sendable {
     public var scopes: [IncidentID: IncidentScope]
 
     public init(open: [IncidentSnapshot], recentlyResolved: [Incident], scopes: [IncidentID: IncidentScope] = [:]) {
-        self.open = open
-        self.recentlyResolved = recentlyResolved
-        self.scopes = scopes
+        (self.open, self.recentlyResolved, self.scopes) = (open, recentlyResolved, scopes)
     }
 }
 
@@ -57,9 +52,7 @@ public struct IncidentRecord: Sendable, Hashable {
     public var tickets: [Ticket]
 
     public init(incident: Incident, lines: [LineInterval], tickets: [Ticket] = []) {
-        self.incident = incident
-        self.lines = lines
-        self.tickets = tickets
+        (self.incident, self.lines, self.tickets) = (incident, lines, tickets)
     }
 
     public var customers: [CustomerID] { Array(Set(lines.map(\.customer))).sorted() }
@@ -105,9 +98,6 @@ public struct QueuedCommand: Sendable, Hashable {
     public var problem: String?
 
     public init(id: Int64, createdAt: Date, command: OperatorCommand?, problem: String? = nil) {
-        self.id = id
-        self.createdAt = createdAt
-        self.command = command
-        self.problem = problem
+        (self.id, self.createdAt, self.command, self.problem) = (id, createdAt, command, problem)
     }
 }

@@ -121,18 +121,9 @@ public struct Heartbeat: Sendable, Hashable, Codable {
     public init(instance: String, pid: Int32, hostname: String, version: String, configPath: String,
                 startedAt: Date, beatAt: Date, state: State, elements: Int, lines: Int, customers: Int,
                 contracts: Int) {
-        self.instance = instance
-        self.pid = pid
-        self.hostname = hostname
-        self.version = version
-        self.configPath = configPath
-        self.startedAt = startedAt
-        self.beatAt = beatAt
-        self.state = state
-        self.elements = elements
-        self.lines = lines
-        self.customers = customers
-        self.contracts = contracts
+        (self.instance, self.pid, self.hostname, self.version) = (instance, pid, hostname, version)
+        (self.configPath, self.startedAt, self.beatAt, self.state) = (configPath, startedAt, beatAt, state)
+        (self.elements, self.lines, self.customers, self.contracts) = (elements, lines, customers, contracts)
     }
 }
 
@@ -143,9 +134,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var reason: String
 
     public init(location: String, operation: String, reason: String) {
-        self.location = location
-        self.operation = operation
-        self.reason = reason
+        (self.location, self.operation, self.reason) = (location, operation, reason)
     }
 
     public var description: String { "store \(location): \(operation) failed: \(reason)" }

@@ -11,10 +11,7 @@ public struct OutboxEntry: Sendable, Hashable {
     public var payload: String
 
     public init(incident: IncidentID, hook: HookID, event: Hook.Event, payload: String) {
-        self.incident = incident
-        self.hook = hook
-        self.event = event
-        self.payload = payload
+        (self.incident, self.hook, self.event, self.payload) = (incident, hook, event, payload)
     }
 }
 
@@ -40,14 +37,8 @@ public struct OutboxItem: Sendable, Hashable {
 
     public init(id: Int64, entry: OutboxEntry, state: State, createdAt: Date, attempts: Int, nextAttemptAt: Date,
                 deliveredAt: Date? = nil, failedAt: Date? = nil, lastError: String? = nil) {
-        self.id = id
-        self.entry = entry
-        self.state = state
-        self.createdAt = createdAt
-        self.attempts = attempts
-        self.nextAttemptAt = nextAttemptAt
-        self.deliveredAt = deliveredAt
-        self.failedAt = failedAt
+        (self.id, self.entry, self.state, self.createdAt, self.attempts) = (id, entry, state, createdAt, attempts)
+        (self.nextAttemptAt, self.deliveredAt, self.failedAt) = (nextAttemptAt, deliveredAt, failedAt)
         self.lastError = lastError
     }
 }
@@ -75,12 +66,8 @@ public struct Ticket: Sendable, Hashable {
 
     public init(incident: IncidentID, hook: HookID, ticketID: String, state: String?, openedAt: Date,
                 updatedAt: Date) {
-        self.incident = incident
-        self.hook = hook
-        self.ticketID = ticketID
-        self.state = state
-        self.openedAt = openedAt
-        self.updatedAt = updatedAt
+        (self.incident, self.hook, self.ticketID, self.state) = (incident, hook, ticketID, state)
+        (self.openedAt, self.updatedAt) = (openedAt, updatedAt)
     }
 }
 
@@ -103,14 +90,8 @@ public struct LedgerEntry: Sendable, Hashable {
 
     public init(period: String, line: LineID, customer: CustomerID, contract: ContractID, kind: Kind, amount: Money,
                 outageMilliseconds: Int64, reason: String, createdAt: Date) {
-        self.period = period
-        self.line = line
-        self.customer = customer
-        self.contract = contract
-        self.kind = kind
-        self.amount = amount
-        self.outageMilliseconds = outageMilliseconds
-        self.reason = reason
+        (self.period, self.line, self.customer, self.contract) = (period, line, customer, contract)
+        (self.kind, self.amount, self.outageMilliseconds, self.reason) = (kind, amount, outageMilliseconds, reason)
         self.createdAt = createdAt
     }
 }
