@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // C at the edges: module maps and shims only.
@@ -51,8 +56,20 @@ let package = Package(
         ]),
         // the store factory: `daemon.store` / `--store` to a store
         .target(name: "Stores", dependencies: ["Persistence", "StoreSQLite"]),
-        // act: what each ticketing hook is told (pure); delivery comes here
-        .target(name: "Ticketing", dependencies: ["ForewarnModel", "Persistence"]),
+        // act: what each ticketing hook is told (pure), templates, delivery with retries; the
+        // HTTP client and the program runner stay behind `TicketSink`
+        .target(name: "Ticketing", dependencies: [
+            "ForewarnModel", "Persistence",
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         // account: status, incident listings and their JSON contracts; KPIs and reports come here
         .target(name: "Reports", dependencies: ["ForewarnModel", "Persistence"]),
         // wiring: services, signals, sd_notify, reload
@@ -83,7 +100,11 @@ let package = Package(
             "Persistence", "Stores", "StoreSQLite", "ForewarnModel", "Correlation", "Ticketing",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "TicketingTests", dependencies: ["Ticketing", "Persistence", "ForewarnModel"]),
+        .testTarget(name: "TicketingTests", dependencies: [
+            "Ticketing", "Persistence", "Stores", "ForewarnModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "ForewarnModel", "ForewarnConfig"], resources: [.copy("fixtures")]),

@@ -63,7 +63,7 @@ struct ConfigReader {
 
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
                                "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles",
-                               "correlation", "snmp"]
+                               "correlation", "snmp", "ticketing"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -119,6 +119,14 @@ struct ConfigReader {
         configuration.maintenance = readMaintenance(top.list("maintenance", sink: &sink), index: index)
         configuration.hooks = readHooks(top.list("hooks", sink: &sink))
         if let correlation = top.value("correlation") { configuration.correlation = readCorrelation(correlation) }
+        if let ticketing = top.value("ticketing"),
+           let fields = Fields(ticketing, what: "ticketing", allowed: ["concurrency", "poll_interval"], sink: &sink) {
+            if let concurrency = fields.integer("concurrency", in: 1...1_024, sink: &sink) {
+                configuration.ticketing.concurrency = Int(concurrency)
+            }
+            configuration.ticketing.pollInterval = fields.duration("poll_interval", default: .seconds(1),
+                                                                   minimum: .milliseconds(10), sink: &sink)
+        }
         return configuration
     }
 
@@ -127,7 +135,8 @@ struct ConfigReader {
     mutating func readDaemon(_ node: Located) -> DaemonSettings {
         var settings = DaemonSettings()
         guard let fields = Fields(node, what: "daemon", allowed: ["store", "trap_listen", "http_listen", "http_token",
-                                                                  "http_token_file", "log_level", "heartbeat_interval"],
+                                                                  "http_token_file", "log_level", "heartbeat_interval",
+                                                                  "public_url"],
                                   sink: &sink) else {
             return settings
         }
@@ -153,6 +162,14 @@ struct ConfigReader {
         if let token = settings.httpToken, token.utf8.count < 16 {
             sink.report(fields.keyLocation(fields.has("http_token") ? "http_token" : "http_token_file"),
                         "daemon: the HTTP bearer token must be at least 16 characters")
+        }
+        if let url = fields.string("public_url", sink: &sink) {
+            if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                settings.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                sink.report(fields.value("public_url")!.location,
+                            "'public_url' in daemon must start with http:// or https://, not '\(url)'")
+            }
         }
         settings.heartbeatInterval = fields.duration("heartbeat_interval", default: .seconds(5),
                                                      minimum: .seconds(1), sink: &sink)

@@ -12,6 +12,8 @@ public struct DaemonSettings: Sendable, Hashable {
     public var httpToken: String?
     public var logLevel: String
     public var heartbeatInterval: Duration
+    /// Where NOC staff reach this daemon's web view; ticket templates link to incidents there.
+    public var publicURL: String?
 
     public init(storePath: String = DaemonSettings.defaultStorePath,
                 trapListen: SocketEndpoint = SocketEndpoint(address: .v4(0), port: 162),
@@ -44,6 +46,7 @@ public struct Configuration: Sendable {
     public var probing: ProbingSettings
     public var correlation: CorrelationSettings
     public var snmp = SNMPSettings()
+    public var ticketing = TicketingSettings()
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],
@@ -87,5 +90,18 @@ public struct Configuration: Sendable {
     /// The SNMP profile an element is polled with.
     public func profile(for element: Element) -> SNMPProfile {
         element.snmpProfile.flatMap { profiles[$0] } ?? profiles["default"] ?? .netSNMPDefault
+    }
+}
+
+/// The `ticketing` section: how the outbox is delivered.
+public struct TicketingSettings: Sendable, Hashable {
+    /// Deliveries in flight at once, across incidents (one at a time per incident and hook).
+    public var concurrency: Int
+    /// How often the outbox is looked at when nothing woke the deliverer sooner.
+    public var pollInterval: Duration
+
+    public init(concurrency: Int = 32, pollInterval: Duration = .seconds(1)) {
+        self.concurrency = concurrency
+        self.pollInterval = pollInterval
     }
 }

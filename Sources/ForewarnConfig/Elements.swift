@@ -168,49 +168,4 @@ extension ConfigReader {
                                      reason: fields.string("reason", sink: &sink) ?? "")
         }
     }
-
-    mutating func readHooks(_ items: [Located]) -> [Hook] {
-        var seen: Set<HookID> = []
-        return items.compactMap { item in
-            guard let fields = Fields(item, what: "a hook", kind: "hook", allowed: ["id", "kind", "url", "command", "events"],
-                                      sink: &sink),
-                  let id = fields.string("id", required: true, sink: &sink) else { return nil }
-            guard seen.insert(HookID(id)).inserted else {
-                sink.report(fields.value("id")!.location, "duplicate hook id '\(id)'")
-                return nil
-            }
-            var events: [Hook.Event] = []
-            for entry in fields.strings("events", sink: &sink) {
-                guard let event = Hook.Event(rawValue: entry.text) else {
-                    sink.report(entry.at.location, "hook '\(id)' names unknown event '\(entry.text)' (open, update, resolve)")
-                    continue
-                }
-                events.append(event)
-            }
-            if !fields.has("events") { events = Hook.Event.allCases }
-            let target: Hook.Target?
-            switch fields.string("kind", required: true, sink: &sink) {
-            case "webhook":
-                let url = fields.string("url", required: true, sink: &sink)
-                if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                    sink.report(fields.value("url")!.location, "hook '\(id)' url must start with http:// or https://, not '\(url)'")
-                    return nil
-                }
-                target = url.map { .webhook(url: $0) }
-            case "command":
-                let arguments = fields.strings("command", sink: &sink).map(\.text)
-                if arguments.isEmpty {
-                    sink.report(item.location, "hook '\(id)' of kind command needs 'command' (a list: program, arguments)")
-                }
-                target = arguments.isEmpty ? nil : .command(arguments: arguments)
-            case let other?:
-                sink.report(fields.value("kind")!.location, "'kind' in hook '\(id)' must be webhook or command, not '\(other)'")
-                target = nil
-            case nil:
-                target = nil
-            }
-            guard let target else { return nil }
-            return Hook(id: HookID(id), target: target, events: events)
-        }
-    }
 }

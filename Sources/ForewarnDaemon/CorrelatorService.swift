@@ -39,6 +39,7 @@ where C.Duration == Duration, C.Instant: Sendable {
     private let timing: Timing
     private let clock: C
     private let wallClock: @Sendable () -> Date
+    private let outboxWritten: @Sendable () -> Void
     private let logger: Logger
     private let inputs: AsyncStream<Input>
     private let continuation: AsyncStream<Input>.Continuation
@@ -47,13 +48,15 @@ where C.Duration == Duration, C.Instant: Sendable {
     /// inventory from the store's open incidents, carrying over the faults still held.
     public init(store: any IncidentStore & CommandStore, current: CurrentConfiguration,
                 requesters: [any ConfirmationRequester] = [], timing: Timing = Timing(), clock: C,
-                wallClock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+                wallClock: @escaping @Sendable () -> Date = { Date() },
+                outboxWritten: @escaping @Sendable () -> Void = {}, logger: Logger) {
         self.store = store
         self.current = current
         self.requesters = requesters
         self.timing = timing
         self.clock = clock
         self.wallClock = wallClock
+        self.outboxWritten = outboxWritten
         self.logger = logger
         (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
     }
@@ -160,7 +163,10 @@ where C.Duration == Duration, C.Instant: Sendable {
                                     settings: configuration.correlation, epoch: clock.now, epochDate: wallClock())
         for block in ids { correlator.supplyIncidentIDs(block) }
         let recovery = try await store.recoverIncidents()
-        announcer = TicketAnnouncer(recovered: recovery.scopes)
+        announcer = TicketAnnouncer(inventory: TicketInventory(elements: configuration.elements,
+                                                               customers: configuration.customers,
+                                                               publicURL: configuration.daemon.publicURL),
+                                    recovered: recovery.scopes)
         await supplyIncidentIDs(to: &correlator)
         collect(correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved, now: clock.now),
                 into: &pending)
@@ -259,6 +265,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         pending.batch.at = wallClock()
         do {
             try await store.record(pending.batch)
+            if !pending.batch.outbox.isEmpty { outboxWritten() }
             pending = Pending(batch: CorrelationBatch(at: wallClock()))
         } catch {
             logger.error("cannot write incident changes, keeping them for the next attempt",
@@ -270,9 +277,10 @@ where C.Duration == Duration, C.Instant: Sendable {
 extension CorrelatorService where C == ContinuousClock {
     /// The daemon's correlator service, on the monotonic clock.
     public convenience init(store: any IncidentStore & CommandStore, current: CurrentConfiguration,
-                            requesters: [any ConfirmationRequester] = [], timing: Timing = Timing(), logger: Logger) {
+                            requesters: [any ConfirmationRequester] = [], timing: Timing = Timing(),
+                            outboxWritten: @escaping @Sendable () -> Void = {}, logger: Logger) {
         self.init(store: store, current: current, requesters: requesters, timing: timing, clock: ContinuousClock(),
-                  logger: logger)
+                  outboxWritten: outboxWritten, logger: logger)
     }
 }
 

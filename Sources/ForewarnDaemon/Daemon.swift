@@ -41,7 +41,7 @@ public enum Daemon {
                            logger: Logger) async throws {
         var configuration: Configuration
         do {
-            configuration = try ConfigLoader.load(path: options.configPath)
+            configuration = try ConfigurationCheck.load(path: options.configPath)
         } catch {
             throw Failure.configuration(error)
         }
@@ -63,9 +63,12 @@ public enum Daemon {
         // The sources (SNMP engine, prober) deliver to `correlator`; its confirmation requests
         // reach the sources through `confirmations`, filled once the sources exist.
         let confirmations = ConfirmationRouter()
-        let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations], logger: logger)
+        let deliverer = TicketDeliveryService.make(store: store, configuration: configuration, logger: logger)
+        let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
+                                           outboxWritten: { deliverer.wake() }, logger: logger)
         var services: [any Service] = [
             correlator,
+            TicketDeliveryService(deliverer: deliverer, current: current),
             HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),
                              notifier: notifier, liveness: liveness, logger: logger),
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,

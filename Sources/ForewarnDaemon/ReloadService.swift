@@ -64,7 +64,7 @@ struct ReloadService: Service {
     static func loadOffPool(_ path: String) async -> Result<Configuration, ConfigError> {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(ConfigError) in try ConfigLoader.load(path: path) })
+                continuation.resume(returning: Result { () throws(ConfigError) in try ConfigurationCheck.load(path: path) })
             }
         }
     }

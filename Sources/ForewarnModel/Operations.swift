@@ -20,25 +20,3 @@ public struct MaintenanceWindow: Sendable, Hashable, Identifiable {
 
     public func covers(_ instant: Date) -> Bool { instant >= start && instant < end }
 }
-
-/// Where incident changes go so a ticketing system sees them (delivery comes with ticketing).
-public struct Hook: Sendable, Hashable, Identifiable {
-    public enum Event: String, Sendable, Hashable, CaseIterable {
-        case open, update, resolve
-    }
-
-    public enum Target: Sendable, Hashable {
-        case webhook(url: String)
-        case command(arguments: [String])
-    }
-
-    public var id: HookID
-    public var target: Target
-    public var events: [Event]
-
-    public init(id: HookID, target: Target, events: [Event]) {
-        self.id = id
-        self.target = target
-        self.events = events
-    }
-}

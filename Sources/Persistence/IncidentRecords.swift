@@ -32,14 +32,15 @@ public struct IncidentRecovery: Sendable {
     }
 }
 
-/// Every line an incident has had in scope (ended intervals too) and the incidents merged into it.
+/// Every line an incident has had in scope (ended intervals too), the incidents merged into it,
+/// and the hooks an `open` was written for.
 public struct IncidentScope: Sendable, Hashable {
     public var lines: [LineID: CustomerID]
     public var merged: [IncidentID]
+    public var opened: Set<HookID>
 
-    public init(lines: [LineID: CustomerID] = [:], merged: [IncidentID] = []) {
-        self.lines = lines
-        self.merged = merged
+    public init(lines: [LineID: CustomerID] = [:], merged: [IncidentID] = [], opened: Set<HookID> = []) {
+        (self.lines, self.merged, self.opened) = (lines, merged, opened)
     }
 }
 

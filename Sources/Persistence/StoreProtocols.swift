@@ -44,6 +44,8 @@ public protocol IncidentStore: StoreLocated {
     func incidents(openOnly: Bool, since: Date?) async throws(StoreError) -> [IncidentRecord]
     /// One incident with its timeline, oldest entry first; nil when there is no such incident.
     func incident(_ id: IncidentID) async throws(StoreError) -> IncidentDetail?
+    /// Adds entries to incidents' timelines (ticket deliveries and their failures).
+    func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError)
 }
 
 /// What the CLI asks of the running daemon.
@@ -63,12 +65,29 @@ public protocol TicketOutboxStore: StoreLocated {
     /// hook (strict order per incident and hook), not dead and not claimed by another worker;
     /// each is claimed until `now + lease`.
     func claimOutbox(limit: Int, now: Date, lease: Duration) async throws(StoreError) -> [OutboxItem]
-    /// Delivered; `ticket` (the ticketing system's id and state) is written back to the incident.
-    func markDelivered(_ id: Int64, at: Date, ticket: TicketUpdate?) async throws(StoreError)
-    /// Failed: retried from `retryAt`, or dead-lettered when `retryAt` is nil.
-    func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?) async throws(StoreError)
+    /// The request is about to be sent: until an outcome is recorded, whether it arrived is
+    /// uncertain (a crash now leaves the entry `uncertain`, so a create is looked up first).
+    func markAttempt(_ id: Int64, at: Date) async throws(StoreError)
+    /// Done with these entries (sent, coalesced into a later one, skipped or dropped);
+    /// `ticket` (the ticketing system's id and state) is written back for the incident and hook.
+    func markDone(_ ids: [Int64], at: Date, outcome: OutboxItem.Outcome, note: String?,
+                  ticket: TicketUpdate?) async throws(StoreError)
+    /// Failed: retried from `retryAt`, or dead-lettered when `retryAt` is nil. `uncertain`: the
+    /// request may have arrived (sent, no answer).
+    func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?, uncertain: Bool) async throws(StoreError)
+    /// The undelivered entries of one incident and hook, oldest first.
+    func outboxQueue(incident: IncidentID, hook: HookID) async throws(StoreError) -> [OutboxItem]
     /// Entries by state, oldest first.
     func outbox(_ state: OutboxItem.State, limit: Int) async throws(StoreError) -> [OutboxItem]
+    /// Undelivered entries (dead or pending) made due at `at`, not counting an attempt: `forewarn
+    /// outbox retry` (now), or an update held back by `update_every`; returns how many.
+    func scheduleOutbox(_ ids: [Int64], at: Date) async throws(StoreError) -> Int
+    /// Releases every claim (the one delivery worker starting: nothing is in flight).
+    func releaseOutboxClaims() async throws(StoreError)
+    /// Undelivered entries given up by an operator (`forewarn outbox drop`); returns how many.
+    func dropOutbox(_ ids: [Int64], at: Date, reason: String) async throws(StoreError) -> Int
+    /// Per hook: entries waiting, the oldest one's age, dead letters.
+    func outboxBacklog() async throws(StoreError) -> [OutboxBacklog]
     /// The tickets an incident has, one per hook that opened one.
     func tickets(of incident: IncidentID) async throws(StoreError) -> [Ticket]
 }

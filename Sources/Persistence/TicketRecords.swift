@@ -9,37 +9,67 @@ public struct OutboxEntry: Sendable, Hashable {
     public var event: Hook.Event
     /// What the hook's templates render (JSON); never holds a secret.
     public var payload: String
+    /// Not sent before this (a hook's `open_after`); nil: at once.
+    public var notBefore: Date?
 
-    public init(incident: IncidentID, hook: HookID, event: Hook.Event, payload: String) {
-        (self.incident, self.hook, self.event, self.payload) = (incident, hook, event, payload)
+    public init(incident: IncidentID, hook: HookID, event: Hook.Event, payload: String, notBefore: Date? = nil) {
+        (self.incident, self.hook, self.event, self.payload, self.notBefore) = (incident, hook, event, payload, notBefore)
     }
 }
 
 /// An outbox entry as stored, with its delivery state.
 public struct OutboxItem: Sendable, Hashable {
     public enum State: String, Sendable, Hashable, CaseIterable {
-        /// Not delivered yet, not dead: waiting, claimed or backing off.
+        /// Not done yet, not dead: waiting, claimed or backing off.
         case pending
+        /// Done: see `outcome`.
         case delivered
         /// Given up on (a permanent failure, or too old): waits for `outbox retry` or `drop`.
         case dead
     }
 
+    public enum Outcome: String, Sendable, Hashable, CaseIterable {
+        /// The ticketing system took it.
+        case sent
+        /// A later update of the same incident and hook was sent in its place.
+        case coalesced
+        /// Not sent, by rule (resolved within `open_after`, no ticket to update).
+        case skipped
+        /// Given up by an operator.
+        case dropped
+    }
+
     public var id: Int64
     public var entry: OutboxEntry
     public var state: State
+    public var outcome: Outcome?
     public var createdAt: Date
     public var attempts: Int
     public var nextAttemptAt: Date
     public var deliveredAt: Date?
     public var failedAt: Date?
     public var lastError: String?
+    /// The last attempt may have reached the ticketing system without its answer reaching us.
+    public var uncertain: Bool
 
-    public init(id: Int64, entry: OutboxEntry, state: State, createdAt: Date, attempts: Int, nextAttemptAt: Date,
-                deliveredAt: Date? = nil, failedAt: Date? = nil, lastError: String? = nil) {
-        (self.id, self.entry, self.state, self.createdAt, self.attempts) = (id, entry, state, createdAt, attempts)
-        (self.nextAttemptAt, self.deliveredAt, self.failedAt) = (nextAttemptAt, deliveredAt, failedAt)
-        self.lastError = lastError
+    public init(id: Int64, entry: OutboxEntry, state: State, outcome: Outcome? = nil, createdAt: Date, attempts: Int,
+                nextAttemptAt: Date, deliveredAt: Date? = nil, failedAt: Date? = nil, lastError: String? = nil,
+                uncertain: Bool = false) {
+        (self.id, self.entry, self.state, self.outcome, self.createdAt) = (id, entry, state, outcome, createdAt)
+        (self.attempts, self.nextAttemptAt, self.deliveredAt, self.failedAt) = (attempts, nextAttemptAt, deliveredAt, failedAt)
+        (self.lastError, self.uncertain) = (lastError, uncertain)
+    }
+}
+
+/// One hook's delivery backlog.
+public struct OutboxBacklog: Sendable, Hashable {
+    public var hook: HookID
+    public var pending: Int
+    public var oldestPending: Date?
+    public var dead: Int
+
+    public init(hook: HookID, pending: Int, oldestPending: Date?, dead: Int) {
+        (self.hook, self.pending, self.oldestPending, self.dead) = (hook, pending, oldestPending, dead)
     }
 }
 

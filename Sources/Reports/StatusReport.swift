@@ -36,20 +36,34 @@ public struct StatusReport: Sendable, Encodable {
         }
     }
 
+    /// The ticket outbox per hook: entries waiting, the oldest one's age, dead letters.
+    public struct Tickets: Sendable, Encodable {
+        public var hook: String
+        public var pending: Int
+        public var oldestPendingSeconds: Double?
+        public var dead: Int
+
+        enum CodingKeys: String, CodingKey {
+            case hook, pending, dead
+            case oldestPendingSeconds = "oldest_pending_seconds"
+        }
+    }
+
     public var store: String
     public var generatedAt: String
     public var daemons: [Daemon]
     public var incidents: OpenIncidents
+    public var tickets: [Tickets]
 
     enum CodingKeys: String, CodingKey {
-        case store, daemons, incidents
+        case store, daemons, incidents, tickets
         case generatedAt = "generated_at"
     }
 
     /// A daemon counts as alive while its last beat is younger than this many heartbeat periods.
     public static let staleAfter: TimeInterval = 30
 
-    public init(store: any HeartbeatStore & IncidentStore, now: Date = Date()) async throws(StoreError) {
+    public init(store: any HeartbeatStore & IncidentStore & TicketOutboxStore, now: Date = Date()) async throws(StoreError) {
         self.store = store.location
         generatedAt = RFC3339.format(now)
         daemons = try await store.heartbeats().map { beat in
@@ -65,6 +79,11 @@ public struct StatusReport: Sendable, Encodable {
         let open = try await store.incidents(openOnly: true, since: nil).map(\.incident)
         incidents = OpenIncidents(open: open.count, planned: open.filter(\.planned).count,
                                   bySeverity: Dictionary(grouping: open, by: \.severity.rawValue).mapValues(\.count))
+        tickets = try await store.outboxBacklog().map { backlog in
+            Tickets(hook: backlog.hook.rawValue, pending: backlog.pending,
+                    oldestPendingSeconds: backlog.oldestPending.map { (max(0, now.timeIntervalSince($0)) * 10).rounded() / 10 },
+                    dead: backlog.dead)
+        }
     }
 
     public var anyAlive: Bool { daemons.contains(where: \.alive) }
@@ -93,6 +112,12 @@ public struct StatusReport: Sendable, Encodable {
                 .joined(separator: ", ") + ")"
         }
         lines.append(summary)
+        for backlog in tickets {
+            var text = "tickets \(backlog.hook): \(backlog.pending) waiting"
+            if let age = backlog.oldestPendingSeconds { text += " (oldest \(age) s)" }
+            if backlog.dead > 0 { text += ", \(backlog.dead) DEAD LETTER\(backlog.dead == 1 ? "" : "S") (forewarn outbox --dead)" }
+            lines.append(text)
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -19,7 +19,8 @@ extension SQLiteStore {
             for entry in batch.outbox {
                 // OR IGNORE: the unique index keeps one `open` per incident and hook, whatever happens.
                 try outbox.execute(arguments: [entry.incident.rawValue, entry.hook.rawValue, entry.event.rawValue,
-                                               entry.payload, batch.at.unixMilliseconds, batch.at.unixMilliseconds])
+                                               entry.payload, batch.at.unixMilliseconds,
+                                               (entry.notBefore ?? batch.at).unixMilliseconds])
             }
             for (report, incident) in batch.reports {
                 try db.execute(sql: """
@@ -65,17 +66,21 @@ extension SQLiteStore {
         }
     }
 
-    /// Every line each incident has had in scope, and what merged into it.
+    /// Every line each incident has had in scope, what merged into it, which hooks it opened.
     static func scopes(of ids: [Int64], _ db: Database) throws -> [IncidentID: IncidentScope] {
         var scopes: [IncidentID: IncidentScope] = [:]
         let lineStatement = try db.cachedStatement(sql: "SELECT DISTINCT line, customer FROM incident_line WHERE incident_id = ?")
         let mergedStatement = try db.cachedStatement(sql: "SELECT id FROM incident WHERE merged_into = ? ORDER BY id")
+        let openedStatement = try db.cachedStatement(sql: """
+            SELECT DISTINCT hook FROM ticket_outbox WHERE incident_id = ? AND event = 'open'
+            """)
         for id in ids {
             var scope = IncidentScope()
             for row in try Row.fetchAll(lineStatement, arguments: [id]) {
                 scope.lines[LineID(row["line"] as String)] = CustomerID(row["customer"] as String)
             }
             scope.merged = try Int64.fetchAll(mergedStatement, arguments: [id]).map { IncidentID($0) }
+            scope.opened = Set(try String.fetchAll(openedStatement, arguments: [id]).map { HookID($0) })
             scopes[IncidentID(id)] = scope
         }
         return scopes
@@ -130,6 +135,17 @@ extension SQLiteStore {
                                      detail: object?["text"] as? String ?? detail)
             }
             return IncidentDetail(record: try Self.record(of: try IncidentRows.incident(row), db), timeline: timeline)
+        }
+    }
+
+    public func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError) {
+        guard !entries.isEmpty else { return }
+        try await write("append \(entries.count) timeline entries") { db in
+            let statement = try db.cachedStatement(sql: "INSERT INTO incident_event (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)")
+            for (incident, entry) in entries {
+                try statement.execute(arguments: [incident.rawValue, entry.at.unixMilliseconds, entry.kind,
+                                                  CommandCoding.json(["text": entry.detail, "change": "ticket"])])
+            }
         }
     }
 

@@ -27,38 +27,63 @@ extension SQLiteStore {
         }
     }
 
-    public func markDelivered(_ id: Int64, at: Date, ticket: TicketUpdate?) async throws(StoreError) {
-        try await write("mark outbox entry \(id) delivered") { db in
+    public func markAttempt(_ id: Int64, at: Date) async throws(StoreError) {
+        try await write("mark outbox entry \(id) sent") { db in
+            try db.execute(sql: "UPDATE ticket_outbox SET uncertain = 1, attempt_started_at = ? WHERE id = ?",
+                           arguments: [at.unixMilliseconds, id])
+        }
+    }
+
+    public func markDone(_ ids: [Int64], at: Date, outcome: OutboxItem.Outcome, note: String?,
+                         ticket: TicketUpdate?) async throws(StoreError) {
+        guard let first = ids.first else { return }
+        try await write("mark outbox entries \(ids) \(outcome.rawValue)") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT incident_id, hook FROM ticket_outbox WHERE id = ?",
-                                             arguments: [id]) else {
-                throw StoredValueError(table: "ticket_outbox", key: "row \(id)", problem: "no such entry")
+                                             arguments: [first]) else {
+                throw StoredValueError(table: "ticket_outbox", key: "row \(first)", problem: "no such entry")
             }
-            try db.execute(sql: """
-                UPDATE ticket_outbox SET delivered_at = ?, attempts = attempts + 1, claimed_until = NULL WHERE id = ?
-                """, arguments: [at.unixMilliseconds, id])
+            let done = try db.cachedStatement(sql: """
+                UPDATE ticket_outbox SET delivered_at = ?, outcome = ?, last_error = COALESCE(?, last_error),
+                    attempts = attempts + ?, claimed_until = NULL, uncertain = 0
+                WHERE id = ? AND delivered_at IS NULL
+                """)
+            for id in ids {
+                try done.execute(arguments: [at.unixMilliseconds, outcome.rawValue, note,
+                                             outcome == .sent && id == ids.last ? 1 : 0, id])
+            }
             guard let ticket else { return }
+            let incident: Int64 = row["incident_id"]
+            let hook: String = row["hook"]
             if let ticketID = ticket.ticketID {
                 try db.execute(sql: """
                     INSERT INTO ticket (incident_id, hook, ticket_id, state, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (incident_id, hook) DO UPDATE SET
                         ticket_id = excluded.ticket_id, state = COALESCE(excluded.state, ticket.state),
                         updated_at = excluded.updated_at
-                    """, arguments: [row["incident_id"] as Int64, row["hook"] as String, ticketID, ticket.state,
-                                     at.unixMilliseconds, at.unixMilliseconds])
+                    """, arguments: [incident, hook, ticketID, ticket.state, at.unixMilliseconds, at.unixMilliseconds])
             } else if let state = ticket.state {
                 try db.execute(sql: "UPDATE ticket SET state = ?, updated_at = ? WHERE incident_id = ? AND hook = ?",
-                               arguments: [state, at.unixMilliseconds, row["incident_id"] as Int64, row["hook"] as String])
+                               arguments: [state, at.unixMilliseconds, incident, hook])
             }
         }
     }
 
-    public func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?) async throws(StoreError) {
+    public func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?, uncertain: Bool) async throws(StoreError) {
         try await write("mark outbox entry \(id) failed") { db in
             try db.execute(sql: """
-                UPDATE ticket_outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL,
+                UPDATE ticket_outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, uncertain = ?,
                     next_attempt_at = COALESCE(?, next_attempt_at), failed_at = CASE WHEN ? IS NULL THEN ? END
                 WHERE id = ?
-                """, arguments: [error, retryAt?.unixMilliseconds, retryAt?.unixMilliseconds, at.unixMilliseconds, id])
+                """, arguments: [error, uncertain, retryAt?.unixMilliseconds, retryAt?.unixMilliseconds,
+                                 at.unixMilliseconds, id])
+        }
+    }
+
+    public func outboxQueue(incident: IncidentID, hook: HookID) async throws(StoreError) -> [OutboxItem] {
+        try await read("read the outbox of incident \(incident) for hook \(hook)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM ticket_outbox WHERE incident_id = ? AND hook = ? AND delivered_at IS NULL ORDER BY id
+                """, arguments: [incident.rawValue, hook.rawValue]).map(Self.outboxItem)
         }
     }
 
@@ -72,6 +97,55 @@ extension SQLiteStore {
         return try await read("read \(state.rawValue) outbox entries") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ticket_outbox WHERE \(condition) ORDER BY id LIMIT ?",
                              arguments: [limit]).map(Self.outboxItem)
+        }
+    }
+
+    public func scheduleOutbox(_ ids: [Int64], at: Date) async throws(StoreError) -> Int {
+        try await write("schedule outbox entries") { db in
+            var changed = 0
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE ticket_outbox SET failed_at = NULL, next_attempt_at = ?, claimed_until = NULL
+                    WHERE id = ? AND delivered_at IS NULL
+                    """, arguments: [at.unixMilliseconds, id])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    public func releaseOutboxClaims() async throws(StoreError) {
+        try await write("release outbox claims") { db in
+            try db.execute(sql: "UPDATE ticket_outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
+        }
+    }
+
+    public func dropOutbox(_ ids: [Int64], at: Date, reason: String) async throws(StoreError) -> Int {
+        try await write("drop outbox entries") { db in
+            var changed = 0
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE ticket_outbox SET delivered_at = ?, outcome = 'dropped', last_error = ?, claimed_until = NULL
+                    WHERE id = ? AND delivered_at IS NULL
+                    """, arguments: [at.unixMilliseconds, "dropped: \(reason)", id])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    public func outboxBacklog() async throws(StoreError) -> [OutboxBacklog] {
+        try await read("read the outbox backlog") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT hook,
+                       SUM(CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END) AS pending,
+                       MIN(CASE WHEN failed_at IS NULL THEN created_at END) AS oldest,
+                       SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END) AS dead
+                FROM ticket_outbox WHERE delivered_at IS NULL GROUP BY hook ORDER BY hook
+                """).map { row in
+                OutboxBacklog(hook: HookID(row["hook"] as String), pending: row["pending"],
+                              oldestPending: (row["oldest"] as Int64?).map { Date(unixMilliseconds: $0) }, dead: row["dead"])
+            }
         }
     }
 
@@ -89,10 +163,15 @@ extension SQLiteStore {
         let entry = OutboxEntry(incident: IncidentID(try reader.value("incident_id")),
                                 hook: HookID(try reader.value("hook") as String),
                                 event: try reader.choice("event", Hook.Event.self), payload: try reader.value("payload"))
+        let outcome = try (reader.optional("outcome") as String?).map { text -> OutboxItem.Outcome in
+            guard let outcome = OutboxItem.Outcome(rawValue: text) else { throw reader.fail("unknown outcome '\(text)'") }
+            return outcome
+        }
         return OutboxItem(id: try reader.value("id"), entry: entry,
                           state: deliveredAt != nil ? .delivered : (failedAt != nil ? .dead : .pending),
-                          createdAt: try reader.date("created_at"), attempts: try reader.value("attempts"),
+                          outcome: outcome, createdAt: try reader.date("created_at"), attempts: try reader.value("attempts"),
                           nextAttemptAt: try reader.date("next_attempt_at"), deliveredAt: deliveredAt,
-                          failedAt: failedAt, lastError: try reader.optional("last_error"))
+                          failedAt: failedAt, lastError: try reader.optional("last_error"),
+                          uncertain: try reader.value("uncertain"))
     }
 }

@@ -231,6 +231,19 @@ enum Schema {
                 CREATE INDEX operator_command_pending ON operator_command (processed_at, id);
                 """)
         }
+        migrator.registerMigration("0004 ticket delivery state") { db in
+            try db.execute(sql: """
+                -- How an entry was done with (sent, coalesced, skipped, dropped), and whether its last
+                -- attempt may have reached the ticketing system unanswered (then a create is
+                -- looked up before it is sent again).
+                ALTER TABLE ticket_outbox ADD COLUMN outcome TEXT
+                    CHECK (outcome IN ('sent', 'coalesced', 'skipped', 'dropped'));
+                ALTER TABLE ticket_outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE ticket_outbox ADD COLUMN attempt_started_at INTEGER;
+                UPDATE ticket_outbox SET outcome = 'sent' WHERE delivered_at IS NOT NULL;
+                CREATE INDEX ticket_outbox_queue ON ticket_outbox (incident_id, hook, delivered_at, id);
+                """)
+        }
         return migrator
     }
 }

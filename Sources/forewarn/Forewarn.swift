@@ -48,6 +48,7 @@ struct Forewarn: AsyncParsableCommand {
             IncidentCommand.self,
             ReportCall.self,
             Maintenance.self,
+            Outbox.self,
         ])
 }
 
@@ -111,7 +112,7 @@ struct CheckConfig: ParsableCommand {
 
     func run() throws {
         do {
-            let configuration = try ConfigLoader.load(path: options.config)
+            let configuration = try ConfigurationCheck.load(path: options.config)
             print("ok: \(options.config): \(configuration.summary)")
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))

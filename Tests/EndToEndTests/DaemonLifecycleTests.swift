@@ -183,7 +183,10 @@ import Testing
         let unit = try unitWithBuiltBinary()
         defer { try? FileManager.default.removeItem(atPath: (unit as NSString).deletingLastPathComponent) }
         let result = try analyze(["verify", unit])
-        #expect(result.status == 0 && result.output.isEmpty, "\(result.output)")
+        // systemd-analyze loads the machine's other units too; what it says of them is not ours.
+        let ours = result.output.split(separator: "\n")
+            .filter { !$0.hasPrefix("/lib/systemd/") && !$0.hasPrefix("/usr/lib/systemd/") && !$0.hasPrefix("/etc/systemd/") }
+        #expect(result.status == 0 && ours.isEmpty, "\(result.output)")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyzer), "systemd-analyze is not installed (Debian package systemd)"))

@@ -98,7 +98,7 @@ import Testing
             #expect(recovery.open.map(\.incident.id) == [IncidentID(1)])
             #expect(recovery.open.first?.lines == [LineInterval(line: "L1", customer: "C1", start: Self.at(0))])
             #expect(recovery.open.first?.faults.map(\.subject) == [.element("agg1")])
-            #expect(recovery.scopes[IncidentID(1)] == IncidentScope(lines: ["L1": "C1", "L2": "C2"], merged: []))
+            #expect(recovery.scopes[IncidentID(1)] == IncidentScope(lines: ["L1": "C1", "L2": "C2"], merged: [], opened: ["rt"]))
         }
     }
 
@@ -146,23 +146,35 @@ import Testing
             #expect(try await store.claimOutbox(limit: 10, now: Self.at(11), lease: .seconds(30)).isEmpty)
 
             let rtOpen = claimed[0].id
-            try await store.markFailed(rtOpen, at: Self.at(12), error: "503 Service Unavailable", retryAt: Self.at(20))
+            try await store.markAttempt(rtOpen, at: Self.at(11))
+            try await store.markFailed(rtOpen, at: Self.at(12), error: "503 Service Unavailable", retryAt: Self.at(20),
+                                       uncertain: false)
             #expect(try await store.claimOutbox(limit: 10, now: Self.at(15), lease: .seconds(30)).isEmpty)
             let retried = try await store.claimOutbox(limit: 10, now: Self.at(20), lease: .seconds(30))
             #expect(retried.map(\.id) == [rtOpen])
             #expect(retried.first?.attempts == 1)
             #expect(retried.first?.lastError == "503 Service Unavailable")
+            #expect(retried.first?.uncertain == false)
 
-            try await store.markDelivered(rtOpen, at: Self.at(21), ticket: TicketUpdate(ticketID: "RT-42", state: "new"))
+            // Sent, and no answer recorded (a crash): the entry stays uncertain.
+            try await store.markAttempt(rtOpen, at: Self.at(20))
+            try await store.releaseOutboxClaims()
+            let reclaimed = try await store.claimOutbox(limit: 10, now: Self.at(20), lease: .seconds(30))
+            #expect(reclaimed.first { $0.id == rtOpen }?.uncertain == true)
+
+            try await store.markDone([rtOpen], at: Self.at(21), outcome: .sent, note: nil,
+                                     ticket: TicketUpdate(ticketID: "RT-42", state: "new"))
             let next = try await store.claimOutbox(limit: 10, now: Self.at(21), lease: .seconds(30))
             #expect(next.map { "\($0.entry.hook):\($0.entry.event)" } == ["rt:update"])
-            try await store.markDelivered(next[0].id, at: Self.at(22), ticket: TicketUpdate(ticketID: nil, state: "open"))
+            try await store.markDone([next[0].id], at: Self.at(22), outcome: .sent, note: nil,
+                                     ticket: TicketUpdate(ticketID: nil, state: "open"))
 
             let tickets = try await store.tickets(of: IncidentID(1))
             #expect(tickets == [Ticket(incident: IncidentID(1), hook: "rt", ticketID: "RT-42", state: "open",
                                        openedAt: Self.at(21), updatedAt: Self.at(22))])
             #expect(try await store.incidents(openOnly: false, since: nil).first?.ticket?.ticketID == "RT-42")
-            #expect(try await store.outbox(.delivered, limit: 10).count == 2)
+            #expect(try await store.outbox(.delivered, limit: 10).map(\.outcome) == [.sent, .sent])
+            #expect(try await store.outboxBacklog() == [OutboxBacklog(hook: "chat", pending: 1, oldestPending: Self.at(5), dead: 0)])
         }
     }
 
@@ -171,12 +183,38 @@ import Testing
             try await Self.open(1, in: store)
             try await store.record(CorrelationBatch(outbox: [Self.entry(1, "rt", .resolve)], at: Self.at(10)))
             let open = try #require(try await store.claimOutbox(limit: 1, now: Self.at(10), lease: .seconds(30)).first)
-            try await store.markFailed(open.id, at: Self.at(11), error: "400 Bad Request: no such queue", retryAt: nil)
+            try await store.markFailed(open.id, at: Self.at(11), error: "400 Bad Request: no such queue", retryAt: nil,
+                                       uncertain: false)
             #expect(try await store.outbox(.dead, limit: 10).map(\.id) == [open.id])
             #expect(try await store.outbox(.dead, limit: 10).first?.failedAt == Self.at(11))
             // The resolve needs the open's ticket: it waits behind the dead open.
             #expect(try await store.claimOutbox(limit: 10, now: Self.at(100), lease: .seconds(30)).isEmpty)
             #expect(try await store.outbox(.pending, limit: 10).map(\.entry.event) == [.resolve])
+            #expect(try await store.outboxBacklog() == [OutboxBacklog(hook: "rt", pending: 1, oldestPending: Self.at(10), dead: 1)])
+
+            // Retried by an operator, it is due again; dropped, the resolve behind it comes up.
+            #expect(try await store.scheduleOutbox([open.id], at: Self.at(200)) == 1)
+            #expect(try await store.claimOutbox(limit: 10, now: Self.at(200), lease: .seconds(30)).map(\.id) == [open.id])
+            #expect(try await store.dropOutbox([open.id], at: Self.at(201), reason: "opened by hand as RT-7") == 1)
+            #expect(try await store.dropOutbox([open.id], at: Self.at(202), reason: "again") == 0)
+            let queue = try await store.outboxQueue(incident: IncidentID(1), hook: "rt")
+            #expect(queue.map(\.entry.event) == [.resolve])
+            #expect(try await store.outbox(.delivered, limit: 10).first?.outcome == .dropped)
+        }
+    }
+
+    @Test(arguments: implementations) func notBeforeHoldsAnEntryAndTheTimelineTakesDeliveries(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            try await Self.open(1, in: store, hooks: [])
+            try await store.record(CorrelationBatch(outbox: [OutboxEntry(incident: IncidentID(1), hook: "rt", event: .open,
+                                                                         payload: "{}", notBefore: Self.at(300))],
+                                                    at: Self.at(10)))
+            #expect(try await store.claimOutbox(limit: 10, now: Self.at(299), lease: .seconds(30)).isEmpty)
+            #expect(try await store.claimOutbox(limit: 10, now: Self.at(300), lease: .seconds(30)).count == 1)
+            try await store.appendTimeline([(IncidentID(1), TimelineEntry(at: Self.at(301), kind: "ticket",
+                                                                         detail: "hook rt: ticket 7 opened"))])
+            let timeline = try #require(try await store.incident(IncidentID(1))).timeline
+            #expect(timeline.last == TimelineEntry(at: Self.at(301), kind: "ticket", detail: "hook rt: ticket 7 opened"))
         }
     }
 
