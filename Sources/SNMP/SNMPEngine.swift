@@ -58,6 +58,15 @@ public final class SNMPEngine: Sendable {
         return max(64, available - 512)
     }
 
+    /// How often a poll found the engine's notion of an agent's SNMPv3 boots and time stale
+    /// (a notInTimeWindow report, or a report it had to reject as out of the window), forgot it,
+    /// and retried with the agent's own values.
+    public func engineTimeResynchronisations() async -> Int {
+        await withCheckedContinuation { continuation in
+            loop.submit { loop in continuation.resume(returning: loop.engineTimeResynchronisations) }
+        }
+    }
+
     // MARK: requests
 
     public func get(_ oids: [OID], from target: SNMPTarget) async throws(SNMPError) -> [VarBind] {
