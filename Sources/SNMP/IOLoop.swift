@@ -257,10 +257,23 @@ final class IOLoop: @unchecked Sendable {
         }
     }
 
+    /// The caller gave up (task cancelled): complete the request now. One still queued for a slot
+    /// is skipped when its turn comes; one waiting for an engine ID is not sent; one net-snmp holds
+    /// is finished here, and net-snmp's later word on it finds no request under its token.
+    func cancel(_ request: PendingRequest) {
+        guard !request.finished else { return }
+        if request.startedAt == 0 {
+            request.finished = true
+            request.complete(.failure(request.error(.cancelled)))
+            return
+        }
+        finish(request, .failure(request.error(.cancelled)))
+    }
+
     private func startWaiting() {
         while outstanding < settings.maxOutstanding, let request = waiting.first {
             _ = waiting.popFirst()
-            start(request)
+            if !request.finished { start(request) }
         }
     }
 
@@ -494,7 +507,11 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func shutDown() {
-        while let request = waiting.popFirst() { request.complete(.failure(request.error(.shutDown))) }
+        while let request = waiting.popFirst() {
+            guard !request.finished else { continue }
+            request.finished = true
+            request.complete(.failure(request.error(.shutDown)))
+        }
         for entry in Array(sessions.values) { close(entry) }
         for listener in listeners.values { listener.close() }
         listeners.removeAll()

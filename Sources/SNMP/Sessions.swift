@@ -180,7 +180,7 @@ extension IOLoop {
                 close(entry)
                 return
             }
-            for request in waiting { send(request, on: entry) }
+            for request in waiting where !request.finished { send(request, on: entry) }
         }
     }
 }
