@@ -7,6 +7,7 @@
 #undef _GNU_SOURCE
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/library/large_fd_set.h>
+#include <net-snmp/library/lcd_time.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/epoll.h>
@@ -100,6 +101,9 @@ static inline void fw_session_set_engine_id(netsnmp_session *session, const u_ch
 /// carried no engine ID.
 static inline int fw_session_adopt_discovered_engine(netsnmp_session *session) {
     if (session->securityEngineIDLen == 0 || session->securityEngineID == NULL) return SNMPERR_UNKNOWN_ENG_ID;
+    // Whatever the list held for this engine did not come from polling it (a trap with its engine
+    // ID, or an earlier life of the agent): the agent's own report decides.
+    free_enginetime(session->securityEngineID, session->securityEngineIDLen);
     if (session->engineBoots != 0 || session->engineTime != 0) {
         set_enginetime(session->securityEngineID, (u_int)session->securityEngineIDLen,
                        session->engineBoots, session->engineTime, 1);
@@ -113,6 +117,66 @@ static inline int fw_session_adopt_discovered_engine(netsnmp_session *session) {
         session->contextEngineIDLen = session->securityEngineIDLen;
     }
     return create_user_from_session(session);
+}
+
+/// What net-snmp's process-wide engine-time list (lcd_time.c) holds for one engine: the
+/// notion of a remote engine's boots and time that SNMPv3 timeliness checks use, shared by
+/// every session, requests and received traps alike.
+typedef struct {
+    int known;
+    u_int engineTime;
+    u_int engineBoot;
+    time_t lastReceivedEngineTime;
+    u_int authenticatedFlag;
+} fw_enginetime_snapshot;
+
+static inline fw_enginetime_snapshot fw_enginetime_save(const u_char *id, size_t length) {
+    fw_enginetime_snapshot snapshot;
+    memset(&snapshot, 0, sizeof snapshot);
+    Enginetime entry = search_enginetime_list(id, (u_int)length);
+    if (entry != NULL) {
+        snapshot.known = 1;
+        snapshot.engineTime = entry->engineTime;
+        snapshot.engineBoot = entry->engineBoot;
+        snapshot.lastReceivedEngineTime = entry->lastReceivedEngineTime;
+        snapshot.authenticatedFlag = entry->authenticatedFlag;
+    }
+    return snapshot;
+}
+
+/// Puts an engine's entry back exactly as `fw_enginetime_save` found it (or removes it).
+static inline void fw_enginetime_restore(const u_char *id, size_t length, const fw_enginetime_snapshot *snapshot) {
+    if (!snapshot->known) {
+        free_enginetime((u_char *)id, length);
+        return;
+    }
+    Enginetime entry = search_enginetime_list(id, (u_int)length);
+    if (entry == NULL) {
+        set_enginetime(id, (u_int)length, snapshot->engineBoot, snapshot->engineTime, snapshot->authenticatedFlag);
+        entry = search_enginetime_list(id, (u_int)length);
+        if (entry == NULL) return;
+    }
+    entry->engineTime = snapshot->engineTime;
+    entry->engineBoot = snapshot->engineBoot;
+    entry->lastReceivedEngineTime = snapshot->lastReceivedEngineTime;
+    entry->authenticatedFlag = snapshot->authenticatedFlag;
+}
+
+/// RFC 3414 §3.2.7 b): would a message from `id` with these boots and time be rejected as not
+/// in the time window of what the list holds? (net-snmp drops such a message without a word,
+/// even an authentic notInTimeWindow report carrying the agent's real boots and time.)
+static inline int fw_enginetime_would_reject(const u_char *id, size_t length, u_int boots, u_int time) {
+    Enginetime entry = search_enginetime_list(id, (u_int)length);
+    if (entry == NULL) return 0;
+    if (entry->engineBoot > boots || entry->engineBoot == 0x7fffffff) return 1;
+    if (entry->engineBoot == boots && time + 150 < entry->engineTime) return 1;
+    return 0;
+}
+
+/// Forgets an engine's boots and time,/// Forgets an engine's boots and time, so that the next authentic message from it (a
+/// notInTimeWindow report) sets them afresh (RFC 3414 §3.2.7 and §4).
+static inline void fw_enginetime_forget(const u_char *id, size_t length) {
+    free_enginetime((u_char *)id, length);
 }
 
 static inline void fw_large_fd_set(int fd, netsnmp_large_fd_set *set) { NETSNMP_LARGE_FD_SET(fd, set); }

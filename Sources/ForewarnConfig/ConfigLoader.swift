@@ -20,6 +20,10 @@ public enum ConfigLoader {
     /// Validates YAML text as if it were the file `file` in `baseDirectory`.
     public static func parse(yaml: String, file: String, baseDirectory: String) throws(ConfigError) -> Configuration {
         var reader = ConfigReader(file: file, baseDirectory: baseDirectory)
+        if let exceeded = YAMLBudget.check(yaml) {
+            throw ConfigError(diagnostics: [ConfigDiagnostic(SourceLocation(file: file, line: exceeded.line, column: exceeded.column),
+                                                             exceeded.message)])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -172,7 +176,7 @@ struct ConfigReader {
             }
         }
         settings.heartbeatInterval = fields.duration("heartbeat_interval", default: .seconds(5),
-                                                     minimum: .seconds(1), sink: &sink)
+                                                     in: ConfigLimits.heartbeatInterval, sink: &sink)
         return settings
     }
 
@@ -184,14 +188,14 @@ struct ConfigReader {
                                                                        "flap_quiet"], sink: &sink) else {
             return settings
         }
-        settings.holdDown = fields.duration("hold_down", default: settings.holdDown, minimum: .milliseconds(100),
+        settings.holdDown = fields.duration("hold_down", default: settings.holdDown, in: ConfigLimits.holdDown,
                                             sink: &sink)
         if let threshold = fields.integer("flap_threshold", in: 1...1000, sink: &sink) {
             settings.flapThreshold = Int(threshold)
         }
-        settings.flapWindow = fields.duration("flap_window", default: settings.flapWindow, minimum: .seconds(1),
+        settings.flapWindow = fields.duration("flap_window", default: settings.flapWindow, in: ConfigLimits.flapWindow,
                                               sink: &sink)
-        settings.flapQuiet = fields.duration("flap_quiet", default: settings.flapQuiet, minimum: .seconds(1),
+        settings.flapQuiet = fields.duration("flap_quiet", default: settings.flapQuiet, in: ConfigLimits.flapQuiet,
                                              sink: &sink)
         return settings
     }
@@ -217,7 +221,7 @@ struct ConfigReader {
                 if !fields.has("version") { sink.report(item.location, "\(what) is missing required key 'version'") }
                 continue
             }
-            let timeout = fields.duration("timeout", default: .seconds(2), minimum: .milliseconds(10), sink: &sink)
+            let timeout = fields.duration("timeout", default: .seconds(2), in: ConfigLimits.snmpTimeout, sink: &sink)
             let retries = Int(fields.integer("retries", in: 0...10, sink: &sink) ?? 1)
             let credentials: SNMPProfile.Credentials?
             if version == .v3 {

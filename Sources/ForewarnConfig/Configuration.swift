@@ -1,7 +1,9 @@
 import ForewarnModel
 
-/// Settings of the daemon process itself.
-public struct DaemonSettings: Sendable, Hashable {
+/// Settings of the daemon process itself. Printed, debug-printed or dumped (service-lifecycle
+/// logs the services holding it), the HTTP token shows as `***`.
+public struct DaemonSettings: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+                              CustomReflectable {
     public static let defaultStorePath = "/var/lib/forewarn/forewarn.sqlite"
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -24,6 +26,19 @@ public struct DaemonSettings: Sendable, Hashable {
         self.httpListen = httpListen
         self.logLevel = logLevel
         self.heartbeatInterval = heartbeatInterval
+    }
+
+    public var description: String {
+        "DaemonSettings(storePath: \(storePath), trapListen: \(trapListen), httpListen: \(httpListen), "
+            + "httpToken: \(httpToken == nil ? "none" : "***"), logLevel: \(logLevel), heartbeatInterval: \(heartbeatInterval))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["storePath": storePath, "trapListen": trapListen, "httpListen": httpListen,
+                                "httpToken": httpToken == nil ? "none" : "***", "logLevel": logLevel,
+                                "heartbeatInterval": heartbeatInterval], displayStyle: .struct)
     }
 }
 

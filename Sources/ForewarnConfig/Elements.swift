@@ -27,8 +27,8 @@ extension ConfigReader {
             let kind = fields.choice("kind", ElementKind.self, sink: &sink)
             if kind == nil && !fields.has("kind") { sink.report(item.location, "element '\(idText)' is missing required key 'kind'") }
             let port = fields.integer("snmp_port", in: 1...65535, sink: &sink) ?? 161
-            let interval = fields.duration("poll_interval", default: .seconds(60), minimum: .seconds(1), sink: &sink)
-            if let threshold = fields.decimal("error_rate_threshold", sink: &sink) { snmp.elementErrorRateThresholds[id] = threshold }
+            let interval = fields.duration("poll_interval", default: .seconds(60), in: ConfigLimits.pollInterval, sink: &sink)
+            if let threshold = fields.decimal("error_rate_threshold", maximum: ConfigLimits.errorRateThreshold, sink: &sink) { snmp.elementErrorRateThresholds[id] = threshold }
 
             var profile: ProfileID?
             if let profileText = fields.string("snmp_profile", sink: &sink) {

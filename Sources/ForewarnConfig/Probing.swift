@@ -57,9 +57,9 @@ extension ConfigReader {
             seen[id] = fields.value("id")!.location
             let defaults = ProbeProfile.standard
             var profile = ProbeProfile(id: id)
-            profile.interval = fields.duration("interval", default: defaults.interval, minimum: .seconds(1), sink: &sink)
-            profile.timeout = fields.duration("timeout", default: defaults.timeout, minimum: .milliseconds(10), sink: &sink)
-            profile.spacing = fields.duration("spacing", default: defaults.spacing, minimum: .zero, sink: &sink)
+            profile.interval = fields.duration("interval", default: defaults.interval, in: ConfigLimits.probeInterval, sink: &sink)
+            profile.timeout = fields.duration("timeout", default: defaults.timeout, in: ConfigLimits.probeTimeout, sink: &sink)
+            profile.spacing = fields.duration("spacing", default: defaults.spacing, in: ConfigLimits.probeSpacing, sink: &sink)
             profile.count = Int(fields.integer("count", in: 1...100, sink: &sink) ?? Int64(defaults.count))
             profile.downAfter = Int(fields.integer("down_after", in: 1...1000, sink: &sink) ?? Int64(defaults.downAfter))
             profile.upAfter = Int(fields.integer("up_after", in: 1...1000, sink: &sink) ?? Int64(defaults.upAfter))
@@ -74,7 +74,7 @@ extension ConfigReader {
                 }
             }
             if fields.has("degraded_rtt") {
-                profile.degradedRTT = fields.duration("degraded_rtt", default: .seconds(1), minimum: .milliseconds(1), sink: &sink)
+                profile.degradedRTT = fields.duration("degraded_rtt", default: .seconds(1), in: ConfigLimits.degradedRTT, sink: &sink)
             }
             if let interface = fields.string("arp_interface", sink: &sink) {
                 profile.arpInterface = checkInterfaceName(interface, at: fields.value("arp_interface")!, in: "probe profile '\(idText)'")

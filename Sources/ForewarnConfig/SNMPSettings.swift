@@ -36,11 +36,11 @@ extension ConfigReader {
         var settings = SNMPSettings()
         guard let fields = Fields(node, what: "snmp", allowed: SNMPSettings.keys, sink: &sink) else { return settings }
         settings.maxOutstanding = Int(fields.integer("max_outstanding", in: 1...100_000, sink: &sink) ?? 1_000)
-        settings.confirmInterval = fields.duration("confirm_interval", default: .seconds(5), minimum: .milliseconds(100),
+        settings.confirmInterval = fields.duration("confirm_interval", default: .seconds(5), in: ConfigLimits.confirmInterval,
                                                    sink: &sink)
         settings.confirmAttempts = Int(fields.integer("confirm_attempts", in: 0...20, sink: &sink) ?? 3)
-        settings.errorRateThreshold = fields.decimal("error_rate_threshold", sink: &sink) ?? 1
-        settings.trapRateLimit = fields.decimal("trap_rate_limit", sink: &sink) ?? 50
+        settings.errorRateThreshold = fields.decimal("error_rate_threshold", maximum: ConfigLimits.errorRateThreshold, sink: &sink) ?? 1
+        settings.trapRateLimit = fields.decimal("trap_rate_limit", maximum: ConfigLimits.trapRateLimit, sink: &sink) ?? 50
         settings.trapBurst = Int(fields.integer("trap_burst", in: 1...1_000_000, sink: &sink) ?? 200)
         for entry in fields.strings("trap_v3_profiles", sink: &sink) {
             guard let profile = profiles[ProfileID(entry.text)] else {
@@ -81,12 +81,13 @@ extension ConfigReader {
 }
 
 extension Fields {
-    /// A non-negative decimal number such as 0.5 or 20.
-    func decimal(_ key: String, sink: inout DiagnosticSink) -> Double? {
+    /// A decimal number from 0 to `maximum` such as 0.5 or 20.
+    func decimal(_ key: String, maximum: Double, sink: inout DiagnosticSink) -> Double? {
         guard let text = string(key, sink: &sink) else { return nil }
-        guard let number = Double(text), number >= 0, number.isFinite,
+        guard let number = Double(text), number >= 0, number <= maximum,
               text.allSatisfy({ $0.isNumber || $0 == "." }) else {
-            sink.report(value(key)!.location, "'\(key)' in \(what) must be a number of at least 0 such as 0.5 or 10, not '\(text)'")
+            sink.report(value(key)!.location,
+                        "'\(key)' in \(what) must be a number from 0 to \(Int(maximum)) such as 0.5 or 10, not '\(text)'")
             return nil
         }
         return number

@@ -111,12 +111,14 @@ struct Fields {
         return number
     }
 
-    func duration(_ key: String, default fallback: Duration, minimum: Duration = .milliseconds(1),
+    /// A duration within `range`: every duration has an upper bound as well, so that nothing
+    /// `check-config` accepts can overflow the daemon's arithmetic or hold up its shutdown.
+    func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>,
                   sink: inout DiagnosticSink) -> Duration {
         guard let text = string(key, sink: &sink) else { return fallback }
-        guard let duration = DurationText.parse(text), duration >= minimum else {
+        guard let duration = DurationText.parse(text), range.contains(duration) else {
             sink.report(value(key)!.location,
-                        "'\(key)' in \(what) must be a duration of at least \(DurationText.format(minimum)) such as 500ms, 30s, 5m or 1h, not '\(text)'")
+                        "'\(key)' in \(what) must be a duration from \(DurationText.format(range.lowerBound)) to \(DurationText.format(range.upperBound)) such as 500ms, 30s, 5m or 1h, not '\(text)'")
             return fallback
         }
         return duration

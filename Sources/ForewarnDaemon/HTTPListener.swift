@@ -63,10 +63,23 @@ enum HTTPListener {
     }
 }
 
-/// Rejects requests without the configured bearer token (compared in constant time).
-struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Rejects requests without the configured bearer token (compared in constant time). Printed or
+/// dumped (with the application that holds it), the token shows as `***`.
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware, CustomStringConvertible,
+                                                     CustomDebugStringConvertible, CustomReflectable {
     let token: String?
     let openPaths: Set<String>
+
+    init(token: String?, openPaths: Set<String>) {
+        self.token = token
+        self.openPaths = openPaths
+    }
+
+    var description: String { "BearerTokenMiddleware(token: \(token == nil ? "none" : "***"), openPaths: \(openPaths.sorted()))" }
+    var debugDescription: String { description }
+    var customMirror: Mirror {
+        Mirror(self, children: ["token": token == nil ? "none" : "***", "openPaths": openPaths.sorted()], displayStyle: .struct)
+    }
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {

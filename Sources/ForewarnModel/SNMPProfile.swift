@@ -1,5 +1,6 @@
 /// Named SNMP credentials and timing, shared by many elements.
-public struct SNMPProfile: Sendable, Hashable, Identifiable, CustomStringConvertible {
+public struct SNMPProfile: Sendable, Hashable, Identifiable, CustomStringConvertible, CustomDebugStringConvertible,
+                           CustomReflectable {
     public enum Version: String, Sendable, Hashable, CaseIterable {
         case v1 = "1", v2c = "2c", v3 = "3"
     }
@@ -16,10 +17,24 @@ public struct SNMPProfile: Sendable, Hashable, Identifiable, CustomStringConvert
         case aes128 = "AES", aes256 = "AES-256"
     }
 
-    public enum Credentials: Sendable, Hashable {
+    /// Printed, debug-printed or dumped, credentials never show a community or passphrase.
+    public enum Credentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
         case community(String)
         case user(name: String, level: SecurityLevel, auth: AuthProtocol?, authKey: String?,
                   privacy: PrivacyProtocol?, privacyKey: String?)
+
+        public var description: String {
+            switch self {
+            case .community: return "community(***)"
+            case .user(let name, let level, let auth, let authKey, let privacy, let privacyKey):
+                return "user(\(name), \(level.rawValue), auth: \(auth?.rawValue ?? "-") \(authKey == nil ? "-" : "***"), "
+                    + "privacy: \(privacy?.rawValue ?? "-") \(privacyKey == nil ? "-" : "***"))"
+            }
+        }
+
+        public var debugDescription: String { description }
+
+        public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .enum) }
     }
 
     public var id: ProfileID
@@ -47,5 +62,14 @@ public struct SNMPProfile: Sendable, Hashable, Identifiable, CustomStringConvert
         case .community: return "\(id) (v\(version.rawValue), community ***)"
         case .user(let name, let level, _, _, _, _): return "\(id) (v3 user \(name), \(level.rawValue))"
         }
+    }
+
+    public var debugDescription: String {
+        "SNMPProfile(\(id), v\(version.rawValue), \(credentials), timeout: \(timeout), retries: \(retries))"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["id": id, "version": version, "credentials": credentials, "timeout": timeout,
+                                "retries": retries], displayStyle: .struct)
     }
 }

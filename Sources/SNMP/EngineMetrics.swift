@@ -8,6 +8,7 @@ enum EngineMetrics {
     static let timeouts = Counter(label: "forewarn_snmp_timeouts_total")
     static let retransmissions = Counter(label: "forewarn_snmp_retransmissions_total")
     static let latency = Metrics.Timer(label: "forewarn_snmp_request_duration_seconds", preferredDisplayUnit: .seconds)
+    static let engineTimeResynchronisations = Counter(label: "forewarn_snmp_engine_time_resynchronisations_total")
     static let sessionsOpened = Counter(label: "forewarn_snmp_sessions_opened_total")
     static let sessionsOpen = Gauge(label: "forewarn_snmp_sessions_open")
     static let inFlight = Gauge(label: "forewarn_snmp_requests_in_flight")

@@ -47,11 +47,22 @@ final class IOLoop: @unchecked Sendable {
     private var fdSet = netsnmp_large_fd_set()
     var fdSetForListeners = netsnmp_large_fd_set()
     private var stopping = false
+    /// Polls that found the notion of an agent's SNMPv3 boots and time stale and retried.
+    var engineTimeResynchronisations = 0
+    /// net-snmp request callbacks so far: tells whether a read produced anything.
+    private var callbacks = 0
+    /// Engine IDs of agents this engine has polled over SNMPv3: a received message naming one of
+    /// them must leave net-snmp's notion of that engine's boots and time as polling left it.
+    var polledEngines: Set<[UInt8]> = []
+    /// The start of each received datagram is peeked here (for the SNMPv3 header) before net-snmp reads it.
+    var peekBuffer = [UInt8](repeating: 0, count: SNMPv3Header.prefixLength)
 
     struct Deadline {
         var at: UInt64
         var request: PendingRequest
         var sendCount: Int
+        /// Which send of the request this deadline belongs to (a resynchronised request is sent again).
+        var send: Int
     }
 
     init(settings: Settings, logger: Logger) throws(SNMPError) {
@@ -166,9 +177,14 @@ final class IOLoop: @unchecked Sendable {
                 readTrapListener(listener)
             } else if let entry = byFD[fd], let handle = entry.handle {
                 // Reading never closes a session (closing waits for deferred work), so `byFD` holds.
+                let stale = entry.target.profile.version == .v3 ? staleEngineTime(fd, entry) : nil
+                let callbacksBefore = callbacks
                 fw_large_fd_set(fd, &fdSet)
                 _ = snmp_sess_read2(handle, &fdSet)
                 fw_large_fd_clr(fd, &fdSet)
+                if let (engineID, saved) = stale {
+                    resynchronised(engineID, saved, accepted: callbacks != callbacksBefore, target: entry.target.name)
+                }
             }
         }
     }
@@ -190,7 +206,7 @@ final class IOLoop: @unchecked Sendable {
             while let first = deadlines[key]?.first, first.at <= now {
                 _ = deadlines[key]?.popFirst()
                 let request = first.request
-                guard !request.finished, request.sendCount == first.sendCount,
+                guard !request.finished, request.sendCount == first.sendCount, request.sends == first.send,
                       let handle = request.entry?.handle else { continue }
                 // net-snmp retransmits (callback op RESEND) or gives up (op TIMED_OUT) for every
                 // expired request of this session.
@@ -210,7 +226,7 @@ final class IOLoop: @unchecked Sendable {
 
     func pushDeadline(_ request: PendingRequest, after nanoseconds: UInt64) {
         let deadline = Deadline(at: Self.monotonicNanoseconds() + nanoseconds + 1_000_000, request: request,
-                                sendCount: request.sendCount)
+                                sendCount: request.sendCount, send: request.sends)
         deadlines[nanoseconds, default: FIFO()].append(deadline)
     }
 
@@ -241,10 +257,23 @@ final class IOLoop: @unchecked Sendable {
         }
     }
 
+    /// The caller gave up (task cancelled): complete the request now. One still queued for a slot
+    /// is skipped when its turn comes; one waiting for an engine ID is not sent; one net-snmp holds
+    /// is finished here, and net-snmp's later word on it finds no request under its token.
+    func cancel(_ request: PendingRequest) {
+        guard !request.finished else { return }
+        if request.startedAt == 0 {
+            request.finished = true
+            request.complete(.failure(request.error(.cancelled)))
+            return
+        }
+        finish(request, .failure(request.error(.cancelled)))
+    }
+
     private func startWaiting() {
         while outstanding < settings.maxOutstanding, let request = waiting.first {
             _ = waiting.popFirst()
-            start(request)
+            if !request.finished { start(request) }
         }
     }
 
@@ -272,6 +301,7 @@ final class IOLoop: @unchecked Sendable {
             return
         }
         request.entry = entry
+        request.sends += 1
         entry.pending += 1
         markBusy(entry)
         // net-snmp may report one request more than once (a security error, then its timeout), and
@@ -296,6 +326,7 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func callback(op: Int32, token: UInt, pdu: UnsafeMutablePointer<netsnmp_pdu>?) {
+        callbacks &+= 1
         guard let request = inFlight[token] else { return }
         switch op {
         case NETSNMP_CALLBACK_OP_RESEND:
@@ -303,10 +334,14 @@ final class IOLoop: @unchecked Sendable {
             EngineMetrics.retransmissions.increment()
             pushDeadline(request, after: request.timeoutNanoseconds)
         case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE:
+            if let pdu, pdu.pointee.command == Int32(fw_snmp_msg_report),
+               snmpv3_get_report_type(pdu) == SNMPERR_NOT_IN_TIME_WINDOW, resynchronise(request) { return }
             finish(request, request.decode(pdu))
         case NETSNMP_CALLBACK_OP_TIMED_OUT:
             finish(request, .failure(request.error(.timeout(after: request.target.profile.timeout,
                                                              attempts: request.sendCount + 1))))
+        case NETSNMP_CALLBACK_OP_SEC_ERROR where resynchronise(request):
+            return
         case NETSNMP_CALLBACK_OP_SEND_FAILED, NETSNMP_CALLBACK_OP_SEC_ERROR, NETSNMP_CALLBACK_OP_DISCONNECT:
             let cause: SNMPError.Cause = op == NETSNMP_CALLBACK_OP_SEC_ERROR
                 ? .authentication("the response failed security checks") : .sessionFailed("send failed")
@@ -314,6 +349,72 @@ final class IOLoop: @unchecked Sendable {
         default:
             break
         }
+    }
+
+    /// Before net-snmp reads a datagram from an SNMPv3 agent: if it carries the polled engine's ID
+    /// with boots and time that the engine-time list would reject (the agent restarted with its
+    /// boots counter lost, or the list was changed behind polling's back), the list forgets that
+    /// engine so that an authentic message (the agent's notInTimeWindow report) can set it again.
+    /// Returns what to put back should the message turn out not to be authentic.
+    private func staleEngineTime(_ fd: Int32, _ entry: SessionEntry) -> ([UInt8], fw_enginetime_snapshot)? {
+        guard let engineID = engineIDs[entry.key] else { return nil }
+        let peeked = peekBuffer.withUnsafeMutableBytes { buffer in
+            recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT))
+        }
+        guard peeked > 0, let authority = SNMPv3Header.authority(Array(peekBuffer[0..<peeked])),
+              authority.engineID == engineID,
+              let boots = UInt32(exactly: authority.boots), let time = UInt32(exactly: authority.time) else { return nil }
+        return engineID.withUnsafeBufferPointer { id in
+            guard fw_enginetime_would_reject(id.baseAddress, id.count, boots, time) != 0 else { return nil }
+            let saved = fw_enginetime_save(id.baseAddress, id.count)
+            fw_enginetime_forget(id.baseAddress, id.count)
+            return (engineID, saved)
+        }
+    }
+
+    /// After the read: an authentic message has set the engine's boots and time afresh; anything
+    /// else must not have changed them.
+    private func resynchronised(_ engineID: [UInt8], _ saved: fw_enginetime_snapshot, accepted: Bool, target: String) {
+        guard accepted else {
+            var saved = saved
+            engineID.withUnsafeBufferPointer { fw_enginetime_restore($0.baseAddress, $0.count, &saved) }
+            return
+        }
+        engineTimeResynchronisations += 1
+        EngineMetrics.engineTimeResynchronisations.increment()
+        logger.notice("SNMPv3 agent's boots and time went back (restarted without its boot counter?): resynchronised",
+                      metadata: ["snmp.target": "\(target)", "snmp.engine_id": "\(engineID.hexText)"])
+    }
+
+    /// RFC 3414 §3.2.7: an agent that reports notInTimeWindow (or whose authentic report net-snmp
+    /// had to reject as outside the window it believed in) has boots and time other than those
+    /// the engine holds. Forget them, so that the agent's next report sets them, and send the
+    /// request once more. Once per request; false when it does not apply.
+    private func resynchronise(_ request: PendingRequest) -> Bool {
+        guard !request.resynchronised, !request.finished, request.target.profile.version == .v3,
+              let entry = request.entry, let engineID = engineIDs[entry.key] else { return false }
+        request.resynchronised = true
+        engineTimeResynchronisations += 1
+        EngineMetrics.engineTimeResynchronisations.increment()
+        engineID.withUnsafeBufferPointer { fw_enginetime_forget($0.baseAddress, $0.count) }
+        logger.debug("SNMPv3 engine boots and time out of step with the agent: resynchronising",
+                     metadata: ["snmp.target": "\(request.target.name)", "snmp.engine_id": "\(engineID.hexText)"])
+        // The old send is over for us (its token is never reused); the new one is sent once this
+        // callback has returned.
+        inFlight[request.token] = nil
+        request.token = 0
+        request.entry = nil
+        entry.pending -= 1
+        if entry.pending == 0 { markIdle(entry) }
+        deferUntilIdle { [self] in
+            guard !request.finished else { return }
+            guard entry.handle != nil else {
+                finish(request, .failure(request.error(.sessionFailed("the session closed while resynchronising"))))
+                return
+            }
+            send(request, on: entry)
+        }
+        return true
     }
 
     /// Completes a request exactly once; called on the loop thread, possibly inside a net-snmp callback,
@@ -406,7 +507,11 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func shutDown() {
-        while let request = waiting.popFirst() { request.complete(.failure(request.error(.shutDown))) }
+        while let request = waiting.popFirst() {
+            guard !request.finished else { continue }
+            request.finished = true
+            request.complete(.failure(request.error(.shutDown)))
+        }
         for entry in Array(sessions.values) { close(entry) }
         for listener in listeners.values { listener.close() }
         listeners.removeAll()

@@ -21,6 +21,9 @@ final class PendingRequest {
     var token: UInt = 0
     var startedAt: UInt64 = 0
     var finished = false
+    /// Sends so far (more than one only after a resynchronisation).
+    var sends = 0
+    var resynchronised = false
     var countsAsOutstanding = true
 
     init(kind: Kind, oids: [OID], target: SNMPTarget, loop: IOLoop,

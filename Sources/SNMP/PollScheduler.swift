@@ -174,6 +174,9 @@ public final class PollScheduler: Service, Sendable {
                 // Wake at least every 100 ms so trap-triggered polls start promptly.
                 try? await clock.sleep(until: min(next, now.advanced(by: .milliseconds(100))))
             }
+            // Stopping: polls still waiting for answers (or for timeouts and retries, up to minutes)
+            // are cancelled rather than waited for.
+            group.cancelAll()
         }
         logger.info("SNMP polling stopped")
     }
@@ -189,6 +192,11 @@ public final class PollScheduler: Service, Sendable {
             result = .success(try await poller.poll(spec.target, ports: spec.ports, knownNames: names, resolveNames: resolve))
         } catch {
             result = .failure(error)
+        }
+        if case .failure(let error) = result, error.cause == .cancelled || error.cause == .shutDown {
+            // Stopped, not answered: no evidence about the element either way.
+            state.withLock { $0.monitors[index].inFlight = false }
+            return
         }
         let now = clock.now
         let wallNow = Date()

@@ -58,6 +58,15 @@ public final class SNMPEngine: Sendable {
         return max(64, available - 512)
     }
 
+    /// How often a poll found the engine's notion of an agent's SNMPv3 boots and time stale
+    /// (a notInTimeWindow report, or a report it had to reject as out of the window), forgot it,
+    /// and retried with the agent's own values.
+    public func engineTimeResynchronisations() async -> Int {
+        await withCheckedContinuation { continuation in
+            loop.submit { loop in continuation.resume(returning: loop.engineTimeResynchronisations) }
+        }
+    }
+
     // MARK: requests
 
     public func get(_ oids: [OID], from target: SNMPTarget) async throws(SNMPError) -> [VarBind] {
@@ -109,13 +118,29 @@ public final class SNMPEngine: Sendable {
         }
     }
 
+    /// Cancelling the calling task completes the request at once with `.cancelled` (net-snmp
+    /// forgets it; a late answer is dropped), so stopping never waits for timeouts and retries.
     private func request(_ kind: PendingRequest.Kind, _ oids: [OID], _ target: SNMPTarget) async throws(SNMPError) -> [VarBind] {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[VarBind], SNMPError>, Never>) in
-            loop.submit { loop in
-                let request = PendingRequest(kind: kind, oids: oids, target: target, loop: loop) { result in
-                    continuation.resume(returning: result)
+        let handle = CancellationHandle()
+        let loop = self.loop
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<[VarBind], SNMPError>, Never>) in
+                loop.submit { loop in
+                    let request = PendingRequest(kind: kind, oids: oids, target: target, loop: loop) { result in
+                        continuation.resume(returning: result)
+                    }
+                    handle.request = request
+                    if handle.cancelled {
+                        request.complete(.failure(request.error(.cancelled)))
+                    } else {
+                        loop.enqueue(request)
+                    }
                 }
-                loop.enqueue(request)
+            }
+        } onCancel: {
+            loop.submit { loop in
+                handle.cancelled = true
+                if let request = handle.request { loop.cancel(request) }
             }
         }
         return try result.get()
@@ -192,4 +217,13 @@ public final class TrapListener: @unchecked Sendable {
             loop.submit { [self] _ in continuation.resume(returning: context?.counters ?? TrapListenerCounters()) }
         }
     }
+}
+
+/// Links a caller's cancellation to its request on the loop thread.
+///
+/// `@unchecked Sendable`: both properties are read and written only inside commands the loop
+/// thread runs (`loop.submit`), one at a time, so they are never accessed concurrently.
+private final class CancellationHandle: @unchecked Sendable {
+    var request: PendingRequest?
+    var cancelled = false
 }

@@ -21,6 +21,8 @@ public struct SNMPError: Error, Sendable, Hashable, CustomStringConvertible {
         case sessionFailed(String)
         /// The engine was shut down before the request completed.
         case shutDown
+        /// The caller's task was cancelled (the daemon is stopping): not evidence about the agent.
+        case cancelled
     }
 
     /// The element id, or the address when no element is known.
@@ -42,7 +44,7 @@ public struct SNMPError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch cause {
         case .timeout, .tooBig, .sessionFailed, .agentError, .malformedResponse: return true
-        case .authentication, .noSuchName, .shutDown: return false
+        case .authentication, .noSuchName, .shutDown, .cancelled: return false
         }
     }
 
@@ -67,6 +69,8 @@ public struct SNMPError: Error, Sendable, Hashable, CustomStringConvertible {
             why = "cannot open an SNMP session: \(detail)"
         case .shutDown:
             why = "the SNMP engine is shutting down"
+        case .cancelled:
+            why = "cancelled before an answer came (stopping)"
         }
         return "SNMP \(operation) to \(whereText): \(why)"
     }

@@ -159,7 +159,9 @@ extension IOLoop {
             if let handle = entry.handle, let session = snmp_sess_session(handle) {
                 status = fw_session_adopt_discovered_engine(session)
                 if status == SNMPERR_SUCCESS, let id = session.pointee.securityEngineID {
-                    engineIDs[entry.key] = Array(UnsafeBufferPointer(start: id, count: session.pointee.securityEngineIDLen))
+                    let engineID = Array(UnsafeBufferPointer(start: id, count: session.pointee.securityEngineIDLen))
+                    engineIDs[entry.key] = engineID
+                    polledEngines.insert(engineID)
                 }
             }
             guard status == SNMPERR_SUCCESS else {
@@ -178,7 +180,7 @@ extension IOLoop {
                 close(entry)
                 return
             }
-            for request in waiting { send(request, on: entry) }
+            for request in waiting where !request.finished { send(request, on: entry) }
         }
     }
 }

@@ -180,8 +180,10 @@ extension IOLoop {
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             var byte: UInt8 = 0
             let peeked = withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(context.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT), $0, &length)
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                    peekBuffer.withUnsafeMutableBytes { buffer in
+                        recvfrom(context.fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK | MSG_DONTWAIT), address, &length)
+                    }
                 }
             }
             guard peeked >= 0 else { return }
@@ -190,9 +192,19 @@ extension IOLoop {
             case .accept:
                 context.currentSource = (source, port)
                 context.delivered = false
+                // A v3 message authenticated with a polled agent's engine ID carries its sender's boots
+                // and time (snmptrap -e), which net-snmp would take as the agent's for every poll:
+                // receiving leaves polling's notion of that engine exactly as it was.
+                let engineID = polledEngines.isEmpty ? nil
+                    : SNMPv3Header.authoritativeEngineID(Array(peekBuffer[0..<peeked]))
+                let polled = engineID.flatMap { polledEngines.contains($0) ? $0 : nil }
+                var saved = polled.map { id in id.withUnsafeBufferPointer { fw_enginetime_save($0.baseAddress, $0.count) } }
                 fw_large_fd_set(context.fd, &fdSetForListeners)
                 _ = snmp_sess_read2(handle, &fdSetForListeners)
                 fw_large_fd_clr(context.fd, &fdSetForListeners)
+                if let polled, saved != nil {
+                    polled.withUnsafeBufferPointer { fw_enginetime_restore($0.baseAddress, $0.count, &saved!) }
+                }
                 if !context.delivered {
                     context.counters.undecodable += 1
                     EngineMetrics.trapsDroppedMalformed.increment()

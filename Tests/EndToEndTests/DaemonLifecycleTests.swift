@@ -24,6 +24,11 @@ import Testing
         let (status, log) = daemon.waitForExit()
         #expect(status == 0, "log:\n\(log)")
         #expect(log.contains("stopped"))
+        // At log_level debug service-lifecycle logs every service it starts, settings and all.
+        #expect(log.contains("debug"), "the fixture runs at log_level debug")
+        for secret in DaemonFixture.secrets {
+            #expect(!log.contains(secret), "a secret is in the log:\n\(log)")
+        }
 
         // The last heartbeat says the daemon stopped on purpose.
         let report = try ForewarnBinary.run(["status", "--store", fixture.storePath, "--json"])

@@ -52,6 +52,8 @@ struct DaemonFixture {
     /// A free loopback UDP port for its trap receiver.
     let trapPort: UInt16
     let httpToken = "e2e-token-0123456789abcdef"
+    /// Every kind of secret the configuration holds, none of which may appear in any output.
+    static let secrets = ["e2e-token-0123456789abcdef", "e2e-community-secret", "e2e-auth-key-secret", "e2e-priv-key-secret"]
 
     init(elements: Int = 2) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-e2e-\(UUID())").path
@@ -71,6 +73,11 @@ struct DaemonFixture {
               http_listen: 127.0.0.1:\(httpPort)
               http_token: \(httpToken)
               trap_listen: 127.0.0.1:\(trapPort)
+            snmp_profiles:
+              - {id: default, version: 2c, community: e2e-community-secret, timeout: 1s}
+              - {id: v3, version: 3, user: noc, auth_key: e2e-auth-key-secret, priv_key: e2e-priv-key-secret}
+            snmp:
+              trap_v3_profiles: [v3]
             elements:
 
             """

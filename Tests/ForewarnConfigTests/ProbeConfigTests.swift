@@ -55,13 +55,13 @@ struct ProbeConfigTests {
     @Test("bad probe profiles are reported where they stand")
     func badProfiles() {
         #expect(Self.problems("bad-probe-profiles.yaml") == [
-            "bad-probe-profiles.yaml:3:15: 'interval' in probe profile 'fast' must be a duration of at least 1s such as 500ms, 30s, 5m or 1h, not '500ms'",
+            "bad-probe-profiles.yaml:3:15: 'interval' in probe profile 'fast' must be a duration from 1s to 24h such as 500ms, 30s, 5m or 1h, not '500ms'",
             "bad-probe-profiles.yaml:5:15: probe profile 'long-rounds': a round (count × spacing + timeout = 2200ms) must end before the next one starts (interval 2s)",
             "bad-probe-profiles.yaml:10:12: 'count' in probe profile 'thresholds' must be a whole number from 1 to 100, not '0'",
             "bad-probe-profiles.yaml:14:17: 'down_after' in probe profile 'thresholds' must be a whole number from 1 to 1000, not '-1'",
             "bad-probe-profiles.yaml:11:13: 'window' in probe profile 'thresholds' must be a whole number from 1 to 255, not '300'",
             "bad-probe-profiles.yaml:12:20: 'degraded_loss' in probe profile 'thresholds' must be a percentage from 0 to 100 such as 20%, not 'lots'",
-            "bad-probe-profiles.yaml:13:19: 'degraded_rtt' in probe profile 'thresholds' must be a duration of at least 1ms such as 500ms, 30s, 5m or 1h, not 'quick'",
+            "bad-probe-profiles.yaml:13:19: 'degraded_rtt' in probe profile 'thresholds' must be a duration from 1ms to 1m such as 500ms, 30s, 5m or 1h, not 'quick'",
             "bad-probe-profiles.yaml:16:5: unknown key 'intervall' in probe profile 'typo' (allowed: id, interval, timeout, count, spacing, down_after, up_after, window, degraded_loss, degraded_rtt, arp_interface)",
             "bad-probe-profiles.yaml:17:9: duplicate probe profile id 'fast' (first at 2:9)",
             "bad-probe-profiles.yaml:20:20: 'arp_interface' in probe profile 'bad-interface' must be an interface name (at most 15 characters, no '/' or spaces), not 'eth 0'",

@@ -32,7 +32,7 @@ import Testing
         ("snmp-bad-key.yaml", "snmp-bad-key.yaml:3:3: unknown key 'confirm_tries' in snmp (allowed: max_outstanding, confirm_interval, confirm_attempts, error_rate_threshold, trap_rate_limit, trap_burst, trap_v3_profiles, trap_engine_ids)"),
         ("snmp-bad-trap-profile.yaml", "snmp-bad-trap-profile.yaml:6:22: 'trap_v3_profiles' in snmp names SNMP profile 'v2', which is not version 3"),
         ("snmp-bad-engine-id.yaml", "snmp-bad-engine-id.yaml:2:21: each entry of 'trap_engine_ids' in snmp must be an engine ID in hex of 5 to 32 bytes such as 0x80001f8880a1b2c3d4, not '0x8000'"),
-        ("snmp-bad-threshold.yaml", "snmp-bad-threshold.yaml:5:27: 'error_rate_threshold' in element 'acc1' must be a number of at least 0 such as 0.5 or 10, not 'lots'"),
+        ("snmp-bad-threshold.yaml", "snmp-bad-threshold.yaml:5:27: 'error_rate_threshold' in element 'acc1' must be a number from 0 to 1000000000 such as 0.5 or 10, not 'lots'"),
     ]
 
     @Test(arguments: cases)

@@ -45,7 +45,9 @@ final class TestAgent: Sendable {
     private let pid: pid_t
     private let stopped = Mutex(false)
 
-    init(extraConfig: String = "", bindAll: Bool = false, port: UInt16? = nil) throws {
+    /// `persistentState` holds lines snmpd otherwise keeps in its persistent file, e.g. `engineBoots 50`
+    /// (with `-C` snmpd reads no persistent file, so they go on the command line's `-c` list).
+    init(extraConfig: String = "", bindAll: Bool = false, port: UInt16? = nil, persistentState: String = "") throws {
         guard let snmpd = Self.snmpdPath else { throw CocoaError(.fileNoSuchFile) }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fw-snmpd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -67,7 +69,13 @@ final class TestAgent: Sendable {
             """
         let configPath = directory.appendingPathComponent("agent.conf")
         try config.write(to: configPath, atomically: true, encoding: .utf8)
-        let arguments = ["-f", "-Lf", directory.appendingPathComponent("log").path, "-C", "-c", configPath.path,
+        var configPaths = configPath.path
+        if !persistentState.isEmpty {
+            let persistentPath = directory.appendingPathComponent("persistent.conf")
+            try (persistentState + "\n").write(to: persistentPath, atomically: true, encoding: .utf8)
+            configPaths += "," + persistentPath.path
+        }
+        let arguments = ["-f", "-Lf", directory.appendingPathComponent("log").path, "-C", "-c", configPaths,
                          "-p", directory.appendingPathComponent("pid").path, "-I", "-smux",
                          bindAll ? "udp:\(self.port)" : "udp:127.0.0.1:\(self.port)"]
         pid = try Self.spawn(snmpd, arguments, environment: ["MIBS=", "SNMP_PERSISTENT_DIR=\(state.path)"])

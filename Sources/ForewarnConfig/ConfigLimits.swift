@@ -1,0 +1,21 @@
+/// The range of every duration and number in the configuration, in one place (the README's
+/// configuration reference lists the same). Upper bounds keep values inside what the daemon's
+/// arithmetic, timers and shutdown can honour: anything `check-config` accepts, `run` runs.
+public enum ConfigLimits {
+    public static let heartbeatInterval: ClosedRange<Duration> = .seconds(1) ... .seconds(3_600)
+    public static let holdDown: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3_600)
+    public static let flapWindow: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+    public static let flapQuiet: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+    public static let pollInterval: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+    /// One SNMP attempt; with at most 10 retries a poll gives up within 11 minutes.
+    public static let snmpTimeout: ClosedRange<Duration> = .milliseconds(10) ... .seconds(60)
+    public static let confirmInterval: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3_600)
+    public static let probeInterval: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+    public static let probeTimeout: ClosedRange<Duration> = .milliseconds(10) ... .seconds(60)
+    public static let probeSpacing: ClosedRange<Duration> = .zero ... .seconds(60)
+    public static let degradedRTT: ClosedRange<Duration> = .milliseconds(1) ... .seconds(60)
+    /// Errors per second on a port.
+    public static let errorRateThreshold = 1_000_000_000.0
+    /// Traps per second from one source.
+    public static let trapRateLimit = 1_000_000.0
+}
