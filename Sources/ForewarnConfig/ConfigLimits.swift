@@ -14,6 +14,13 @@ public enum ConfigLimits {
     public static let probeTimeout: ClosedRange<Duration> = .milliseconds(10) ... .seconds(60)
     public static let probeSpacing: ClosedRange<Duration> = .zero ... .seconds(60)
     public static let degradedRTT: ClosedRange<Duration> = .milliseconds(1) ... .seconds(60)
+    /// One ticketing request (or command hook run), and connecting for it.
+    public static let hookTimeout: ClosedRange<Duration> = .milliseconds(100) ... .seconds(600)
+    public static let hookConnectTimeout: ClosedRange<Duration> = .milliseconds(100) ... .seconds(60)
+    public static let openAfter: ClosedRange<Duration> = .zero ... .seconds(86_400)
+    public static let updateEvery: ClosedRange<Duration> = .zero ... .seconds(86_400)
+    public static let maxAge: ClosedRange<Duration> = .seconds(60) ... .seconds(30 * 86_400)
+    public static let ticketingPollInterval: ClosedRange<Duration> = .milliseconds(10) ... .seconds(60)
     /// Errors per second on a port.
     public static let errorRateThreshold = 1_000_000_000.0
     /// Traps per second from one source.

@@ -129,7 +129,7 @@ struct ConfigReader {
                 configuration.ticketing.concurrency = Int(concurrency)
             }
             configuration.ticketing.pollInterval = fields.duration("poll_interval", default: .seconds(1),
-                                                                   minimum: .milliseconds(10), sink: &sink)
+                                                                   in: ConfigLimits.ticketingPollInterval, sink: &sink)
         }
         return configuration
     }

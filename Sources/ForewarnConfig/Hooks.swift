@@ -82,7 +82,7 @@ extension ConfigReader {
             if arguments.isEmpty {
                 sink.report(item.location, "hook '\(id)' of kind command needs 'command' (a list: program, arguments)")
             }
-            let timeout = fields.source("timeout").duration("timeout", default: .seconds(30), sink: &sink)
+            let timeout = fields.source("timeout").duration("timeout", default: .seconds(30), in: ConfigLimits.hookTimeout, sink: &sink)
             target = arguments.isEmpty ? nil : .command(CommandHook(arguments: arguments, timeout: timeout))
         case let other?:
             sink.report(fields.source("kind").value("kind")!.location,
@@ -106,9 +106,10 @@ extension ConfigReader {
         if let customers = fields.source("min_customers").integer("min_customers", in: 0...10_000_000, sink: &sink) {
             routing.minimumCustomers = Int(customers)
         }
-        let openAfter = fields.source("open_after").duration("open_after", default: .zero, minimum: .zero, sink: &sink)
-        let updateEvery = fields.source("update_every").duration("update_every", default: .zero, minimum: .zero, sink: &sink)
-        let maxAge = fields.source("max_age").duration("max_age", default: .seconds(86_400), minimum: .seconds(1), sink: &sink)
+        let openAfter = fields.source("open_after").duration("open_after", default: .zero, in: ConfigLimits.openAfter, sink: &sink)
+        let updateEvery = fields.source("update_every").duration("update_every", default: .zero, in: ConfigLimits.updateEvery,
+                                                                     sink: &sink)
+        let maxAge = fields.source("max_age").duration("max_age", default: .seconds(86_400), in: ConfigLimits.maxAge, sink: &sink)
         let settings = stringMap("settings", fields.source("settings"), what: "hook '\(id)'") ?? [:]
         var secrets: [String: Secret] = [:]
         if let node = fields.source("secrets").value("secrets") {
@@ -128,8 +129,9 @@ extension ConfigReader {
                 requests[kind] = request
             }
         }
-        let timeout = fields.source("timeout").duration("timeout", default: .seconds(30), sink: &sink)
-        let connectTimeout = fields.source("connect_timeout").duration("connect_timeout", default: .seconds(5), sink: &sink)
+        let timeout = fields.source("timeout").duration("timeout", default: .seconds(30), in: ConfigLimits.hookTimeout, sink: &sink)
+        let connectTimeout = fields.source("connect_timeout").duration("connect_timeout", default: .seconds(5),
+                                                                                     in: ConfigLimits.hookConnectTimeout, sink: &sink)
         var caFile: String?
         if let path = fields.source("ca_file").string("ca_file", sink: &sink) {
             caFile = resolve(path)
