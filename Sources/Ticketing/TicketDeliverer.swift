@@ -32,7 +32,8 @@ public struct DeliverySettings: Sendable {
 /// Time comes from the injected clock (sleeping) and `wallClock` (what is written), so tests
 /// drive it in virtual time; the HTTP client and the program runner are behind protocols.
 public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Duration {
-    public typealias HTTPFactory = @Sendable (Webhook) throws -> any HTTPSending
+    /// Makes a hook's HTTP client; the second argument is the delivery bound.
+    public typealias HTTPFactory = @Sendable (Webhook, Int) throws -> any HTTPSending
 
     let store: any TicketOutboxStore & IncidentStore
     let settings: DeliverySettings
@@ -51,7 +52,9 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
                 settings: DeliverySettings = DeliverySettings(), clock: C,
                 wallClock: @escaping @Sendable () -> Date = { Date() },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                makeHTTP: @escaping HTTPFactory = { try WebhookClient(caFile: $0.caFile, connectTimeout: $0.connectTimeout) },
+                makeHTTP: @escaping HTTPFactory = {
+                    try WebhookClient(caFile: $0.caFile, connectTimeout: $0.connectTimeout, connections: $1)
+                },
                 commands: any CommandRunning = SubprocessRunner(), logger: Logger) {
         self.store = store
         self.hooks = Mutex(hooks)
@@ -113,7 +116,17 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
             }
             group.cancelAll()
         }
-        for (_, entry) in clients.withLock({ $0 }) { await entry.client.shutdown() }
+        await shutdown()
+    }
+
+    /// Closes the hooks' HTTP connections.
+    public func shutdown() async {
+        let open = clients.withLock { current in
+            let taken = current
+            current = [:]
+            return taken
+        }
+        for (_, entry) in open { await entry.client.shutdown() }
     }
 
     /// Sleeps until woken or the poll interval passes.
@@ -211,9 +224,10 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
                     return
                 }
             }
+            // The head is sent with the latest state; the updates behind it are coalesced into it.
             let latest = updates.last ?? item
             try await send(item, document: latest, ticket: ticket, compiled: compiled,
-                           coalesced: updates.dropLast().map(\.id))
+                           coalesced: updates.dropFirst().map(\.id))
         }
     }
 
@@ -283,7 +297,7 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
         case .delivered(let update, let note):
             if !coalesced.isEmpty {
                 try await store.markDone(coalesced, at: wallClock(), outcome: .coalesced,
-                                         note: "coalesced into entry \(source.id)", ticket: nil)
+                                         note: "sent with entry \(item.id)", ticket: nil)
             }
             var written = update
             if item.entry.event == .resolve && written?.state == nil {
@@ -324,7 +338,7 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
     private func client(for hook: HookID, _ spec: Webhook) -> any HTTPSending {
         if let existing = clients.withLock({ $0[hook] }), existing.spec == spec { return existing.client }
         do {
-            let client = try makeHTTP(spec)
+            let client = try makeHTTP(spec, settings.concurrency)
             clients.withLock { $0[hook] = (spec, client) }
             return client
         } catch {

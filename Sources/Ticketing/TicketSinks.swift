@@ -7,6 +7,7 @@ import NIOPosix
 import Persistence
 import NIOSSL
 import Subprocess
+import Synchronization
 #if canImport(System)
 import System
 #else
@@ -35,11 +36,15 @@ public protocol HTTPSending: Sendable {
 /// The HTTP client of one hook: its trust roots and connect timeout.
 public final class WebhookClient: HTTPSending {
     let client: HTTPClient
+    private let shutDown = Mutex(false)
     /// Answers are read up to this many bytes (a ticket id is near the start).
     static let answerLimit = 1 << 20
 
-    public init(caFile: String?, connectTimeout: Duration) throws {
+    /// `connections`: at most this many to the ticketing system at once (the delivery bound).
+    public init(caFile: String?, connectTimeout: Duration, connections: Int = 32) throws {
         var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60),
+                                             concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections))
         configuration.timeout = .init(connect: .nanoseconds(connectTimeout.components.seconds * 1_000_000_000
                                                                 + connectTimeout.components.attoseconds / 1_000_000_000))
         configuration.redirectConfiguration = .disallow
@@ -89,7 +94,25 @@ public final class WebhookClient: HTTPSending {
         return .noAnswer(text)
     }
 
-    public func shutdown() async { try? await client.shutdown() }
+    public func shutdown() async {
+        guard markShutDown() else { return }
+        try? await client.shutdown().get()
+    }
+
+    /// A client dropped without `shutdown` (a reload replaced the hook) closes its connections
+    /// in the background rather than leaking them.
+    deinit {
+        if markShutDown() { _ = client.shutdown() }
+    }
+
+    /// True the first time only.
+    private func markShutDown() -> Bool {
+        shutDown.withLock { done in
+            let first = !done
+            done = true
+            return first
+        }
+    }
 }
 
 /// What a command hook's program said.
@@ -127,7 +150,7 @@ public struct SubprocessRunner: CommandRunning {
                         input: .string(input), output: .string(limit: 64 * 1024), error: .string(limit: 16 * 1024))
                     let output = result.standardOutput ?? ""
                     let firstLine = output.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
-                    let errors = AnswerReading.excerpt(result.standardError ?? "")
+                    let errors = AnswerReading.excerpt((result.standardError ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
                     switch result.terminationStatus {
                     case .exited(let code): return .exited(code, firstLine: firstLine, errorExcerpt: errors)
                     case .signaled(let signal): return .exited(128 + signal, firstLine: firstLine, errorExcerpt: errors)
