@@ -145,9 +145,11 @@ extension Correlator {
                 }
             } else if entry.kind == .absorbed {
                 if !entry.created { announce = [.resolve] }
-            } else if header.state == .resolved {
+            } else if entry.kind == .resolve {
                 announce = [.resolve]
             } else if entry.significant {
+                // Also a resolved incident classified or noted later; a line's end corrected
+                // after the resolution is not news for a ticket.
                 announce = [.update]
             }
             actions.append(.incident(IncidentChange(kind: kind, incident: header, lines: Emitter.deduplicated(entry),

@@ -249,6 +249,8 @@ import Testing
         #expect(intervals.filter { $0.line == "L21" }.map(\.end) == [timeline.date(30)])
         #expect(intervals.first { $0.line == "L2" }?.end == timeline.date(34))  // no evidence of its own
         #expect(intervals.allSatisfy { ($0.end ?? .distantFuture) > $0.start })
+        // Resolved once, announced once: the later correction of L1's end is no news for a ticket.
+        #expect(timeline.ledger.events(id) == [.open, .resolve])
     }
 
     // MARK: detection speed with the lab's tuning
