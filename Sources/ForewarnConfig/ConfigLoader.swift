@@ -164,7 +164,8 @@ struct ConfigReader {
     mutating func readCorrelation(_ node: Located) -> CorrelationSettings {
         var settings = CorrelationSettings()
         guard let fields = Fields(node, what: "correlation", allowed: ["hold_down", "flap_threshold", "flap_window",
-                                                                       "flap_quiet"], sink: &sink) else {
+                                                                       "flap_quiet", "confirmation_wait", "announce_max",
+                                                                       "forwarding_window"], sink: &sink) else {
             return settings
         }
         settings.holdDown = fields.duration("hold_down", default: settings.holdDown, minimum: .milliseconds(100),
@@ -176,6 +177,12 @@ struct ConfigReader {
                                               sink: &sink)
         settings.flapQuiet = fields.duration("flap_quiet", default: settings.flapQuiet, minimum: .seconds(1),
                                              sink: &sink)
+        settings.confirmationWait = fields.duration("confirmation_wait", default: settings.confirmationWait,
+                                                    minimum: .milliseconds(100), sink: &sink)
+        settings.announceMax = fields.duration("announce_max", default: settings.announceMax, minimum: .zero,
+                                               sink: &sink)
+        settings.forwardingWindow = fields.duration("forwarding_window", default: settings.forwardingWindow,
+                                                    minimum: .zero, sink: &sink)
         return settings
     }
 

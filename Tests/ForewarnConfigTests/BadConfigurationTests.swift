@@ -35,7 +35,7 @@ import Testing
         ("bad-upstream-mapping-unknown.yaml", "bad-upstream-mapping-unknown.yaml:10:19: element 'acc1' lists unknown upstream 'agg9'"),
         ("bad-hold-down.yaml", "bad-hold-down.yaml:2:14: 'hold_down' in correlation must be a duration of at least 100ms such as 500ms, 30s, 5m or 1h, not 'soon'"),
         ("bad-flap-threshold.yaml", "bad-flap-threshold.yaml:3:19: 'flap_threshold' in correlation must be a whole number from 1 to 1000, not '0'"),
-        ("bad-correlation-key.yaml", "bad-correlation-key.yaml:2:3: unknown key 'holddown' in correlation (allowed: hold_down, flap_threshold, flap_window, flap_quiet)"),
+        ("bad-correlation-key.yaml", "bad-correlation-key.yaml:2:3: unknown key 'holddown' in correlation (allowed: hold_down, flap_threshold, flap_window, flap_quiet, confirmation_wait, announce_max, forwarding_window)"),
         ("bad-v3-short-key.yaml", "bad-v3-short-key.yaml:5:5: SNMP profile 'v3': the authentication passphrase must be at least 8 characters (RFC 3414)"),
     ]
 
