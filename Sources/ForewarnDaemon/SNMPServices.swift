@@ -121,7 +121,7 @@ final class TransitionSink: SNMPObservationSink {
                     defer { last[observation.subject] = health }
                     return last[observation.subject] ?? .unknown
                 }
-                if health == .up && previous == .unknown {
+                if health == .up && (previous == .unknown || previous == .up) {
                     logger.debug("\(observation.subject.kind) up", metadata: metadata)
                 } else {
                     logger.notice("\(observation.subject.kind) \(health.rawValue)", metadata: metadata)
