@@ -75,7 +75,7 @@ extension Correlator {
         for element in rerootingElements(of: incident.key) {
             if faults[.element(element)] != nil || confirmed(element, since: since) { continue }
             awaitAnswer(.element(element), for: id, until: until)
-            request(.pollElement(topology.elementIDs[Int(element)]), now: now)
+            request(.pollElement(topology.elementIDs[Int(element)]), now: now, within: Self.elementRequestGap)
         }
     }
 

@@ -14,7 +14,8 @@ extension Correlator {
 
     /// For an element that is its own root (it stopped answering while an upstream answers):
     /// the upstream it shares with another such element whose failure began within the
-    /// forwarding window of its own, provided the upstream answered after both began. Once its
+    /// forwarding window of its own, provided the upstream answered after the first of them
+    /// failed (were it down since, it would be their root, not a forwarding failure). Once its
     /// fault is in that upstream's forwarding-failure incident, it stays there.
     mutating func forwardingUpstream(_ element: Int32) -> Int32? {
         guard cutRoot(element) == element else { return nil }  // also refreshes the cache
@@ -29,7 +30,7 @@ extension Correlator {
                     for sibling in topology.children[Int(upstream)] where sibling != element {
                         guard let other = faults[.element(sibling)], other.health == .down, other.status != .dismissed,
                               abs(other.since - fault.since) <= settings.forwardingWindow.seconds,
-                              confirmed(upstream, since: max(fault.since, other.since)),
+                              confirmed(upstream, since: min(fault.since, other.since)),
                               cutRoot(sibling) == sibling else { continue }
                         result = upstream
                         break search
@@ -45,7 +46,7 @@ extension Correlator {
     /// is recognised by their failing too rather than at their next regular polls.
     mutating func requestSiblings(of element: Int32, now: Instant) {
         for sibling in siblings(of: element) where faults[.element(sibling)] == nil {
-            request(.pollElement(topology.elementIDs[Int(sibling)]), now: now)
+            request(.pollElement(topology.elementIDs[Int(sibling)]), now: now, within: Self.elementRequestGap)
         }
     }
 }

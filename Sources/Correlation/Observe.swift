@@ -237,13 +237,22 @@ extension Correlator {
                 waiting[parent] = list.filter { faults[$0]?.status == .pending }
             }
             waiting[parent, default: []].append(key)
-            request(.pollElement(topology.elementIDs[Int(parent)]), now: now)
+            // An element's own failure asks again soon after an earlier request: its parents'
+            // answer must postdate it (a forwarding failure, a re-root, hinge on it).
+            if case .line = key {
+                request(.pollElement(topology.elementIDs[Int(parent)]), now: now)
+            } else {
+                request(.pollElement(topology.elementIDs[Int(parent)]), now: now, within: Self.elementRequestGap)
+            }
         }
     }
 
-    /// One request per target per hold-down: 200,000 lines behind one element ask once.
-    mutating func request(_ confirmation: ConfirmationRequest, now: Instant) {
-        if let last = lastRequest[confirmation], last.duration(to: now) < settings.holdDown { return }
+    /// Element faults are few: their requests are repeated after this.
+    static var elementRequestGap: Duration { .milliseconds(250) }
+
+    /// One request per target per hold-down (or `within`): 200,000 lines behind one element ask once.
+    mutating func request(_ confirmation: ConfirmationRequest, now: Instant, within gap: Duration? = nil) {
+        if let last = lastRequest[confirmation], last.duration(to: now) < (gap ?? settings.holdDown) { return }
         lastRequest[confirmation] = now
         emitter.other.append(.confirm(confirmation))
     }

@@ -201,6 +201,26 @@ import Testing
         #expect(timeline.ledger.events(id) == [.open])
     }
 
+    @Test func forwardingFailure_withTheLabsTuning_siblingsDeclaredAfterTheFirstDecision() throws {
+        // As in the lab: acc1 is declared at 0 and decided at once (agg1 and acc3 answer); the
+        // polls of its siblings it asked for fail, so acc2 is declared 1.4 s later, dated 0.3.
+        // agg1 is asked again (its earlier answer predates acc2's failure) and answers at 1.45:
+        // one forwarding failure, announced as such within announce_max of the first decision.
+        var timeline = Timeline(settings: Self.labSettings)
+        timeline.element("acc1", .down, at: 0)
+        timeline.element("agg1", .up, at: 0.05)
+        timeline.element("acc3", .up, at: 0.05)
+        let id = try #require(timeline.open.first?.id)
+        timeline.observe(.element("acc2"), .down, at: 1.4, since: 0.3)
+        #expect(timeline.confirmations.filter { $0 == .pollElement("agg1") }.count == 2)
+        timeline.element("agg1", .up, at: 1.45)
+        timeline.advance(to: 3.05)
+        let open = try #require(timeline.ledger.firstOpen(id))
+        #expect(open.incident.root == IncidentRoot(subject: .element("agg1"), kind: .forwardingFailure))
+        #expect(open.lines == 40)
+        #expect(timeline.all.count == 1)
+    }
+
     @Test func forwardingFailure_needsTheUpstreamToAnswer() {
         // acc1 and acc2 fail together, but agg1 never answers: agg1 is not blamed for forwarding
         var timeline = Timeline()
