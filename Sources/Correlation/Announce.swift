@@ -18,17 +18,35 @@ extension Correlator {
     /// Elements behind one upstream asked about at once when one of them fails.
     static var siblingLimit: Int { 64 }
 
+    /// A new (or restored) incident: its announcement is held, looked at in the next flush and
+    /// at the latest `announceMax` after it was decided.
+    mutating func holdAnnouncement(_ id: IncidentID) {
+        guard let incident = open[id] else { return }
+        unannounced.insert(id)
+        announceRecheck.insert(id)
+        announceChecks.push(incident.header.detectedAt.timeIntervalSince1970 + settings.announceMax.seconds, id)
+    }
+
+    mutating func lookAgain(_ id: IncidentID, at time: Double) {
+        announceChecks.push(time, id)
+        if open[id] != nil { open[id]!.checkAt = time }
+    }
+
     /// The incident's announcement waits for an answer about `key` until `until`.
     mutating func awaitAnswer(_ key: FaultKey, for id: IncidentID, until: Double) {
-        guard unannounced.contains(id), open[id] != nil else { return }
-        open[id]!.awaiting[key] = max(open[id]!.awaiting[key] ?? until, until)
+        guard unannounced.contains(id), let incident = open[id] else { return }
+        open[id]!.awaiting[key] = max(incident.awaiting[key] ?? until, until)
         awaitedBy[key, default: []].insert(id)
+        if until != incident.checkAt { lookAgain(id, at: until) }  // many lines share one wait
     }
 
     /// Evidence about a subject arrived (up or down): whoever waited for it stops.
     mutating func answered(_ key: FaultKey) {
         guard let ids = awaitedBy.removeValue(forKey: key) else { return }
-        for id in ids { open[id]?.awaiting.removeValue(forKey: key) }
+        for id in ids where open[id] != nil {
+            open[id]!.awaiting.removeValue(forKey: key)
+            announceRecheck.insert(id)
+        }
     }
 
     /// Has this element answered since `time`?
@@ -69,6 +87,7 @@ extension Correlator {
     /// the elements that could still re-root it and have not answered since `since`.
     mutating func awaitRootEvidence(_ id: IncidentID, since: Double, now: Instant) {
         guard unannounced.contains(id), let incident = open[id] else { return }
+        announceRecheck.insert(id)  // re-rooted: what it waits for changed
         // An answer given after the outage began shows the element was not cut off by it.
         let since = min(since, incident.header.startedAt.timeIntervalSince1970)
         let until = incident.header.detectedAt.timeIntervalSince1970 + settings.announceMax.seconds
@@ -79,13 +98,28 @@ extension Correlator {
         }
     }
 
-    /// Held incidents whose scope has settled get their `open` event now.
+    /// Held incidents whose scope has settled get their `open` event now. Only those an answer
+    /// or a due wait concerns are looked at.
     mutating func announceSettled(now: Instant) {
-        guard !unannounced.isEmpty else { return }
+        guard !unannounced.isEmpty else {
+            announceChecks = DeadlineHeap()
+            announceRecheck = []
+            return
+        }
         let nowSeconds = seconds(now)
-        for id in unannounced.sorted() {
+        var candidates = announceRecheck
+        announceRecheck = []
+        while let top = announceChecks.top, top.deadline <= nowSeconds {
+            announceChecks.pop()
+            candidates.insert(top.id)
+        }
+        for id in candidates.sorted() where unannounced.contains(id) {
             guard let incident = open[id] else { continue }
-            guard incident.header.planned || announceReady(incident, now: nowSeconds) else { continue }
+            guard incident.header.planned || announceReady(incident, now: nowSeconds) else {
+                // A cause in its hold-down: look again when it is decided at the latest.
+                if let settles = pendingCause(of: incident)?.settlesAt, settles > nowSeconds { lookAgain(id, at: settles) }
+                continue
+            }
             for key in incident.awaiting.keys { awaitedBy[key]?.remove(id) }
             open[id]!.awaiting = [:]
             if incident.header.planned {
@@ -94,29 +128,31 @@ extension Correlator {
             }
             emitter.announce(id)
         }
+        // Waits of incidents announced or gone meanwhile are dropped, so the next deadline is real.
+        while let top = announceChecks.top, !unannounced.contains(top.id) || open[top.id] == nil {
+            announceChecks.pop()
+        }
+    }
+
+    /// A fault in its hold-down on an element that could re-root the incident.
+    mutating func pendingCause(of incident: OpenIncident) -> (element: Int32, settlesAt: Double)? {
+        for element in rerootingElements(of: incident.key) {
+            if let fault = faults[.element(element)], fault.status == .pending {
+                return (element, fault.firstSeen + settings.holdDown.seconds)
+            }
+        }
+        return nil
     }
 
     mutating func announceReady(_ incident: OpenIncident, now: Double) -> Bool {
         if now >= incident.header.detectedAt.timeIntervalSince1970 + settings.announceMax.seconds { return true }
         if incident.awaiting.values.contains(where: { $0 > now }) { return false }
         // A cause in its hold-down will re-root or merge this incident when it settles.
-        for element in rerootingElements(of: incident.key) where faults[.element(element)]?.status == .pending {
-            return false
-        }
-        return true
+        return pendingCause(of: incident) == nil
     }
 
-    /// When the next held announcement is due at the latest (seconds since 1970).
-    var nextAnnouncement: Double? {
-        var next: Double?
-        for id in unannounced {
-            guard let incident = open[id] else { continue }
-            let latest = incident.header.detectedAt.timeIntervalSince1970 + settings.announceMax.seconds
-            let due = min(latest, incident.awaiting.values.max() ?? latest)
-            next = min(next ?? due, due)
-        }
-        return next
-    }
+    /// When a held announcement is to be looked at next (seconds since 1970).
+    var nextAnnouncement: Double? { announceChecks.top?.deadline }
 
     /// Lines that left a scope because they answer, said once per batch (while the announcement
     /// is held, once when it goes out), and the customers counted again from the lines that
@@ -147,5 +183,40 @@ extension Correlator {
             updateSeverity(id)
         }
         recount = []
+    }
+}
+
+/// A binary min-heap of (deadline, incident): when held announcements are looked at again.
+struct DeadlineHeap: Sendable {
+    private var entries: [(deadline: Double, id: IncidentID)] = []
+
+    var top: (deadline: Double, id: IncidentID)? { entries.first }
+
+    mutating func push(_ deadline: Double, _ id: IncidentID) {
+        entries.append((deadline, id))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].deadline < entries[parent].deadline else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() {
+        guard !entries.isEmpty else { return }
+        entries.swapAt(0, entries.count - 1)
+        entries.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < entries.count && entries[left].deadline < entries[smallest].deadline { smallest = left }
+            if right < entries.count && entries[right].deadline < entries[smallest].deadline { smallest = right }
+            guard smallest != parent else { break }
+            entries.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }

@@ -58,6 +58,10 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
 
     /// Open (or just resolved) incidents whose `open` event is held until their scope settles.
     var unannounced: Set<IncidentID> = []
+    /// When held announcements are to be looked at again (a wait ends), and those to look at in
+    /// the next flush (an answer came).
+    var announceChecks = DeadlineHeap()
+    var announceRecheck: Set<IncidentID> = []
     /// Which held incidents wait for evidence about a subject (a line probed, an element polled).
     var awaitedBy: [FaultKey: Set<IncidentID>] = [:]
     /// Per incident, lines that left the scope in this batch because they answer.
@@ -196,4 +200,6 @@ struct OpenIncident: Sendable {
     /// While the announcement is held: the subjects whose answer it waits for, with the time
     /// after which it stops waiting (seconds since 1970).
     var awaiting: [FaultKey: Double] = [:]
+    /// The wait last scheduled in `announceChecks` (lines confirmed together share it).
+    var checkAt = -Double.infinity
 }

@@ -17,7 +17,7 @@ extension Correlator {
                               startedAt: Date(timeIntervalSince1970: min(since, nowDate.timeIntervalSince1970)),
                               detectedAt: nowDate, updatedAt: nowDate)
         open[id] = OpenIncident(header: header, key: group)
-        if !planned { unannounced.insert(id) }
+        if !planned { holdAnnouncement(id) }
         if register { openByKey[group] = id }
         byAnchor[group.anchor(in: topology), default: []].insert(id)
         emitter.touch(id, .open, created: true)

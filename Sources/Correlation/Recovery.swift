@@ -58,7 +58,7 @@ extension Correlator {
             // Whether its `open` event was written before the restart is not known here: it is
             // announced again once its scope is settled (the outbox keeps one `open` per hook).
             if !incident.header.planned {
-                unannounced.insert(id)
+                holdAnnouncement(id)
                 awaitRootEvidence(id, since: nowSeconds, now: now)
             }
             for key in sortedKeys(incident.faults) {
