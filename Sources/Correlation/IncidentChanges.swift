@@ -210,8 +210,9 @@ extension Correlator {
     /// start, so the old one is ended where it started (dropped) and the earlier one opened.
     mutating func startEarlier(_ line: Int32, at start: Double, in id: IncidentID, now: Instant) {
         let old = lineStart[Int(line)]
-        // Never back into an interval the line already spent in this incident.
-        let start = lineLastIncident[Int(line)] == id.rawValue ? max(start, lineLastEnd[Int(line)]) : start
+        // Never back into an interval the line already spent in an incident (this one or an
+        // earlier one): an outage is paid once.
+        let start = max(start, lineLastEnd[Int(line)])
         guard start < old, open[id] != nil else { return }
         emitter.line(id, index: line, topology.interval(line, start: old, end: old))
         lineStart[Int(line)] = start

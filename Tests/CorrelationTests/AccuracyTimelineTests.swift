@@ -273,6 +273,24 @@ import Testing
         #expect(timeline.ledger.events(id) == [.open, .resolve])
     }
 
+    @Test func ownEvidenceNeverReachesBackIntoAnEarlierIncident() throws {
+        // acc1 fails 0–10 (incident 1) and again from 20 (incident 2); L1's own verdict in the
+        // second outage is dated 5 (its lost rounds straddle both): its second interval starts
+        // where the first ended, never overlapping it.
+        var timeline = Timeline()
+        timeline.element("acc1", .down, at: 0)
+        for element in ["agg1", "acc2", "acc3"] { timeline.element(element, .up, at: 0.1) }
+        timeline.element("acc1", .up, at: 10)
+        timeline.element("acc1", .down, at: 20)
+        for element in ["agg1", "acc2", "acc3"] { timeline.element(element, .up, at: 20.1) }
+        let second = try #require(timeline.open.first?.id)
+        timeline.observe(.line("L1"), .down, at: 25, since: 5, source: .probe)
+        let l1 = timeline.ledger.lines.values.flatMap(\.values).filter { $0.line == "L1" }
+            .sorted { $0.start < $1.start }
+        #expect(l1.map(\.start) == [timeline.date(0), timeline.date(10)])
+        #expect(timeline.ledger.lines(of: second).first { $0.line == "L1" }?.start == timeline.date(10))
+    }
+
     // MARK: detection speed with the lab's tuning
 
     /// The lab: hold-down 2 s, confirmation wait 1 s, announcement held at most 3 s.
