@@ -71,7 +71,7 @@ extension Correlator {
         }
     }
 
-    /// Reachable elements sharing an upstream that answers with this one, a bounded number.
+    /// The other elements behind this one's upstreams, a bounded number.
     func siblings(of element: Int32) -> [Int32] {
         var result: [Int32] = []
         for upstream in topology.upstreams[Int(element)] {
