@@ -38,10 +38,14 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     /// the line was in that incident's scope (its probe's verdict came after its root cleared).
     var lineLastIncident: [Int64]
     var lineLastEnd: [Double]
+    var lineLastStart: [Double]
 
     // Cut-off roots per element, cached until an element fault changes.
     var cutCache: [Int32]
     var cutCacheValid = false
+    /// Per element that is its own root: the upstream whose forwarding failure it is part of
+    /// (-1: none). Cleared with `cutCache`.
+    var forwardingCache: [Int32: Int32] = [:]
 
     var open: [IncidentID: OpenIncident] = [:]
     var openByKey: [GroupKey: IncidentID] = [:]
@@ -51,6 +55,19 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     var recentOrder: [IncidentID] = []
     static var recentLimit: Int { 10_000 }
     var incidentIDs = IncidentIDPool()
+
+    /// Open (or just resolved) incidents whose `open` event is held until their scope settles.
+    var unannounced: Set<IncidentID> = []
+    /// When held announcements are to be looked at again (a wait ends), and those to look at in
+    /// the next flush (an answer came).
+    var announceChecks = DeadlineHeap()
+    var announceRecheck: Set<IncidentID> = []
+    /// Which held incidents wait for evidence about a subject (a line probed, an element polled).
+    var awaitedBy: [FaultKey: Set<IncidentID>] = [:]
+    /// Per incident, lines that left the scope in this batch because they answer.
+    var leftScope: [IncidentID: Int] = [:]
+    /// Incidents whose customers must be counted again (a line left without an outage).
+    var recount: Set<IncidentID> = []
 
     var windows: [MaintenanceID: MaintenanceWindow] = [:]
     var endedWindows: Set<MaintenanceID> = []
@@ -70,6 +87,7 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
         lineUpSince = [Double](repeating: -.infinity, count: topology.lineCount)
         lineLastIncident = [Int64](repeating: 0, count: topology.lineCount)
         lineLastEnd = [Double](repeating: -.infinity, count: topology.lineCount)
+        lineLastStart = [Double](repeating: -.infinity, count: topology.lineCount)
         cutCache = [Int32](repeating: -2, count: topology.elementCount)
     }
 
@@ -111,7 +129,10 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
 
     /// The earliest instant `tick` has work for (nil: nothing pending), so a caller can sleep.
     public var nextDeadline: Instant? {
-        dueHead < dueQueue.count ? dueQueue[dueHead].deadline : nil
+        let hold = dueHead < dueQueue.count ? dueQueue[dueHead].deadline : nil
+        guard let announce = nextAnnouncement else { return hold }
+        let instant = epochInstant.advanced(by: .milliseconds(Int64(((announce - epochSeconds) * 1000).rounded(.up))))
+        return hold.map { min($0, instant) } ?? instant
     }
 
     // MARK: reading the state
@@ -174,4 +195,11 @@ struct OpenIncident: Sendable {
     /// Lines held open by a customer's call without a fault behind it.
     var holds: Set<Int32> = []
     var rootCleared = false
+    /// Lines whose interval in this incident ended after a real outage (they count as hit).
+    var hitLines: Set<Int32> = []
+    /// While the announcement is held: the subjects whose answer it waits for, with the time
+    /// after which it stops waiting (seconds since 1970).
+    var awaiting: [FaultKey: Double] = [:]
+    /// The wait last scheduled in `announceChecks` (lines confirmed together share it).
+    var checkAt = -Double.infinity
 }

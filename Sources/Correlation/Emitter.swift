@@ -15,6 +15,8 @@ struct Emitter: Sendable {
         var faults: [FaultRecord] = []
         var timeline: [TimelineEntry] = []
         var absorbedInto: IncidentID?
+        /// The held announcement of this incident goes out with this change.
+        var announceOpen = false
     }
 
     struct LineSlot: Hashable, Sendable {
@@ -54,6 +56,11 @@ struct Emitter: Sendable {
     }
 
     func isTouched(_ id: IncidentID) -> Bool { pending[id] != nil }
+
+    mutating func announce(_ id: IncidentID) {
+        touch(id, .update)
+        pending[id]!.announceOpen = true
+    }
 
     mutating func significant(_ id: IncidentID) {
         touch(id, .update)
@@ -99,6 +106,8 @@ struct Emitter: Sendable {
 extension Correlator {
     /// Turns what was collected into actions: incident changes first, then requests.
     mutating func flush(now: Instant) -> [CorrelatorAction] {
+        announceSettled(now: now)
+        if !leftScope.isEmpty || !recount.isEmpty { noteScopeChanges(now: now) }
         if emitter.order.isEmpty {
             guard !emitter.other.isEmpty else { return [] }
             defer { emitter.other = [] }
@@ -112,21 +121,37 @@ extension Correlator {
             guard var header = open[id]?.header ?? recent[id] else { continue }
             header.updatedAt = nowDate
             if open[id] != nil { open[id]!.header.updatedAt = nowDate } else { recent[id]?.updatedAt = nowDate }
-            var announce: [Hook.Event] = []
-            if !header.planned {
-                if entry.kind == .absorbed {
-                    if !entry.created { announce = [.resolve] }
-                } else {
-                    if entry.created { announce.append(.open) }
-                    if header.state == .resolved {
-                        announce.append(.resolve)
-                    } else if !entry.created && entry.significant {
-                        announce.append(.update)
-                    }
-                }
-            }
-            let kind: IncidentChange.Kind = entry.created && entry.kind != .absorbed && entry.kind != .resolve
+            var kind: IncidentChange.Kind = entry.created && entry.kind != .absorbed && entry.kind != .resolve
                 ? .open : entry.kind
+            var announce: [Hook.Event] = []
+            if header.planned {
+                unannounced.remove(id)
+            } else if unannounced.contains(id) {
+                // Held: nothing is said until the scope settles; then one `open` with it.
+                if entry.kind == .absorbed {
+                    unannounced.remove(id)
+                } else if header.state == .resolved {
+                    // Resolved before it was announced: opened, then resolved, each with its own change.
+                    unannounced.remove(id)
+                    var opened = header
+                    opened.state = .open
+                    opened.resolvedAt = nil
+                    actions.append(.incident(IncidentChange(kind: .open, incident: opened, announce: [.open])))
+                    announce = [.resolve]
+                } else if entry.announceOpen {
+                    unannounced.remove(id)
+                    announce = [.open]
+                    kind = .open
+                }
+            } else if entry.kind == .absorbed {
+                if !entry.created { announce = [.resolve] }
+            } else if entry.kind == .resolve {
+                announce = [.resolve]
+            } else if entry.significant {
+                // Also a resolved incident classified or noted later; a line's end corrected
+                // after the resolution is not news for a ticket.
+                announce = [.update]
+            }
             actions.append(.incident(IncidentChange(kind: kind, incident: header, lines: Emitter.deduplicated(entry),
                                                     faults: entry.faults, timeline: entry.timeline,
                                                     absorbedInto: entry.absorbedInto, announce: announce)))

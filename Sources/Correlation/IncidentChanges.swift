@@ -16,6 +16,7 @@ extension Correlator {
                               startedAt: Date(timeIntervalSince1970: min(since, nowDate.timeIntervalSince1970)),
                               detectedAt: nowDate, updatedAt: nowDate)
         open[id] = OpenIncident(header: header, key: group)
+        if !planned { holdAnnouncement(id) }
         if register { openByKey[group] = id }
         byAnchor[group.anchor(in: topology), default: []].insert(id)
         emitter.touch(id, .open, created: true)
@@ -56,6 +57,7 @@ extension Correlator {
         target.customers.formUnion(absorbed.customers)
         target.services.formUnion(absorbed.services)
         target.holds.formUnion(absorbed.holds)
+        target.hitLines.formUnion(absorbed.hitLines)
         target.header.startedAt = min(target.header.startedAt, absorbed.header.startedAt)
         target.header.detectedAt = min(target.header.detectedAt, absorbed.header.detectedAt)
         if let call = absorbed.header.firstCallAt {
@@ -78,6 +80,11 @@ extension Correlator {
         emitter.timeline(other, TimelineEntry(at: nowDate, kind: "merged",
                                               detail: "merged into \(survivor) (root \(target.header.root)): one root"))
         emitter.touch(survivor, .merge)
+        // Confirmations the absorbed incident waited for now decide the survivor's scope.
+        for (key, until) in absorbed.awaiting.sorted(by: { $0.value < $1.value }) {
+            awaitedBy[key]?.remove(other)
+            awaitAnswer(key, for: survivor, until: until)
+        }
         note(survivor, "merged", "\(other) (root \(absorbed.header.root)) merged in: they share this root", now: now,
              significant: true)
     }
@@ -122,6 +129,8 @@ extension Correlator {
                 emitter.touch(id, .grow)
                 note(id, "fault", "line \(topology.lineIDs[Int(line)]) \(fault.health.rawValue) since "
                      + "\(Self.format(fault.since)): \(fault.detail)", now: now)
+            } else if lineIncident[Int(line)] == id.rawValue, fault.since < lineStart[Int(line)] {
+                startEarlier(line, at: fault.since, in: id, now: now)
             }
         }
         updateSeverity(id)
@@ -137,8 +146,13 @@ extension Correlator {
         guard open[id] != nil else { return }
         var added: [IncidentID: Int] = [:]
         var confirmationsAsked = 0
+        let confirmUntil = seconds(now) + settings.confirmationWait.inSeconds
         for (below, root) in cutDescendants(element) {
-            guard let target = openByKey[.element(root)], let incident = open[target] else { continue }
+            guard let target = openByKey[rootGroup(root)], let incident = open[target] else { continue }
+            // Lines of an element failing with others behind one upstream were cut off when the
+            // upstream stopped forwarding: from the incident's first evidence.
+            var lineStartAt = start
+            if case .forwarding = incident.key { lineStartAt = min(start, incident.header.startedAt.timeIntervalSince1970) }
             for other in (byAnchor[below] ?? []).sorted() where other != target {
                 guard let candidate = open[other] else { continue }
                 if currentGroup(of: candidate.key) == incident.key { merge(other, into: target, now: now) }
@@ -147,7 +161,7 @@ extension Correlator {
                 merge(other, into: target, now: now)
             }
             for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] == 0 {
-                if addLine(line, to: target, start: start, ifUnseenSince: start) {
+                if addLine(line, to: target, start: min(lineStartAt, ownEvidence(line)), ifUnseenSince: start) {
                     added[target, default: 0] += 1
                     // Ask the line itself: one whose probe still answers was never cut off (an
                     // element whose SNMP agent died but still forwards). Bounded, so a core's
@@ -155,6 +169,7 @@ extension Correlator {
                     if confirmationsAsked < Self.lineConfirmationLimit {
                         confirmationsAsked += 1
                         request(.probeLine(topology.lineIDs[Int(line)]), now: now)
+                        awaitAnswer(.line(line), for: target, until: confirmUntil)
                     }
                 }
             }
@@ -171,6 +186,29 @@ extension Correlator {
     mutating func cutDescendants(_ start: Int32) -> [(element: Int32, root: Int32)] {
         let topology = self.topology
         return topology.walkDown(from: start) { cutRoot($0) }.map { ($0.element, $0.value) }
+    }
+
+    /// The line's own first lost round, if its probe has called it down (+∞ otherwise).
+    func ownEvidence(_ line: Int32) -> Double {
+        guard let fault = faults[.line(line)], fault.health == .down, !fault.flapping else { return .infinity }
+        return fault.since
+    }
+
+    /// The line's own probe dates its outage before the evidence it was put in scope on: the
+    /// interval starts there (credits are paid from it). The store keys intervals by line and
+    /// start, so the old one is ended where it started (dropped) and the earlier one opened.
+    mutating func startEarlier(_ line: Int32, at start: Double, in id: IncidentID, now: Instant) {
+        let old = lineStart[Int(line)]
+        // Never back into an interval the line already spent in an incident (this one or an
+        // earlier one): an outage is paid once.
+        let start = max(start, lineLastEnd[Int(line)])
+        guard start < old, open[id] != nil else { return }
+        emitter.line(id, index: line, topology.interval(line, start: old, end: old))
+        lineStart[Int(line)] = start
+        emitter.line(id, index: line, topology.interval(line, start: start))
+        if start < open[id]!.header.startedAt.timeIntervalSince1970 {
+            open[id]!.header.startedAt = Date(timeIntervalSince1970: start)
+        }
     }
 
     /// Starts an interval for a line not in any incident. With `ifUnseenSince`, a line that
@@ -205,10 +243,23 @@ extension Correlator {
 
     mutating func resolve(_ id: IncidentID, at: Double, reason: String, now: Instant) {
         guard var incident = open.removeValue(forKey: id) else { return }
+        var withoutOutage = false
         for line in incident.openLines.sorted() {
-            emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: max(at, lineStart[Int(line)])))
+            let start = lineStart[Int(line)]
+            emitter.line(id, index: line, topology.interval(line, start: start, end: max(at, start)))
             lineIncident[Int(line)] = 0
+            lineLastIncident[Int(line)] = id.rawValue
+            lineLastStart[Int(line)] = start
+            lineLastEnd[Int(line)] = max(at, start)
+            if at > start { incident.hitLines.insert(line) } else { withoutOutage = true }
         }
+        if withoutOutage {
+            // Lines that end where they started are dropped from the scope: count what remains.
+            let hit = incident.hitLines
+            incident.header.severity = Severity.of(customers: Set(hit.map { topology.lineCustomer[Int($0)] }).count,
+                                                   services: Set(hit.map { topology.lineService[Int($0)] }))
+        }
+        for key in incident.awaiting.keys { awaitedBy[key]?.remove(id) }
         if openByKey[incident.key] == id { openByKey.removeValue(forKey: incident.key) }
         byAnchor[incident.key.anchor(in: topology)]?.remove(id)
         let nowDate = date(now)

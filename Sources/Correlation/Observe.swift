@@ -9,6 +9,7 @@ extension Correlator {
             return
         }
         let since = observation.since.timeIntervalSince1970
+        if !awaitedBy.isEmpty { answered(key) }
         switch observation.kind {
         case .rebooted:
             rebooted(key, observation: observation, now: now)
@@ -67,6 +68,7 @@ extension Correlator {
         }
         dueQueue.append((now.advanced(by: settings.holdDown), key, fault.slot))
         requestParents(of: key, firstSeen: nowSeconds, now: now)
+        if case .element(let element) = key { requestSiblings(of: element, now: now) }
     }
 
     mutating func observeGood(_ key: FaultKey, since: Double, detail: String, now: Instant) {
@@ -75,11 +77,18 @@ extension Correlator {
         defer {
             if case .element(let element) = key {
                 confirmedUp[element] = nowSeconds
+                forwardingCache = [:]
                 wake(element, now: now)
             }
         }
         guard var fault = faults[key] else {
-            if case .line(let line) = key { endLine(line, at: since, explicitUp: true, now: now) }
+            if case .line(let line) = key {
+                if lineIncident[Int(line)] == 0 {
+                    endEarlier(line, at: since)
+                } else {
+                    endLine(line, at: since, explicitUp: true, now: now)
+                }
+            }
             return
         }
         if fault.flapping {
@@ -104,10 +113,26 @@ extension Correlator {
         case .settled:
             clear(key, fault, at: since, detail: detail, now: now)
         }
-        if case .line(let line) = key { endLine(line, at: since, explicitUp: true, now: now) }
+        if case .line(let line) = key {
+            if lineIncident[Int(line)] == 0 {
+                endEarlier(line, at: since)
+            } else {
+                endLine(line, at: since, explicitUp: true, now: now)
+            }
+        }
     }
 
-    // MARK: flapping
+    /// The line's own first good round, learned after its interval was ended on other evidence
+    /// (its element answering, a confirmation probe): the outage ends there, never later.
+    mutating func endEarlier(_ line: Int32, at since: Double) {
+        let raw = lineLastIncident[Int(line)]
+        let start = lineLastStart[Int(line)]
+        guard raw != 0, since > start, since < lineLastEnd[Int(line)] else { return }
+        let id = IncidentID(raw)
+        guard open[id] != nil || recent[id] != nil else { return }
+        lineLastEnd[Int(line)] = since
+        emitter.line(id, index: line, topology.interval(line, start: start, end: since))
+    }
 
     /// Records a state change; returns how many changes the subject made within the window.
     /// History starts at the first recovery, so a subject that only ever fails costs nothing.
@@ -212,13 +237,22 @@ extension Correlator {
                 waiting[parent] = list.filter { faults[$0]?.status == .pending }
             }
             waiting[parent, default: []].append(key)
-            request(.pollElement(topology.elementIDs[Int(parent)]), now: now)
+            // An element's own failure asks again soon after an earlier request: its parents'
+            // answer must postdate it (a forwarding failure, a re-root, hinge on it).
+            if case .line = key {
+                request(.pollElement(topology.elementIDs[Int(parent)]), now: now)
+            } else {
+                request(.pollElement(topology.elementIDs[Int(parent)]), now: now, within: Self.elementRequestGap)
+            }
         }
     }
 
-    /// One request per target per hold-down: 200,000 lines behind one element ask once.
-    mutating func request(_ confirmation: ConfirmationRequest, now: Instant) {
-        if let last = lastRequest[confirmation], last.duration(to: now) < settings.holdDown { return }
+    /// Element faults are few: their requests are repeated after this.
+    static var elementRequestGap: Duration { .milliseconds(250) }
+
+    /// One request per target per hold-down (or `within`): 200,000 lines behind one element ask once.
+    mutating func request(_ confirmation: ConfirmationRequest, now: Instant, within gap: Duration? = nil) {
+        if let last = lastRequest[confirmation], last.duration(to: now) < (gap ?? settings.holdDown) { return }
         lastRequest[confirmation] = now
         emitter.other.append(.confirm(confirmation))
     }
@@ -345,16 +379,17 @@ extension Correlator {
         emitter.line(id, index: line, topology.interval(line, start: lineStart[Int(line)], end: end))
         lineIncident[Int(line)] = 0
         lineLastIncident[Int(line)] = raw
+        lineLastStart[Int(line)] = lineStart[Int(line)]
         lineLastEnd[Int(line)] = end
         open[id]?.openLines.remove(line)
-        if explicitUp && end <= lineStart[Int(line)] {
+        if end > lineStart[Int(line)] {
+            open[id]?.hitLines.insert(line)
+        } else {
             // Up since before it was put in scope (its probe still answers): never hit. The store
-            // drops the empty interval; the customer no longer counts unless another line does.
-            let customer = topology.lineCustomer[Int(line)]
-            if let incident = open[id], !incident.openLines.contains(where: { topology.lineCustomer[Int($0)] == customer }) {
-                open[id]!.customers.remove(customer)
-                updateSeverity(id)
-            }
+            // drops the empty interval; the timeline says so and the customers are counted again
+            // (once per batch) from the lines that really were cut off.
+            leftScope[id, default: 0] += 1
+            recount.insert(id)
         }
         if explicitUp { resolveIfDone(id, at: end, now: now) }
     }

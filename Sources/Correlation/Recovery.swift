@@ -56,6 +56,12 @@ extension Correlator {
         cutCacheValid = false
         for id in open.keys.sorted() {
             guard let incident = open[id] else { continue }
+            // Whether its `open` event was written before the restart is not known here: it is
+            // announced again once its scope is settled (the outbox keeps one `open` per hook).
+            if !incident.header.planned {
+                holdAnnouncement(id)
+                awaitRootEvidence(id, since: nowSeconds, now: now)
+            }
             for key in sortedKeys(incident.faults) {
                 switch key {
                 case .element(let element): request(.pollElement(topology.elementIDs[Int(element)]), now: now)

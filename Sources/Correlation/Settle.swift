@@ -12,6 +12,7 @@ extension Correlator {
     mutating func cutRoot(_ element: Int32) -> Int32? {
         if !cutCacheValid {
             for index in cutCache.indices { cutCache[index] = -2 }
+            forwardingCache = [:]
             cutCacheValid = true
         }
         let cached = cutCache[Int(element)]
@@ -40,20 +41,21 @@ extension Correlator {
     mutating func groupKey(for key: FaultKey) -> GroupKey {
         switch key {
         case .element(let element):
-            return .element(cutRoot(element) ?? element)
+            return rootGroup(cutRoot(element) ?? element)
         case .port(let port):
-            if let root = cutRoot(port.element) { return .element(root) }
-            if let upstream = topology.uplinkPorts[port], topology.upstreams[Int(port.element)].count >= 2 {
+            if let root = cutRoot(port.element) { return rootGroup(root) }
+            // Either end of a known link: both ends' ports are one incident (one link, one fault).
+            if let upstream = topology.uplinkPorts[port] {
                 return .link(child: port.element, upstream: upstream)
             }
             if let child = topology.peerPorts[port] {
-                if let root = cutRoot(child) { return .element(root) }
-                if topology.upstreams[Int(child)].count >= 2 { return .link(child: child, upstream: port.element) }
+                if let root = cutRoot(child) { return rootGroup(root) }
+                return .link(child: child, upstream: port.element)
             }
             return .ports(port.element)
         case .line(let line):
             let element = topology.lineElement[Int(line)]
-            if let root = cutRoot(element) { return .element(root) }
+            if let root = cutRoot(element) { return rootGroup(root) }
             if let port = topology.linePort[Int(line)], faults[.port(PortKey(element: element, port: port))] != nil {
                 return groupKey(for: .port(PortKey(element: element, port: port)))
             }
@@ -65,9 +67,12 @@ extension Correlator {
     mutating func currentGroup(of key: GroupKey) -> GroupKey {
         switch key {
         case .element(let element):
-            return .element(cutRoot(element) ?? element)
+            return rootGroup(cutRoot(element) ?? element)
         case .ports(let element), .link(let element, _):
-            if let root = cutRoot(element) { return .element(root) }
+            if let root = cutRoot(element) { return rootGroup(root) }
+            return key
+        case .forwarding(let upstream):
+            if let root = cutRoot(upstream) { return rootGroup(root) }
             return key
         case .line(let line):
             let grouped = groupKey(for: .line(line))
@@ -120,7 +125,7 @@ extension Correlator {
             return
         }
         let group = groupKey(for: key)
-        if case .element(let root) = group, key != .element(root), let rootFault = faults[.element(root)] {
+        if let root = causeRoot(of: key), key != .element(root), let rootFault = faults[.element(root)] {
             if rootFault.status == .pending {
                 settle(.element(root), now: now)
             } else if rootFault.status == .dismissed {
@@ -150,12 +155,25 @@ extension Correlator {
         if let id = existingIncident(for: cause, group: group, since: since) { return id }
         let root = rootDescription(group, cause: cause)
         let absorbable = findAbsorbable(group)
+        let learned = faults[cause]?.firstSeen ?? seconds(now)
         if let survivor = absorbable.first {
             reroot(survivor, to: group, root: root, since: since, now: now)
             for other in absorbable.dropFirst() { merge(other, into: survivor, now: now) }
+            awaitRootEvidence(survivor, since: learned, now: now)
             return survivor
         }
-        return openIncident(group, root: root, since: since, now: now)
+        let id = openIncident(group, root: root, since: since, now: now)
+        awaitRootEvidence(id, since: learned, now: now)
+        return id
+    }
+
+    /// The failed element that cuts this subject off, if one does.
+    mutating func causeRoot(of key: FaultKey) -> Int32? {
+        switch key {
+        case .element(let element): return cutRoot(element)
+        case .port(let port): return cutRoot(port.element) ?? topology.peerPorts[port].flatMap { cutRoot($0) }
+        case .line(let line): return cutRoot(topology.lineElement[Int(line)])
+        }
     }
 
     mutating func rootDescription(_ group: GroupKey, cause: FaultKey) -> IncidentRoot {
@@ -163,6 +181,8 @@ extension Correlator {
         switch group {
         case .element(let element):
             return IncidentRoot(subject: .element(topology.elementIDs[Int(element)]), kind: .unreachable)
+        case .forwarding(let upstream):
+            return IncidentRoot(subject: .element(topology.elementIDs[Int(upstream)]), kind: .forwardingFailure)
         case .ports(let element):
             if case .port(let port) = cause {
                 return IncidentRoot(subject: topology.subject(of: .port(port)), kind: health == .degraded ? .degraded : .down)
@@ -170,15 +190,22 @@ extension Correlator {
             return IncidentRoot(subject: .element(topology.elementIDs[Int(element)]), kind: .lineCard)
         case .link(let child, let upstream):
             let uplink = topology.links[child]?[upstream]
+            // Dual-homed: the element keeps its service through another upstream. Single-homed
+            // and still answering: the link is down, nothing behind it is cut off.
+            let kind: RootKind = topology.upstreams[Int(child)].count >= 2 ? .redundancyLost : .linkDown
             let subject: Subject
-            if let port = uplink?.port {
+            if let port = uplink?.port, faults[.port(PortKey(element: child, port: port))] != nil {
+                subject = .port(topology.elementIDs[Int(child)], port)
+            } else if case .port = cause {
+                subject = topology.subject(of: cause)
+            } else if let port = uplink?.port {
                 subject = .port(topology.elementIDs[Int(child)], port)
             } else if let port = uplink?.peerPort {
                 subject = .port(topology.elementIDs[Int(upstream)], port)
             } else {
                 subject = topology.subject(of: cause)
             }
-            return IncidentRoot(subject: subject, kind: .redundancyLost)
+            return IncidentRoot(subject: subject, kind: kind)
         case .line(let line):
             return IncidentRoot(subject: .line(topology.lineIDs[Int(line)]), kind: health == .degraded ? .degraded : .down)
         }
@@ -196,6 +223,17 @@ extension Correlator {
                     if currentGroup(of: incident.key) == group { found.insert(id) }
                 }
                 found.formUnion(peerPortIncidents(facing: element, group: group))
+            }
+        case .forwarding(let upstream):
+            // Everything cut off by the elements behind the upstream that failed with it.
+            for child in topology.children[Int(upstream)] where cutRoot(child) == child && rootGroup(child) == group {
+                for element in cutSubtree(child, root: child) {
+                    for id in byAnchor[element] ?? [] {
+                        guard let incident = open[id], incident.key != group else { continue }
+                        if currentGroup(of: incident.key) == group { found.insert(id) }
+                    }
+                    found.formUnion(peerPortIncidents(facing: element, group: group))
+                }
             }
         case .ports(let element):
             for id in byAnchor[element] ?? [] {

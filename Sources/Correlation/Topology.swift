@@ -185,25 +185,30 @@ enum GroupKey: Hashable, Sendable {
     case element(Int32)
     /// Port faults on this reachable element (one port, or a line card).
     case ports(Int32)
-    /// The link from a redundantly connected element to one of its upstreams.
+    /// The link from an element to one of its upstreams (both ends' ports), while the element
+    /// is not cut off.
     case link(child: Int32, upstream: Int32)
+    /// Elements behind this upstream that stopped answering together while it answers.
+    case forwarding(Int32)
     /// One line on its own: a line fault or a customer's call.
     case line(Int32)
 
     /// The element the group hangs off, for finding what a new root absorbs.
     func anchor(in topology: Topology) -> Int32 {
         switch self {
-        case .element(let element), .ports(let element): return element
+        case .element(let element), .ports(let element), .forwarding(let element): return element
         case .link(let child, _): return child
         case .line(let line): return topology.lineElement[Int(line)]
         }
     }
 
-    /// Stable text for the store (`element:agg1`, `ports:agg1`, `link:acc2>agg1`, `line:L1`).
+    /// Stable text for the store (`element:agg1`, `ports:agg1`, `link:acc2>agg1`, `forwarding:agg1`,
+    /// `line:L1`).
     func text(in topology: Topology) -> String {
         switch self {
         case .element(let element): return "element:\(topology.elementIDs[Int(element)])"
         case .ports(let element): return "ports:\(topology.elementIDs[Int(element)])"
+        case .forwarding(let element): return "forwarding:\(topology.elementIDs[Int(element)])"
         case .link(let child, let upstream):
             return "link:\(topology.elementIDs[Int(child)])>\(topology.elementIDs[Int(upstream)])"
         case .line(let line): return "line:\(topology.lineIDs[Int(line)])"
@@ -221,6 +226,9 @@ enum GroupKey: Hashable, Sendable {
         case "ports":
             guard let element = topology.elementIndex[ElementID(rest)] else { return nil }
             self = .ports(element)
+        case "forwarding":
+            guard let element = topology.elementIndex[ElementID(rest)] else { return nil }
+            self = .forwarding(element)
         case "link":
             let parts = rest.split(separator: ">", maxSplits: 1).map(String.init)
             guard parts.count == 2, let child = topology.elementIndex[ElementID(parts[0])],

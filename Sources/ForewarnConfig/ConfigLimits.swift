@@ -5,6 +5,9 @@ public enum ConfigLimits {
     public static let heartbeatInterval: ClosedRange<Duration> = .seconds(1) ... .seconds(3_600)
     public static let holdDown: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3_600)
     public static let flapWindow: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+    public static let confirmationWait: ClosedRange<Duration> = .milliseconds(100) ... .seconds(600)
+    public static let announceMax: ClosedRange<Duration> = .zero ... .seconds(3_600)
+    public static let forwardingWindow: ClosedRange<Duration> = .zero ... .seconds(3_600)
     public static let flapQuiet: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
     public static let pollInterval: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
     /// One SNMP attempt; with at most 10 retries a poll gives up within 11 minutes.

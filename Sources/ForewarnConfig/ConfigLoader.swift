@@ -185,7 +185,8 @@ struct ConfigReader {
     mutating func readCorrelation(_ node: Located) -> CorrelationSettings {
         var settings = CorrelationSettings()
         guard let fields = Fields(node, what: "correlation", allowed: ["hold_down", "flap_threshold", "flap_window",
-                                                                       "flap_quiet"], sink: &sink) else {
+                                                                       "flap_quiet", "confirmation_wait", "announce_max",
+                                                                       "forwarding_window"], sink: &sink) else {
             return settings
         }
         settings.holdDown = fields.duration("hold_down", default: settings.holdDown, in: ConfigLimits.holdDown,
@@ -197,6 +198,12 @@ struct ConfigReader {
                                               sink: &sink)
         settings.flapQuiet = fields.duration("flap_quiet", default: settings.flapQuiet, in: ConfigLimits.flapQuiet,
                                              sink: &sink)
+        settings.confirmationWait = fields.duration("confirmation_wait", default: settings.confirmationWait,
+                                                    in: ConfigLimits.confirmationWait, sink: &sink)
+        settings.announceMax = fields.duration("announce_max", default: settings.announceMax,
+                                               in: ConfigLimits.announceMax, sink: &sink)
+        settings.forwardingWindow = fields.duration("forwarding_window", default: settings.forwardingWindow,
+                                                    in: ConfigLimits.forwardingWindow, sink: &sink)
         return settings
     }
 

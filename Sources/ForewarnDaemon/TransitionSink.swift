@@ -53,9 +53,10 @@ final class TransitionSink: SNMPObservationSink, LineObservationSink {
                 logger.notice("element rebooted", metadata: metadata)
             case .state(let health):
                 let baseline = previous == .unknown
-                if baseline && health == .up {
+                // A first "up", or "up" again (a confirmation poll that answers), is not news.
+                if health == .up && (baseline || previous == .up) {
                     logger.debug("\(observation.subject.kind) up", metadata: metadata)
-                    if !storeBaseline { continue }
+                    if baseline && !storeBaseline { continue }
                 } else {
                     logger.notice("\(observation.subject.kind) \(health.rawValue)", metadata: metadata)
                 }

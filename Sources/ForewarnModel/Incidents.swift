@@ -31,6 +31,12 @@ public enum RootKind: String, Sendable, Hashable, CaseIterable, Codable {
     case rebooted
     /// A customer called about a line monitoring had not seen failing.
     case customerReport = "customer-report"
+    /// The link between two elements is down while both still answer (both ends' ports are in
+    /// the incident): nothing is cut off, but the path is gone.
+    case linkDown = "link-down"
+    /// An element that answers (SNMP, ping) but no longer forwards: several elements behind it
+    /// stopped answering together, and every line behind them is cut off.
+    case forwardingFailure = "forwarding-failure"
 }
 
 /// The root cause of an incident: the failed thing every other fault in it follows from.
@@ -300,12 +306,26 @@ public struct CorrelationSettings: Sendable, Hashable {
     public var flapWindow: Duration
     /// A flapping subject stops flapping after this long in one state.
     public var flapQuiet: Duration
+    /// How long a line's confirmation probe may take: a line cut off by an element's failure that
+    /// has not answered by then counts as cut off when the incident is announced.
+    public var confirmationWait: Duration
+    /// The longest an incident's first announcement (its `open` event) is held while the scope
+    /// settles: the confirmation probes of its lines, the answers of the elements that could
+    /// re-root it. The incident itself is recorded at once.
+    public var announceMax: Duration
+    /// Elements behind one upstream that fail within this of one another while that upstream
+    /// answers are one forwarding failure of the upstream.
+    public var forwardingWindow: Duration
 
     public init(holdDown: Duration = .seconds(5), flapThreshold: Int = 5, flapWindow: Duration = .seconds(600),
-                flapQuiet: Duration = .seconds(300)) {
+                flapQuiet: Duration = .seconds(300), confirmationWait: Duration = .seconds(2),
+                announceMax: Duration = .seconds(15), forwardingWindow: Duration = .seconds(30)) {
         self.holdDown = holdDown
         self.flapThreshold = flapThreshold
         self.flapWindow = flapWindow
         self.flapQuiet = flapQuiet
+        self.confirmationWait = confirmationWait
+        self.announceMax = announceMax
+        self.forwardingWindow = forwardingWindow
     }
 }

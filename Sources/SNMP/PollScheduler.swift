@@ -214,10 +214,16 @@ public final class PollScheduler: Service, Sendable {
             monitor.inFlight = false
             monitor.trapReason = nil
             var out: [Observation] = []
-            let actions: [Reachability<Instant>.Action]
+            var actions: [Reachability<Instant>.Action]
             switch result {
             case .success(let reading):
                 actions = monitor.reachability.pollSucceeded(at: now, uptime: reading.sysUpTime)
+                // Asked for (by the correlator or a trap): the answer is news even when the element
+                // was up all along; it settles faults waiting on it and lets their incidents be
+                // announced without waiting out the hold-down.
+                if reason != nil && !actions.contains(where: { if case .declareUp = $0 { true } else { false } }) {
+                    actions.append(.declareUp(since: now))
+                }
                 let rebooted = actions.contains { if case .declareRebooted = $0 { true } else { false } }
                 monitor.names = reading.names
                 monitor.resolveNames = rebooted

@@ -142,12 +142,37 @@ struct Ledger {
     var timeline: [IncidentID: [TimelineEntry]] = [:]
     var changes: [IncidentChange] = []
     var outbox: [(incident: IncidentID, event: Hook.Event)] = []
+    /// What each outbox row would tell: the change it rode on and the scope stored by then.
+    var announced: [Announcement] = []
+
+    struct Announcement {
+        var event: Hook.Event
+        var change: IncidentChange.Kind
+        var incident: Incident
+        var lines: Int
+        var customers: Int
+    }
+
+    /// Every announced state is consistent: an `open` event rides on an `open` change, and the
+    /// severity matches the customers stored (warning exactly when there are none).
+    var announcementsAreConsistent: Bool {
+        announced.allSatisfy { row in
+            (row.event != .open || row.change == .open) && (row.customers == 0) == (row.incident.severity == .warning)
+        }
+    }
+
+    func firstOpen(_ id: IncidentID) -> Announcement? { announced.first { $0.incident.id == id && $0.event == .open } }
 
     mutating func apply(_ change: IncidentChange) {
         let id = change.incident.id
         changes.append(change)
         incidents[id] = change.incident
         for interval in change.lines {
+            // An interval that ends where it starts is a line found unaffected: dropped.
+            if let end = interval.end, end <= interval.start {
+                lines[id]?.removeValue(forKey: Slot(line: interval.line, start: interval.start))
+                continue
+            }
             lines[id, default: [:]][Slot(line: interval.line, start: interval.start)] = interval
         }
         for fault in change.faults {
@@ -165,6 +190,10 @@ struct Ledger {
         for event in change.announce {
             if event == .open && outbox.contains(where: { $0.incident == id && $0.event == .open }) { continue }
             outbox.append((id, event))
+            let stored = self.lines(of: id)
+            announced.append(Announcement(event: event, change: change.kind, incident: change.incident,
+                                          lines: Set(stored.map(\.line)).count,
+                                          customers: Set(stored.map(\.customer)).count))
         }
     }
 

@@ -35,7 +35,7 @@ import Testing
         ("bad-upstream-mapping-unknown.yaml", "bad-upstream-mapping-unknown.yaml:10:19: element 'acc1' lists unknown upstream 'agg9'"),
         ("bad-hold-down.yaml", "bad-hold-down.yaml:2:14: 'hold_down' in correlation must be a duration from 100ms to 1h such as 500ms, 30s, 5m or 1h, not 'soon'"),
         ("bad-flap-threshold.yaml", "bad-flap-threshold.yaml:3:19: 'flap_threshold' in correlation must be a whole number from 1 to 1000, not '0'"),
-        ("bad-correlation-key.yaml", "bad-correlation-key.yaml:2:3: unknown key 'holddown' in correlation (allowed: hold_down, flap_threshold, flap_window, flap_quiet)"),
+                ("bad-correlation-key.yaml", "bad-correlation-key.yaml:2:3: unknown key 'holddown' in correlation (allowed: hold_down, flap_threshold, flap_window, flap_quiet, confirmation_wait, announce_max, forwarding_window)"),
         ("bad-poll-interval-huge.yaml", "bad-poll-interval-huge.yaml:5:20: 'poll_interval' in element 'acc1' must be a duration from 1s to 24h such as 500ms, 30s, 5m or 1h, not '9223372036854775807'"),
         ("bad-heartbeat-huge.yaml", "bad-heartbeat-huge.yaml:2:23: 'heartbeat_interval' in daemon must be a duration from 1s to 1h such as 500ms, 30s, 5m or 1h, not '9223372036854775807'"),
         ("bad-hold-down-huge.yaml", "bad-hold-down-huge.yaml:2:14: 'hold_down' in correlation must be a duration from 100ms to 1h such as 500ms, 30s, 5m or 1h, not '9223372036854775807'"),

@@ -31,7 +31,10 @@ import Testing
         #expect(elements["acc"]?.upstream == ["agg", "core"])
         #expect(elements["acc"]?.uplinks == ["agg": Uplink(port: .ifName("ge-0/0/48"), peerPort: .ifName("ge-1/0/7"))])
         #expect(configuration.correlation == CorrelationSettings(holdDown: .seconds(4), flapThreshold: 6,
-                                                                 flapWindow: .seconds(900), flapQuiet: .seconds(120)))
+                                                                 flapWindow: .seconds(900), flapQuiet: .seconds(120),
+                                                                 confirmationWait: .milliseconds(1500),
+                                                                 announceMax: .seconds(8),
+                                                                 forwardingWindow: .seconds(20)))
         #expect(elements["acc"]?.snmpPort == 1161)
         #expect(configuration.profile(for: elements["acc"]!).id == "default")
         #expect(configuration.profile(for: elements["core"]!).id == "v3")

@@ -49,6 +49,24 @@ struct ReachabilityTests {
         #expect(machine.state == .up)
     }
 
+    @Test func labTuning_oneLostPollIsNoVerdict_threeInARowAreOneAndAHalfSeconds() {
+        // The lab's tuning (scripts/lab config): 10 s polls, 250 ms timeout, confirmations
+        // 250 ms apart, confirm_attempts 2. A trap-triggered poll at 30 s.
+        var machine = Reachability(origin: t0, interval: .seconds(10), phase: .zero,
+                                   confirmInterval: .milliseconds(250), confirmations: 2)
+        _ = machine.start()
+        _ = machine.pollSucceeded(at: at(0), uptime: 10)
+        // One lost poll, then an answer: no verdict.
+        #expect(machine.pollFailed(at: at(10.25), sentAt: at(10)) == [.poll(at: at(10.5))])
+        #expect(machine.pollSucceeded(at: at(10.5), uptime: 1_050) == [.poll(at: at(20))])
+        #expect(machine.state == .up)
+        // A cut: three failures in a row, down 1.25 s after the first poll was sent.
+        #expect(machine.trapReceived(at: at(30)) == [.poll(at: at(30))])
+        #expect(machine.pollFailed(at: at(30.25), sentAt: at(30)) == [.poll(at: at(30.5))])
+        #expect(machine.pollFailed(at: at(30.75), sentAt: at(30.5)) == [.poll(at: at(31))])
+        #expect(machine.pollFailed(at: at(31.25), sentAt: at(31)) == [.declareDown(since: at(30), failedPolls: 3), .poll(at: at(40))])
+    }
+
     @Test func rebootIsSysUpTimeGoingBackwardsButNotItsWrap() {
         var machine = Reachability(origin: t0, interval: .seconds(60), phase: .zero)
         _ = machine.start()

@@ -151,12 +151,17 @@ import Ticketing
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
         var run = try await Run(store: try SQLiteStore(path: temporary.path, access: .create))
+        // Two access routers failing 40 s apart (not one forwarding failure of agg1), each
+        // announced once its scope settled; agg1 turns out to be the root later.
         try await run.observe(.element("acc1"), .down, at: 0)
-        try await run.observe(.element("acc2"), .down, at: 0)
         try await run.observe(.element("agg1"), .up, at: 0.5)
+        try await run.observe(.element("acc2"), .up, at: 0.5)
         try await run.advance(to: 5)
-        try await run.observe(.element("agg1"), .down, at: 10)
-        try await run.advance(to: 15)
+        try await run.observe(.element("acc2"), .down, at: 40)
+        try await run.observe(.element("agg1"), .up, at: 40.5)
+        try await run.advance(to: 45)
+        try await run.observe(.element("agg1"), .down, at: 50)
+        try await run.advance(to: 55)
 
         let incidents = try await run.store.incidents(openOnly: false, since: nil)
         #expect(incidents.map(\.incident.id.rawValue) == [2, 1])
