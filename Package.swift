@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C at the edges: module maps and shims only.
@@ -55,6 +56,10 @@ let package = Package(
         .target(name: "Ticketing", dependencies: ["ForewarnModel", "Persistence"]),
         // account: status, incident listings and their JSON contracts; KPIs and reports come here
         .target(name: "Reports", dependencies: ["ForewarnModel", "Persistence"]),
+        // account: outage per line and billing period, contractual credits, the billing feed (pure)
+        .target(name: "Billing", dependencies: [
+            "ForewarnModel", "Persistence", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // wiring: services, signals, sd_notify, reload
         .target(name: "ForewarnDaemon", dependencies: [
             "ForewarnModel", "ForewarnConfig", "Persistence", "Stores", "SNMP", "Probes", "Correlation", "Ticketing",
@@ -68,6 +73,7 @@ let package = Package(
         ]),
         .executableTarget(name: "forewarn", dependencies: [
             "ForewarnDaemon", "ForewarnConfig", "ForewarnModel", "Persistence", "Stores", "Reports", "SNMP", "Probes",
+            "Billing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -83,6 +89,7 @@ let package = Package(
             "Persistence", "Stores", "StoreSQLite", "ForewarnModel", "Correlation", "Ticketing",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "Persistence", "Stores", "ForewarnModel"]),
         .testTarget(name: "TicketingTests", dependencies: ["Ticketing", "Persistence", "ForewarnModel"]),
         .testTarget(name: "SNMPTests", dependencies: ["SNMP", "ForewarnModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgeLibraryTests", dependencies: ["SNMP", "Probes"]),
@@ -96,7 +103,7 @@ let package = Package(
         ]),
         .executableTarget(name: "forewarn-bench", dependencies: [
                               "ForewarnConfig", "ForewarnModel", "Correlation", "Persistence", "Stores", "Ticketing",
-                              "ForewarnDaemon",
+                              "ForewarnDaemon", "Billing",
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "GRDB", package: "GRDB.swift"),
