@@ -43,6 +43,10 @@ public struct CreditFeed: Sendable, Hashable, Codable {
     public var asOf: String
     public var rows: [CreditRow]
 
+    public init(period: String, state: State, asOf: String, rows: [CreditRow]) {
+        (self.period, self.state, self.asOf, self.rows) = (period, state, asOf, rows)
+    }
+
     /// Totals per currency, in minor units.
     public var totals: [String: Int64] {
         rows.reduce(into: [:]) { $0[$1.currency, default: 0] += $1.creditMinorUnits }
@@ -79,15 +83,30 @@ public struct CreditFeed: Sendable, Hashable, Codable {
     /// RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, UTF-8.
     public var csv: String {
         var out = Self.csvColumns.joined(separator: ",") + "\r\n"
+        out.reserveCapacity(rows.count * 200)
         for row in rows {
-            var fields = [row.customer, row.line, row.contract, row.period, String(row.outageSeconds),
-                          row.availabilityPercent, row.credit, row.currency,
-                          row.incidents.map(String.init).joined(separator: " ")]
-            fields += Self.ruleKinds.map { row.rules[$0] ?? "" }
-            fields += [row.kind.rawValue, row.adjusts ?? "", Self.exclusionText(row), row.statement]
-            out += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
+            Self.append(row.customer, to: &out)
+            for field in [row.line, row.contract, row.period, String(row.outageSeconds), row.availabilityPercent,
+                          row.credit, row.currency, row.incidents.map(String.init).joined(separator: " ")] {
+                out += ","
+                Self.append(field, to: &out)
+            }
+            for kind in Self.ruleKinds {
+                out += ","
+                Self.append(row.rules[kind] ?? "", to: &out)
+            }
+            for field in [row.kind.rawValue, row.adjusts ?? "", Self.exclusionText(row), row.statement] {
+                out += ","
+                Self.append(field, to: &out)
+            }
+            out += "\r\n"
         }
         return out
+    }
+
+    static func append(_ field: String, to out: inout String) {
+        let special = field.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
+        out += special ? csvField(field) : field
     }
 
     static func exclusionText(_ row: CreditRow) -> String {
@@ -97,8 +116,14 @@ public struct CreditFeed: Sendable, Hashable, Codable {
     }
 
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+        else { return text }
+        var quoted = "\""
+        for part in text.split(separator: "\"", omittingEmptySubsequences: false).enumerated() {
+            if part.offset > 0 { quoted += "\"\"" }
+            quoted += part.element
+        }
+        return quoted + "\""
     }
 
     public var json: String {

@@ -28,11 +28,11 @@ public struct CreditLedger: Sendable {
         inventory.maintenance + (try await store.maintenanceWindows())
     }
 
-    func compute(_ period: BillingPeriod, now: Date, lines: Set<LineID>? = nil) async throws -> [LineCredit] {
+    func compute(_ period: BillingPeriod, now: Date, lines: Set<LineID>? = nil, detail: Bool = false) async throws -> [LineCredit] {
         let range = try inventory.range(of: period)
         let data = try await store.lineOutageIntervals(from: range.start, to: range.end, lines: lines)
         return try CreditRun.compute(period: period, inventory: inventory, data: data, maintenance: try await maintenance(),
-                                     now: now)
+                                     now: now, detail: detail)
     }
 
     func openFeed(_ period: BillingPeriod, now: Date) async throws -> CreditFeed {
@@ -57,7 +57,7 @@ public struct CreditLedger: Sendable {
             let data = try await store.lineOutageIntervals(from: range.start, to: range.end, lines: changed)
             let now = min(now, range.end)
             let recomputed = try CreditRun.compute(period: period, inventory: inventory, data: data,
-                                                   maintenance: try await maintenance(), now: now)
+                                                   maintenance: try await maintenance(), now: now, detail: false)
             let byLine = Dictionary(recomputed.map { ($0.outage.line, $0) }, uniquingKeysWith: { first, _ in first })
             var booked: [LineID: [LedgerEntry]] = [:]
             for entry in try await store.ledger(period: name) + (try await store.ledger(adjusting: name))
@@ -176,19 +176,31 @@ public struct CreditLedger: Sendable {
     public func explain(line: LineID, period: BillingPeriod, now: Date) async throws -> String {
         let closed = try await store.closedCreditPeriod(period.description)
         let asOf = closed.map { min(now, $0.closedAt) } ?? now
-        guard let credit = try await compute(period, now: asOf, lines: [line]).first else {
-            return "line \(line), \(period): no outage and nothing excluded in this period\n"
+        var booked: [LedgerEntry] = []
+        if closed != nil {
+            booked = (try await store.ledger(period: period.description) + (try await store.ledger(adjusting: period.description)))
+                .filter { $0.line == line }
         }
-        return Self.explainText(credit, period: period, closed: closed)
+        guard let credit = try await compute(period, now: asOf, lines: [line], detail: true).first else {
+            return "line \(line), \(period): no outage and nothing excluded in this period\n"
+                + booked.map { "ledger: \($0.kind.rawValue) \($0.amount.decimalText) \($0.amount.currency) booked in \($0.period)\n" }.joined()
+        }
+        return Self.explainText(credit, period: period, closed: closed, booked: booked)
     }
 
-    static func explainText(_ credit: LineCredit, period: BillingPeriod, closed: ClosedCreditPeriod?) -> String {
+    static func explainText(_ credit: LineCredit, period: BillingPeriod, closed: ClosedCreditPeriod?,
+                            booked: [LedgerEntry] = []) -> String {
         let outage = credit.outage
         func instant(_ seconds: Int64) -> String { RFC3339.format(seconds: TimeInterval(seconds)) }
         var out = "line \(outage.line), customer \(outage.customer), contract \(credit.contract?.id.rawValue ?? "-")\n"
         out += "period \(period) in \(credit.zone.identifier): \(instant(outage.period.start)) – \(instant(outage.period.end)) "
             + "= \(outage.periodSeconds) s (\(outage.periodSeconds / 3600) h)\n"
-        if let closed { out += "closed \(RFC3339.format(closed.closedAt)): the ledger keeps what was credited then; this is the account as of then\n" }
+        if let closed {
+            out += "closed \(RFC3339.format(closed.closedAt)); the account below is from today's data, the ledger keeps what was booked:\n"
+            for entry in booked {
+                out += "  ledger: \(entry.kind.rawValue) \(entry.amount.decimalText) \(entry.amount.currency) booked in \(entry.period)\n"
+            }
+        }
         out += "intervals (clipped to the period, instants truncated to whole seconds):\n"
         for interval in outage.intervals {
             out += "  incident #\(interval.incident.rawValue) (\(interval.classification)): \(instant(interval.start)) – "

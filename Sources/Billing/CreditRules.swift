@@ -25,18 +25,24 @@ public struct CreditComputation: Sendable, Hashable {
 public enum CreditRules {
     static let percentScale = 100 * Percentage.scale
 
+    /// `trace`: also write out every step (for `credits explain`); a billing run leaves it off.
     public static func evaluate(_ policy: CreditPolicy, contract: Contract, periodSeconds: Int64, days: Int,
-                                outageSeconds: Int64, restoreTimes: [RestoreTime]) throws(BillingError) -> CreditComputation {
+                                outageSeconds: Int64, restoreTimes: [RestoreTime],
+                                trace: Bool = true) throws(BillingError) -> CreditComputation {
         let fee = contract.monthlyFee
         let digits = Money.minorDigits(fee.currency)
-        func money(_ ratio: ExactRatio) -> String { "\(ratio.decimal(scaleDigits: digits)) \(fee.currency)" }
+        func money(_ ratio: ExactRatio) -> String { trace ? "\(ratio.decimal(scaleDigits: digits)) \(fee.currency)" : "" }
         func percentOfFee(_ percent: Percentage) throws(BillingError) -> ExactRatio {
             try ExactRatio(fee.minorUnits).multiplied(by: try ExactRatio(percent.millionths, percentScale))
         }
         let available = periodSeconds - outageSeconds
-        var steps = ["availability = (\(periodSeconds) s − \(outageSeconds) s) / \(periodSeconds) s = "
-            + "\(Availability.percentText(outage: outageSeconds, period: periodSeconds)) %"]
+        let feeRatio = try ExactRatio(fee.minorUnits)
+        var steps: [String] = []
+        func step(_ text: @autoclosure () -> String) { if trace { steps.append(text()) } }
+        step("availability = (\(periodSeconds) s − \(outageSeconds) s) / \(periodSeconds) s = "
+             + "\(Availability.percentText(outage: outageSeconds, period: periodSeconds)) %")
         var rules: [RuleCredit] = []
+        func working(_ text: @autoclosure () -> String) -> String { trace ? text() : "" }
         for rule in policy.rules {
             switch rule {
             case .tiers(let tiers):
@@ -46,22 +52,22 @@ public enum CreditRules {
                 }
                 if let band {
                     let amount = try percentOfFee(band.credit)
-                    rules.append(RuleCredit(kind: rule.kind, amount: amount, working:
-                        "availability below \(band.below) % → \(band.credit) % of \(money(try ExactRatio(fee.minorUnits))) = \(money(amount))"))
+                    rules.append(RuleCredit(kind: rule.kind, amount: amount, working: working(
+                        "availability below \(band.below) % → \(band.credit) % of \(money(feeRatio)) = \(money(amount))")))
                 } else {
-                    rules.append(RuleCredit(kind: rule.kind, amount: .zero, working:
-                        "availability in no band (highest bound \(tiers.first.map { "\($0.below) %" } ?? "none")) → 0"))
+                    rules.append(RuleCredit(kind: rule.kind, amount: .zero, working: working(
+                        "availability in no band (highest bound \(tiers.first.map { "\($0.below) %" } ?? "none")) → 0")))
                 }
-            case .perStep(let step, let credit):
+            case .perStep(let stepSize, let credit):
                 // shortfall in millionths of a percent, times the period: target × P − available × 10⁸
                 let target = contract.availabilityTarget
                 let shortfall = try ExactRatio.checkedAdd(try ExactRatio.checkedMultiply(target.millionths, periodSeconds),
                                                           -(try ExactRatio.checkedMultiply(available, percentScale)))
-                let count = shortfall <= 0 ? 0 : try ExactRatio(shortfall, try ExactRatio.checkedMultiply(step.millionths, periodSeconds)).ceiling
+                let count = shortfall <= 0 ? 0 : try ExactRatio(shortfall, try ExactRatio.checkedMultiply(stepSize.millionths, periodSeconds)).ceiling
                 let amount = try percentOfFee(credit).multiplied(by: count)
-                rules.append(RuleCredit(kind: rule.kind, amount: amount, working: shortfall <= 0
+                rules.append(RuleCredit(kind: rule.kind, amount: amount, working: working(shortfall <= 0
                     ? "availability not below the target \(target) % → 0"
-                    : "\(count) started step(s) of \(step) % below the target \(target) % × \(credit) % of the fee = \(money(amount))"))
+                    : "\(count) started step(s) of \(stepSize) % below the target \(target) % × \(credit) % of the fee = \(money(amount))")))
             case .restoreTime(let guaranteed, let perHour):
                 let guaranteedSeconds = guaranteed.components.seconds
                 var total = ExactRatio.zero
@@ -75,48 +81,51 @@ public enum CreditRules {
                     }
                     let amount = try each.multiplied(by: hours)
                     total = try total.adding(amount)
-                    parts.append("incident \(restore.incident) restored after \(DurationText.format(.seconds(restore.seconds))), "
+                    if trace {
+                        parts.append("incident \(restore.incident) restored after \(DurationText.format(.seconds(restore.seconds))), "
                         + "\(hours) started hour(s) beyond \(DurationText.format(guaranteed)) × \(money(each)) = \(money(amount))")
+                    }
                 }
-                rules.append(RuleCredit(kind: rule.kind, amount: total, working: parts.isEmpty
-                    ? "no incident restored later than \(DurationText.format(guaranteed)) → 0" : parts.joined(separator: "; ")))
+                rules.append(RuleCredit(kind: rule.kind, amount: total, working: working(parts.isEmpty
+                    ? "no incident restored later than \(DurationText.format(guaranteed)) → 0" : parts.joined(separator: "; "))))
             case .outageDays(let divisor, let maxDays):
                 let started = try ExactRatio(outageSeconds, 86_400).ceiling
                 let counted = maxDays.map { min(started, Int64($0)) } ?? started
                 let perDay = try ExactRatio(fee.minorUnits, divisor == .thirty ? 30 : Int64(days))
                 let amount = try perDay.multiplied(by: counted)
-                rules.append(RuleCredit(kind: rule.kind, amount: amount, working:
+                rules.append(RuleCredit(kind: rule.kind, amount: amount, working: working(
                     "\(started) started day(s) of outage\(counted < started ? ", at most \(counted)" : "") × "
-                        + "\(money(try ExactRatio(fee.minorUnits))) / \(divisor == .thirty ? 30 : days) = \(money(amount))"))
+                        + "\(money(feeRatio)) / \(divisor == .thirty ? 30 : days) = \(money(amount))")))
             }
         }
-        for rule in rules { steps.append("rule \(rule.kind): \(rule.working)") }
+        for rule in rules { step("rule \(rule.kind): \(rule.working)") }
         var combined = ExactRatio.zero
         switch policy.combine {
         case .sum:
             for rule in rules { combined = try combined.adding(rule.amount) }
-            steps.append("sum of the rules = \(money(combined))")
+            step("sum of the rules = \(money(combined))")
         case .max:
             combined = rules.map(\.amount).max() ?? .zero
-            steps.append("largest of the rules = \(money(combined))")
+            step("largest of the rules = \(money(combined))")
         }
         let cap = try percentOfFee(policy.cap)
         let capped = min(combined, cap)
-        steps.append("cap \(policy.cap) % of the fee = \(money(cap)) → \(money(capped))")
+        step("cap \(policy.cap) % of the fee = \(money(cap)) → \(money(capped))")
         // An amount at a cap that is not a whole minor unit rounds down to it: never above the cap.
         let rounded = min(capped.rounded(policy.rounding), cap.floor)
-        steps.append("rounded \(policy.rounding.rawValue) to the minor unit → \(money(try ExactRatio(rounded)))")
+        let roundedRatio = try ExactRatio(rounded)
+        step("rounded \(policy.rounding.rawValue) to the minor unit → \(money(roundedRatio))")
         var credited = rounded
         if let minimum = policy.minimumPayout {
             if rounded < minimum.minorUnits {
                 credited = 0
-                steps.append("below the minimum payout \(minimum.decimalText) \(minimum.currency) → 0")
+                step("below the minimum payout \(minimum.decimalText) \(minimum.currency) → 0")
             } else {
-                steps.append("not below the minimum payout \(minimum.decimalText) \(minimum.currency)")
+                step("not below the minimum payout \(minimum.decimalText) \(minimum.currency)")
             }
         }
         let amount = Money(minorUnits: credited, currency: fee.currency)
-        steps.append("credit = \(amount.decimalText) \(amount.currency)")
+        step("credit = \(amount.decimalText) \(amount.currency)")
         return CreditComputation(rules: rules, combined: combined, capped: capped, rounded: rounded, amount: amount,
                                  steps: steps)
     }

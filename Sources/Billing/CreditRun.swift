@@ -63,8 +63,11 @@ public struct LineCredit: Sendable {
 /// Computes a period's credits from the store's intervals. Pure: the caller reads the store.
 public enum CreditRun {
     /// Every line with an outage or an exclusion in `period`, ordered by customer then line.
+    /// Without `detail` (a billing run) only the rows are kept, not each line's intervals and steps.
     public static func compute(period: BillingPeriod, inventory: CreditInventory, data: LineOutageIntervals,
-                               maintenance: [MaintenanceWindow], now: Date) throws(BillingError) -> [LineCredit] {
+                               maintenance: [MaintenanceWindow], now: Date,
+                               detail: Bool = true) throws(BillingError) -> [LineCredit] {
+        let days = period.days
         var zones: [String: (zone: TimeZone, span: SecondSpans.Span)] = [:]
         var results: [LineCredit] = []
         let nowSeconds = OutageAccounting.seconds(now.unixMilliseconds)
@@ -88,22 +91,28 @@ public enum CreditRun {
                 incidents: data.incidents, maintenance: maintenance, now: nowSeconds)
             index = end
             guard outage.outageSeconds > 0 || !outage.exclusions.isEmpty else { continue }
-            results.append(try credit(outage, period: period, zone: zone, inventory: inventory))
+            var credit = try credit(outage, period: period, days: days, zone: zone, inventory: inventory, trace: detail)
+            if !detail {
+                credit.outage.intervals = []
+                credit.outage.restoreTimes = []
+                credit.computation = nil
+            }
+            results.append(credit)
         }
         results.sort { ($0.row.customer, $0.row.line) < ($1.row.customer, $1.row.line) }
         return results
     }
 
-    static func credit(_ outage: LineOutage, period: BillingPeriod, zone: TimeZone,
-                       inventory: CreditInventory) throws(BillingError) -> LineCredit {
+    static func credit(_ outage: LineOutage, period: BillingPeriod, days: Int, zone: TimeZone,
+                       inventory: CreditInventory, trace: Bool) throws(BillingError) -> LineCredit {
         let contract = inventory.contract(of: outage.line)
         let policy = contract?.creditPolicy.flatMap { inventory.policies[$0] }
         var computation: CreditComputation?
         var note: String?
         if let contract, let policy {
             computation = try CreditRules.evaluate(policy, contract: contract, periodSeconds: outage.periodSeconds,
-                                                   days: period.days, outageSeconds: outage.outageSeconds,
-                                                   restoreTimes: outage.restoreTimes)
+                                                   days: days, outageSeconds: outage.outageSeconds,
+                                                   restoreTimes: outage.restoreTimes, trace: trace)
         } else if inventory.lines[outage.line] == nil {
             note = "line not in the configuration: no contract"
         } else if contract == nil {

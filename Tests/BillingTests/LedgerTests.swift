@@ -117,6 +117,10 @@ import Testing
             #expect(try await store.ledger(adjusting: "2026-11").map(\.amount.minorUnits) == [4_000])
             #expect(try await ledger.feed(BillingPeriod("2027-01")!, now: Self.instant("2027-01-02T00:00:00Z")).rows.isEmpty)
 
+            let explained = try await ledger.explain(line: "L2", period: november, now: Self.instant("2027-01-02T00:00:00Z"))
+            #expect(explained.contains("  ledger: credit 0.00 CZK booked in 2026-11\n  ledger: adjustment 40.00 CZK booked in 2026-12\n"))
+            #expect(explained.contains("credit = 40.00 CZK\n"))
+
             let periods = try await ledger.periods(now: Self.instant("2027-01-02T00:00:00Z"))
             #expect(periods.map(\.period) == ["2026-11", "2026-12", "2027-01"])
             #expect(periods.map(\.state) == [.closed, .closed, .open])
