@@ -72,6 +72,10 @@ let package = Package(
         ]),
         // account: status, incident listings and their JSON contracts; KPIs and reports come here
         .target(name: "Reports", dependencies: ["ForewarnModel", "Persistence"]),
+        // account: outage per line and billing period, contractual credits, the billing feed (pure)
+        .target(name: "Billing", dependencies: [
+            "ForewarnModel", "Persistence", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // wiring: services, signals, sd_notify, reload
         .target(name: "ForewarnDaemon", dependencies: [
             "ForewarnModel", "ForewarnConfig", "Persistence", "Stores", "SNMP", "Probes", "Correlation", "Ticketing",
@@ -85,6 +89,7 @@ let package = Package(
         ]),
         .executableTarget(name: "forewarn", dependencies: [
             "ForewarnDaemon", "ForewarnConfig", "ForewarnModel", "Persistence", "Stores", "Reports", "SNMP", "Probes",
+            "Billing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -100,6 +105,7 @@ let package = Package(
             "Persistence", "Stores", "StoreSQLite", "ForewarnModel", "Correlation", "Ticketing",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "Persistence", "Stores", "ForewarnModel"]),
         .testTarget(name: "TicketingTests", dependencies: [
             "Ticketing", "Persistence", "Stores", "ForewarnModel",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -117,7 +123,7 @@ let package = Package(
         ]),
         .executableTarget(name: "forewarn-bench", dependencies: [
                               "ForewarnConfig", "ForewarnModel", "Correlation", "Persistence", "Stores", "Ticketing",
-                              "ForewarnDaemon",
+                              "ForewarnDaemon", "Billing",
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "GRDB", package: "GRDB.swift"),

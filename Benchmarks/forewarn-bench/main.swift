@@ -11,6 +11,7 @@ let benchmarks: [String: () throws -> Void] = [
     "correlation-burst": CorrelationBench.burst,
     "correlation-sustained": CorrelationBench.sustained,
     "correlation-daemon-burst": DaemonBurstBench.run,
+    "credits": CreditsBench.run,
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -24,6 +24,8 @@ public enum ConfigLimits {
     public static let updateEvery: ClosedRange<Duration> = .zero ... .seconds(86_400)
     public static let maxAge: ClosedRange<Duration> = .seconds(60) ... .seconds(30 * 86_400)
     public static let ticketingPollInterval: ClosedRange<Duration> = .milliseconds(10) ... .seconds(60)
+    /// A credit policy's guaranteed time to restore.
+    public static let guaranteedRestore: ClosedRange<Duration> = .seconds(1) ... .seconds(31 * 86_400)
     /// Errors per second on a port.
     public static let errorRateThreshold = 1_000_000_000.0
     /// Traps per second from one source.

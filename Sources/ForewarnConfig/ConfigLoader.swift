@@ -67,7 +67,7 @@ struct ConfigReader {
 
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
                                "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles",
-                               "correlation", "snmp", "ticketing"]
+                               "correlation", "snmp", "ticketing", "billing", "credit_policies", "contracts_csv"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -107,7 +107,17 @@ struct ConfigReader {
         if let snmp = top.value("snmp") { configuration.snmp = readSNMP(snmp, profiles: configuration.profiles) }
         var index = InventoryIndex()
         configuration.customers = readCustomers(top, index: &index)
-        configuration.contracts = readContracts(top.list("contracts", sink: &sink), index: &index)
+        if let billing = top.value("billing") { configuration.billing = readBilling(billing) }
+        let policies = readCreditPolicies(top.list("credit_policies", sink: &sink))
+        configuration.creditPolicies = policies.valid
+        configuration.contracts = readContracts(top.list("contracts", sink: &sink), index: &index,
+                                                billing: configuration.billing, policies: policies)
+        if let csvPath = top.string("contracts_csv", sink: &sink) {
+            configuration.contracts += ContractCSV.read(path: resolve(csvPath), shownAs: resolve(csvPath),
+                                                        referencedAt: top.value("contracts_csv")!.location, index: &index,
+                                                        billing: configuration.billing,
+                                                        policies: policies, sink: &sink)
+        }
         configuration.elements = readElements(top.list("elements", sink: &sink), profiles: configuration.profiles,
                                               index: &index, snmp: &configuration.snmp)
         checkTopology(configuration.elements, index: index)
@@ -323,10 +333,10 @@ struct ConfigReader {
         return customers
     }
 
-    mutating func readContracts(_ items: [Located], index: inout InventoryIndex) -> [Contract] {
+    mutating func readContracts(_ items: [Located], index: inout InventoryIndex, billing: BillingSettings,
+                                policies: CreditPolicyTable) -> [Contract] {
         items.compactMap { item in
-            guard let fields = Fields(item, what: "a contract", kind: "contract", allowed: ["id", "name", "monthly_fee", "currency",
-                                                                          "availability_target"], sink: &sink),
+            guard let fields = Fields(item, what: "a contract", kind: "contract", allowed: Self.contractColumns, sink: &sink),
                   let id = fields.string("id", required: true, sink: &sink) else { return nil }
             let fee = fields.integer("monthly_fee", in: 0...1_000_000_000_000, sink: &sink)
             if fee == nil && !fields.has("monthly_fee") {
@@ -345,10 +355,17 @@ struct ConfigReader {
                                 "'availability_target' in contract '\(id)' must be a percentage from 0 to 100 such as 99.9, not '\(text)'")
                 }
             }
+            var billingValues: [String: (text: String, at: SourceLocation)] = [:]
+            for key in ["credit_policy", "time_zone", "locale"] {
+                if let text = fields.string(key, sink: &sink) { billingValues[key] = (text, fields.value(key)!.location) }
+            }
+            let billingKeys = Self.contractBilling(id: id, values: billingValues, currency: currency, billing: billing,
+                                                   policies: policies, sink: &sink)
             guard index.addContract(ContractID(id), at: fields.value("id")!.location, sink: &sink),
-                  let fee, let currency, Money.isValidCurrency(currency), let target else { return nil }
+                  let fee, let currency, Money.isValidCurrency(currency), let target, billingKeys.valid else { return nil }
             return Contract(id: ContractID(id), name: fields.string("name", sink: &sink) ?? id,
-                            monthlyFee: Money(minorUnits: fee, currency: currency), availabilityTarget: target)
+                            monthlyFee: Money(minorUnits: fee, currency: currency), availabilityTarget: target,
+                            creditPolicy: billingKeys.policy, timeZone: billingKeys.timeZone, locale: billingKeys.locale)
         }
     }
 }

@@ -62,6 +62,9 @@ public struct Configuration: Sendable {
     public var correlation: CorrelationSettings
     public var snmp = SNMPSettings()
     public var ticketing = TicketingSettings()
+    /// `billing:` defaults and `credit_policies:` by id.
+    public var billing = BillingSettings()
+    public var creditPolicies: [PolicyID: CreditPolicy] = [:]
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],

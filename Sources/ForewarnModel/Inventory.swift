@@ -140,11 +140,21 @@ public struct Contract: Sendable, Hashable, Identifiable {
     public var name: String
     public var monthlyFee: Money
     public var availabilityTarget: Percentage
+    /// The policy its credits follow; nil: outages are reported, never credited.
+    public var creditPolicy: PolicyID?
+    /// IANA time zone whose calendar months are the billing periods.
+    public var timeZone: String
+    /// Language (and region) of the customer's bill: `cs`, `cs-CZ`, `en`, `en-GB`.
+    public var locale: String
 
-    public init(id: ContractID, name: String, monthlyFee: Money, availabilityTarget: Percentage) {
+    public init(id: ContractID, name: String, monthlyFee: Money, availabilityTarget: Percentage,
+                creditPolicy: PolicyID? = nil, timeZone: String = "UTC", locale: String = "en") {
         self.id = id
         self.name = name
         self.monthlyFee = monthlyFee
         self.availabilityTarget = availabilityTarget
+        self.creditPolicy = creditPolicy
+        self.timeZone = timeZone
+        self.locale = locale
     }
 }

@@ -97,6 +97,16 @@ public protocol CreditLedgerStore: StoreLocated {
     func appendLedger(_ entries: [LedgerEntry]) async throws(StoreError)
     /// Every entry of one period (`2026-11`), in the order written.
     func ledger(period: String) async throws(StoreError) -> [LedgerEntry]
+    /// Every adjustment, in whichever period it was booked, that corrects `period`, in the order written.
+    func ledger(adjusting period: String) async throws(StoreError) -> [LedgerEntry]
+    /// Freezes a period: writes its entries and document and marks it closed, in one transaction.
+    /// Fails when the period is already closed. Entries of a closed period are never added,
+    /// changed or removed (`appendLedger` to a closed period fails).
+    func closeCreditPeriod(_ period: ClosedCreditPeriod, entries: [LedgerEntry]) async throws(StoreError)
+    /// The closed period, with its frozen document; nil while it is open.
+    func closedCreditPeriod(_ period: String) async throws(StoreError) -> ClosedCreditPeriod?
+    /// Every closed period's name and when it was closed, oldest period first (without documents).
+    func closedCreditPeriods() async throws(StoreError) -> [(period: String, closedAt: Date)]
 }
 
 /// The reads that credits, KPIs and operations reports are computed from.
@@ -104,6 +114,11 @@ public protocol ReportQueries: StoreLocated {
     /// Every line interval overlapping `[from, to)`, with its incident's header, ordered by line
     /// then start. An interval still open has no end.
     func lineIntervals(from: Date, to: Date) async throws(StoreError) -> [IncidentLineInterval]
+    /// The same, compact, for a whole billing run; only the lines in `lines` when given.
+    func lineOutageIntervals(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError) -> LineOutageIntervals
+    /// Lines with an interval overlapping `[from, to)` in an incident written after `since`
+    /// (reclassified, corrected, entered by hand): what may change a closed period's credits.
+    func linesChanged(since: Date, from: Date, to: Date) async throws(StoreError) -> Set<LineID>
 }
 
 /// Everything the daemon needs; what `StoreFactory` opens.

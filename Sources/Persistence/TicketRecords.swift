@@ -117,11 +117,16 @@ public struct LedgerEntry: Sendable, Hashable {
     public var outageMilliseconds: Int64
     public var reason: String
     public var createdAt: Date
+    /// For an adjustment: the closed period it corrects (`2026-10`).
+    public var adjusts: String?
+    /// The incidents whose outage the entry credits or corrects.
+    public var incidents: [IncidentID]
 
     public init(period: String, line: LineID, customer: CustomerID, contract: ContractID, kind: Kind, amount: Money,
-                outageMilliseconds: Int64, reason: String, createdAt: Date) {
+                outageMilliseconds: Int64, reason: String, createdAt: Date, adjusts: String? = nil,
+                incidents: [IncidentID] = []) {
         (self.period, self.line, self.customer, self.contract) = (period, line, customer, contract)
         (self.kind, self.amount, self.outageMilliseconds, self.reason) = (kind, amount, outageMilliseconds, reason)
-        self.createdAt = createdAt
+        (self.createdAt, self.adjusts, self.incidents) = (createdAt, adjusts, incidents)
     }
 }

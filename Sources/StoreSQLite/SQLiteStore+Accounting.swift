@@ -8,35 +8,60 @@ extension SQLiteStore {
     public func appendLedger(_ entries: [LedgerEntry]) async throws(StoreError) {
         guard !entries.isEmpty else { return }
         try await write("append \(entries.count) ledger entries") { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO credit_ledger (period, line, customer, contract, kind, amount_minor, currency, outage_ms,
-                                           reason, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for entry in entries {
-                try statement.execute(arguments: [entry.period, entry.line.rawValue, entry.customer.rawValue,
-                                                  entry.contract.rawValue, entry.kind.rawValue, entry.amount.minorUnits,
-                                                  entry.amount.currency, entry.outageMilliseconds, entry.reason,
-                                                  entry.createdAt.unixMilliseconds])
-            }
+            try Self.insertLedger(entries, db)
+        }
+    }
+
+    static func insertLedger(_ entries: [LedgerEntry], _ db: Database) throws {
+        let closed = try db.cachedStatement(sql: "SELECT 1 FROM credit_period WHERE period = ?")
+        for period in Set(entries.map(\.period)) where try Bool.fetchOne(closed, arguments: [period]) != nil {
+            throw StoredValueError(table: "credit_period", key: "period \(period)",
+                                   problem: "the period is closed: its ledger is never changed (book an adjustment)")
+        }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO credit_ledger (period, line, customer, contract, kind, amount_minor, currency, outage_ms,
+                                       reason, created_at, adjusts_period, incident_ids)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for entry in entries {
+            try statement.execute(arguments: [entry.period, entry.line.rawValue, entry.customer.rawValue,
+                                              entry.contract.rawValue, entry.kind.rawValue, entry.amount.minorUnits,
+                                              entry.amount.currency, entry.outageMilliseconds, entry.reason,
+                                              entry.createdAt.unixMilliseconds, entry.adjusts,
+                                              entry.incidents.map { String($0.rawValue) }.joined(separator: " ")])
         }
     }
 
     public func ledger(period: String) async throws(StoreError) -> [LedgerEntry] {
         try await read("read the ledger of \(period)") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM credit_ledger WHERE period = ? ORDER BY id", arguments: [period])
-                .map { row in
-                    let reader = RowReader("credit_ledger", row)
-                    return LedgerEntry(period: try reader.value("period"), line: LineID(try reader.value("line") as String),
-                                       customer: CustomerID(try reader.value("customer") as String),
-                                       contract: ContractID(try reader.value("contract") as String),
-                                       kind: try reader.choice("kind", LedgerEntry.Kind.self),
-                                       amount: Money(minorUnits: try reader.value("amount_minor"),
-                                                     currency: try reader.value("currency")),
-                                       outageMilliseconds: try reader.value("outage_ms"), reason: try reader.value("reason"),
-                                       createdAt: try reader.date("created_at"))
-                }
+                .map(Self.ledgerEntry)
         }
+    }
+
+    public func ledger(adjusting period: String) async throws(StoreError) -> [LedgerEntry] {
+        try await read("read the adjustments of \(period)") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM credit_ledger WHERE adjusts_period = ? ORDER BY id",
+                             arguments: [period]).map(Self.ledgerEntry)
+        }
+    }
+
+    static func ledgerEntry(_ row: Row) throws -> LedgerEntry {
+        let reader = RowReader("credit_ledger", row)
+        let incidentText: String = try reader.value("incident_ids")
+        let incidents = try incidentText.split(separator: " ").map { text in
+            guard let id = Int64(text) else { throw reader.fail("column incident_ids holds '\(incidentText)'") }
+            return IncidentID(id)
+        }
+        return LedgerEntry(period: try reader.value("period"), line: LineID(try reader.value("line") as String),
+                           customer: CustomerID(try reader.value("customer") as String),
+                           contract: ContractID(try reader.value("contract") as String),
+                           kind: try reader.choice("kind", LedgerEntry.Kind.self),
+                           amount: Money(minorUnits: try reader.value("amount_minor"),
+                                         currency: try reader.value("currency")),
+                           outageMilliseconds: try reader.value("outage_ms"), reason: try reader.value("reason"),
+                           createdAt: try reader.date("created_at"), adjusts: try reader.optional("adjusts_period"),
+                           incidents: incidents)
     }
 
     public func lineIntervals(from: Date, to: Date) async throws(StoreError) -> [IncidentLineInterval] {

@@ -244,6 +244,21 @@ enum Schema {
                 CREATE INDEX ticket_outbox_queue ON ticket_outbox (incident_id, hook, delivered_at, id);
                 """)
         }
+        migrator.registerMigration("0005 credit periods and adjustments") { db in
+            try db.execute(sql: """
+                -- A billing period frozen by `forewarn credits close`: the feed as exported then.
+                CREATE TABLE credit_period (
+                    period    TEXT PRIMARY KEY,
+                    closed_at INTEGER NOT NULL,
+                    document  TEXT NOT NULL
+                );
+                -- An adjustment names the closed period it corrects; every entry its incidents.
+                ALTER TABLE credit_ledger ADD COLUMN adjusts_period TEXT;
+                ALTER TABLE credit_ledger ADD COLUMN incident_ids TEXT NOT NULL DEFAULT '';
+                CREATE INDEX credit_ledger_adjusts ON credit_ledger (adjusts_period, line);
+                CREATE INDEX incident_updated ON incident (updated_at);
+                """)
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Billing
 import ForewarnConfig
 import ForewarnDaemon
 import Foundation
@@ -24,6 +25,9 @@ struct Forewarn: AsyncParsableCommand {
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("forewarn: \(failure.message)\n".utf8))
             Foundation.exit(failure.code)
+        } catch let failure as BillingError {
+            FileHandle.standardError.write(Data("forewarn: \(failure)\n".utf8))
+            Foundation.exit(1)
         } catch let failure as StoreError {
             FileHandle.standardError.write(Data("forewarn: \(failure)\n".utf8))
             Foundation.exit(1)
@@ -49,6 +53,7 @@ struct Forewarn: AsyncParsableCommand {
             ReportCall.self,
             Maintenance.self,
             Outbox.self,
+            Credits.self,
         ])
 }
 

@@ -24,17 +24,17 @@ struct TemporaryStore {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
         let store = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state"])
+        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments"])
         // Opening again applies nothing twice.
         let reopened = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state"])
+        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments"])
 
         let queue = try DatabaseQueue(path: temporary.path)
         let tables = try queue.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
         for table in ["daemon_heartbeat", "state_transition", "incident", "incident_line", "incident_event", "fault",
-                      "customer_report", "ticket_outbox", "credit_ledger", "maintenance_window", "operator_command"] {
+                      "customer_report", "ticket_outbox", "credit_ledger", "maintenance_window", "operator_command", "credit_period"] {
             #expect(tables.contains(table), "missing table \(table)")
         }
         let journal = try queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }

@@ -1,0 +1,166 @@
+import Foundation
+import ForewarnModel
+
+/// One row of the billing feed: a line's outage and credit in a period, or an adjustment of a
+/// closed period booked in this one.
+public struct CreditRow: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case credit, adjustment
+    }
+
+    public var customer: String
+    public var line: String
+    public var contract: String
+    public var period: String
+    public var kind: Kind
+    /// For an adjustment: the closed period it corrects.
+    public var adjusts: String?
+    public var outageSeconds: Int64
+    public var availabilityPercent: String
+    /// Major units with the currency's minor digits, `40.00`.
+    public var credit: String
+    public var creditMinorUnits: Int64
+    public var currency: String
+    public var incidents: [Int64]
+    /// Each rule's amount before combining, cap and minimum, rounded by the policy, by rule kind.
+    public var rules: [String: String]
+    public var exclusions: [Exclusion]
+    /// Why there is no credit at all (no contract, no policy), when that is the case.
+    public var note: String?
+    /// What the customer's bill prints.
+    public var statement: String
+}
+
+/// A period's feed: every row, as billing imports it.
+public struct CreditFeed: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Hashable, Codable {
+        case open, closed
+    }
+
+    public var period: String
+    public var state: State
+    /// When it was computed (open) or closed.
+    public var asOf: String
+    public var rows: [CreditRow]
+
+    public init(period: String, state: State, asOf: String, rows: [CreditRow]) {
+        (self.period, self.state, self.asOf, self.rows) = (period, state, asOf, rows)
+    }
+
+    /// Totals per currency, in minor units.
+    public var totals: [String: Int64] {
+        rows.reduce(into: [:]) { $0[$1.currency, default: 0] += $1.creditMinorUnits }
+    }
+
+    public func only(customer: String?) -> CreditFeed {
+        guard let customer else { return self }
+        var copy = self
+        copy.rows = rows.filter { $0.customer == customer }
+        return copy
+    }
+
+    // MARK: rendering
+
+    public enum Format: String, Sendable, CaseIterable {
+        case csv, json, text
+    }
+
+    public func rendered(_ format: Format) -> String {
+        switch format {
+        case .csv: return csv
+        case .json: return json
+        case .text: return text
+        }
+    }
+
+    public static let csvColumns = [
+        "customer_id", "line_id", "contract_id", "period", "outage_seconds", "availability_percent", "credit",
+        "currency", "incident_ids", "rule_tiers", "rule_per_step", "rule_restore_time", "rule_outage_days", "kind",
+        "adjusts_period", "exclusions", "statement",
+    ]
+    static let ruleKinds = ["tiers", "per_step", "restore_time", "outage_days"]
+
+    /// RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, UTF-8.
+    public var csv: String {
+        var out = Self.csvColumns.joined(separator: ",") + "\r\n"
+        out.reserveCapacity(rows.count * 200)
+        for row in rows {
+            Self.append(row.customer, to: &out)
+            for field in [row.line, row.contract, row.period, String(row.outageSeconds), row.availabilityPercent,
+                          row.credit, row.currency, row.incidents.map(String.init).joined(separator: " ")] {
+                out += ","
+                Self.append(field, to: &out)
+            }
+            for kind in Self.ruleKinds {
+                out += ","
+                Self.append(row.rules[kind] ?? "", to: &out)
+            }
+            for field in [row.kind.rawValue, row.adjusts ?? "", Self.exclusionText(row), row.statement] {
+                out += ","
+                Self.append(field, to: &out)
+            }
+            out += "\r\n"
+        }
+        return out
+    }
+
+    static func append(_ field: String, to out: inout String) {
+        let special = field.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
+        out += special ? csvField(field) : field
+    }
+
+    static func exclusionText(_ row: CreditRow) -> String {
+        var parts = row.exclusions.map { "\($0.reason): \($0.seconds) s" }
+        if let note = row.note { parts.append(note) }
+        return parts.joined(separator: "; ")
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+        else { return text }
+        var quoted = "\""
+        for part in text.split(separator: "\"", omittingEmptySubsequences: false).enumerated() {
+            if part.offset > 0 { quoted += "\"\"" }
+            quoted += part.element
+        }
+        return quoted + "\""
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        // Encoding values of these plain types cannot fail.
+        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    public static func decode(json: String) throws(BillingError) -> CreditFeed {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(CreditFeed.self, from: Data(json.utf8))
+        } catch {
+            throw BillingError("the stored feed cannot be read: \(error)")
+        }
+    }
+
+    public var text: String {
+        let totalsText = totals.keys.sorted().map { currency in
+            "\(Money(minorUnits: totals[currency]!, currency: currency).decimalText) \(currency)"
+        }.joined(separator: ", ")
+        var out = "credits \(period) (\(state.rawValue), as of \(asOf)): \(rows.count) row\(rows.count == 1 ? "" : "s")"
+            + (totalsText.isEmpty ? "" : ", total \(totalsText)") + "\n"
+        for row in rows {
+            let what = row.kind == .adjustment ? "adjusts \(row.adjusts ?? "?")" : "outage \(row.outageSeconds) s"
+            out += "\(row.customer) \(row.line) \(row.contract.isEmpty ? "-" : row.contract): \(what), "
+                + "availability \(row.availabilityPercent) %, credit \(row.credit) \(row.currency)"
+                + (row.incidents.isEmpty ? "" : ", incidents \(row.incidents.map { "#\($0)" }.joined(separator: " "))") + "\n"
+            for exclusion in row.exclusions {
+                out += "    excluded: \(exclusion.reason), \(exclusion.seconds) s\n"
+            }
+            if let note = row.note { out += "    \(note)\n" }
+            if !row.statement.isEmpty { out += "    bill: \(row.statement)\n" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Billing
+import ForewarnConfig
+import ForewarnModel
+import Foundation
+import Persistence
+
+/// `forewarn credits`: the billing feed of a period, closing it, the list of periods, the audit.
+struct Credits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Outage credits per line and billing period: the feed billing imports.",
+        discussion: """
+            Prints one row per line with an outage (or an excluded one) in the period: CSV (RFC 4180, \
+            the columns of docs/credits.md), JSON or text. A closed period is exported exactly as it was \
+            closed; later changes to it appear as adjustment rows in the next open period.
+            """,
+        subcommands: [Export.self, Close.self, Periods.self, Explain.self],
+        defaultSubcommand: Export.self)
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "Print a period's credits.")
+
+        @OptionGroup var options: ConfigOptions
+        @OptionGroup var storeOption: StoreOption
+        @Option(help: ArgumentHelp("Billing period, a calendar month: 2026-11.", valueName: "YYYY-MM")) var period: String
+        @Option(help: "csv, json or text.") var format: String = "csv"
+        @Option(help: ArgumentHelp("Only this customer's lines.", valueName: "ID")) var customer: String?
+        @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "FILE")) var output: String?
+
+        func validate() throws {
+            _ = try CreditsAccess.period(period)
+            guard CreditFeed.Format(rawValue: format) != nil else {
+                throw ValidationError("--format must be csv, json or text, not '\(format)'")
+            }
+        }
+
+        func run() async throws {
+            let ledger = try CreditsAccess.ledger(options, storeOption)
+            let feed = try await ledger.feed(try CreditsAccess.period(period), now: Date())
+            let text = feed.only(customer: customer).rendered(CreditFeed.Format(rawValue: format)!)
+            try CreditsAccess.write(text, to: output)
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Freeze a period in the credit ledger.",
+            discussion: """
+                Refused before the period has ended. An incident still open is counted up to the \
+                period's end (the rest counts in the next period). Prints the period's totals.
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @OptionGroup var storeOption: StoreOption
+        @Option(help: ArgumentHelp("Billing period: 2026-11.", valueName: "YYYY-MM")) var period: String
+
+        func validate() throws { _ = try CreditsAccess.period(period) }
+
+        func run() async throws {
+            let ledger = try CreditsAccess.ledger(options, storeOption, write: true)
+            let feed = try await ledger.close(try CreditsAccess.period(period), now: Date())
+            let totals = feed.totals.keys.sorted().map { "\(Money(minorUnits: feed.totals[$0]!, currency: $0).decimalText) \($0)" }
+            print("closed \(period): \(feed.rows.count) rows" + (totals.isEmpty ? "" : ", credits \(totals.joined(separator: ", "))"))
+        }
+    }
+
+    struct Periods: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List billing periods with state and totals per currency.")
+
+        @OptionGroup var options: ConfigOptions
+        @OptionGroup var storeOption: StoreOption
+
+        func run() async throws {
+            let ledger = try CreditsAccess.ledger(options, storeOption)
+            print(CreditLedger.periodsText(try await ledger.periods(now: Date())), terminator: "")
+        }
+    }
+
+    struct Explain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a line's credit arithmetic step by step, from each interval to the amount.")
+
+        @OptionGroup var options: ConfigOptions
+        @OptionGroup var storeOption: StoreOption
+        @Option(help: ArgumentHelp("Line id.", valueName: "LINE")) var line: String
+        @Option(help: ArgumentHelp("Billing period: 2026-11.", valueName: "YYYY-MM")) var period: String
+
+        func validate() throws { _ = try CreditsAccess.period(period) }
+
+        func run() async throws {
+            let ledger = try CreditsAccess.ledger(options, storeOption)
+            print(try await ledger.explain(line: LineID(line), period: try CreditsAccess.period(period), now: Date()),
+                  terminator: "")
+        }
+    }
+}
+
+enum CreditsAccess {
+    static func period(_ text: String) throws -> BillingPeriod {
+        guard let period = BillingPeriod(text) else {
+            throw ValidationError("--period must be a calendar month such as 2026-11, not '\(text)'")
+        }
+        return period
+    }
+
+    /// Credits need the configuration (contracts, policies), always.
+    static func ledger(_ options: ConfigOptions, _ storeOption: StoreOption, write: Bool = false) throws -> CreditLedger {
+        let access = try StoreAccess(options, storeOption, needConfiguration: true)
+        let configuration = access.configuration!
+        let inventory = CreditInventory(
+            lines: configuration.lines, contracts: configuration.contracts,
+            policies: Array(configuration.creditPolicies.values), maintenance: configuration.maintenance,
+            defaultTimeZone: configuration.billing.timeZone, defaultLocale: configuration.billing.locale,
+            templates: try StatementTemplates())
+        return CreditLedger(store: write ? try access.open() : try access.read(), inventory: inventory)
+    }
+
+    static func write(_ text: String, to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
