@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BENCH ?=
 
-.PHONY: all deps build test test-swift test-lab run bench clean
+.PHONY: all deps build test test-swift test-lab test-tickets run bench clean
 
 all: build
 
@@ -21,6 +21,7 @@ test: deps
 	scripts/lab-test
 	scripts/lab-swift-tests
 	scripts/lab-e2e
+	scripts/ticket-e2e
 
 test-swift: deps
 	$(SWIFT) build --build-tests
@@ -31,6 +32,11 @@ test-lab: deps
 	scripts/lab-test
 	scripts/lab-swift-tests
 	scripts/lab-e2e
+
+# Ticketing with the real daemon: a lost answer after kill -9, and a real Request Tracker 5.
+test-tickets: deps
+	$(SWIFT) build --product forewarn
+	scripts/ticket-e2e
 
 run: deps
 	$(SWIFT) build --product forewarn
