@@ -107,7 +107,7 @@ let package = Package(
         ]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Persistence", "Stores", "ForewarnModel"]),
         .testTarget(name: "TicketingTests", dependencies: [
-            "Ticketing", "Persistence", "Stores", "ForewarnModel",
+            "Ticketing", "Persistence", "Stores", "ForewarnModel", "ForewarnConfig",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -123,7 +123,8 @@ let package = Package(
         ]),
         .executableTarget(name: "forewarn-bench", dependencies: [
                               "ForewarnConfig", "ForewarnModel", "Correlation", "Persistence", "Stores", "Ticketing",
-                              "ForewarnDaemon", "Billing",
+                              "ForewarnDaemon",
+                              .product(name: "Hummingbird", package: "hummingbird"), "Billing",
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "GRDB", package: "GRDB.swift"),

@@ -85,7 +85,7 @@ public enum HookTemplates {
                 var requests: [Webhook.Request: CompiledHook.Request] = [:]
                 for (kind, spec) in webhook.requests.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                     guard let url = template(spec.url, "TEXT", what: "\(kind.rawValue) url") else { continue }
-                    let renderedPrefix = url.render(["settings": hook.settings, "secret": [:] as [String: String]])
+                    let renderedPrefix = url.render(["settings": hook.settings, "secret": hook.secrets.mapValues(\.value)])
                     if !(renderedPrefix.hasPrefix("http://") || renderedPrefix.hasPrefix("https://")) {
                         problems.append(TemplateProblem(location: spec.url.location,
                                                         message: "hook '\(hook.id)': the \(kind.rawValue) url must start with http:// or https://"))

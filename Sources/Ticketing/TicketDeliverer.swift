@@ -362,7 +362,7 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
         default: text = "hook \(hook.id): \(item.entry.event.rawValue) \(outcome.rawValue)"
         }
         if let note { text += " (\(note))" }
-        logger.info("ticket delivery", metadata: [
+        logger.debug("ticket delivery", metadata: [
             "incident.id": "\(item.entry.incident.rawValue)", "hook.id": "\(hook.id)", "event": "\(item.entry.event.rawValue)",
             "outcome": "\(outcome.rawValue)", "ticket.id": "\(ticket?.ticketID ?? "")",
         ])

@@ -140,6 +140,15 @@ public struct SubprocessRunner: CommandRunning {
         for (key, value) in environment { collected[Environment.Key(stringLiteral: key)] = value }
         let options = platform
         let variables = collected
+        // The document goes in through a file, not a pipe: a program that exits without reading
+        // its input (`/bin/true`) must not fail the write, nor leave a descriptor behind.
+        let inputPath = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-hook-\(UUID()).json").path
+        guard FileManager.default.createFile(atPath: inputPath, contents: Data(input.utf8),
+                                             attributes: [.posixPermissions: 0o600]),
+              let descriptor = try? FileDescriptor.open(FilePath(inputPath), .readOnly) else {
+            return .cannotRun("cannot write the event document to \(inputPath)")
+        }
+        try? FileManager.default.removeItem(atPath: inputPath)
         return await withTaskGroup(of: CommandAnswer?.self) { group in
             group.addTask {
                 do {
@@ -147,7 +156,7 @@ public struct SubprocessRunner: CommandRunning {
                         program.hasPrefix("/") ? .path(FilePath(program)) : .name(program),
                         arguments: Arguments(Array(arguments.dropFirst())),
                         environment: .inherit.updating(variables), platformOptions: options,
-                        input: .string(input), output: .string(limit: 64 * 1024), error: .string(limit: 16 * 1024))
+                        input: .fileDescriptor(descriptor, closeAfterSpawningProcess: true), output: .string(limit: 64 * 1024), error: .string(limit: 16 * 1024))
                     let output = result.standardOutput ?? ""
                     let firstLine = output.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
                     let errors = AnswerReading.excerpt((result.standardError ?? "").trimmingCharacters(in: .whitespacesAndNewlines))

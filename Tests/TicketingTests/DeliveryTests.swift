@@ -337,4 +337,12 @@ import Testing
         await rig.drain()
         #expect(try await rig.store.outbox(.dead, limit: 10).first?.lastError == "exit 2: queue full")
     }
+
+    @Test func aProgramThatDoesNotReadItsInputIsDelivered() async throws {
+        var rig = try Rig(hooks: [Hook(id: "true", target: .command(arguments: ["/bin/true"]), events: [.open])])
+        defer { rig.remove() }
+        for id in Int64(1)...20 { try await rig.announce(id, .open, [.open]) }
+        await rig.drain()
+        #expect(try await rig.store.outbox(.delivered, limit: 100).count == 20)
+    }
 }
