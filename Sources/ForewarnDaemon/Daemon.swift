@@ -50,7 +50,7 @@ public enum Daemon {
 
         let store: any Store
         do {
-            store = try StoreFactory.open(configuration.daemon.storePath, access: .create)
+            store = try StoreFactory.open(configuration.daemon.storePath, access: .daemon)
         } catch {
             throw Failure.store(error)
         }

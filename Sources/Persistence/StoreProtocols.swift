@@ -116,6 +116,9 @@ public enum StoreAccess: Sendable {
     case create
     /// Read only, beside a running daemon (`status`, listings).
     case readOnly
+    /// The one daemon writing this store: as `create`, and the store is checked for damage and
+    /// held exclusively while it is open (a second daemon is refused, naming the first).
+    case daemon
 }
 
 /// A running daemon's sign of life, written every few seconds.
