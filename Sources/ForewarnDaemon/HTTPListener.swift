@@ -11,15 +11,15 @@ import Persistence
 /// With a token configured every path but `/healthz` needs `Authorization: Bearer TOKEN`.
 enum HTTPListener {
     static func application(endpoint: SocketEndpoint, token: String?, store: any Store, liveness: Liveness,
-                            tolerance: Duration, registry: PrometheusCollectorRegistry, current: CurrentConfiguration,
-                            logger: Logger) -> some ApplicationProtocol {
+                            tolerance: Duration, storeHealth: StoreHealth? = nil, registry: PrometheusCollectorRegistry,
+                            current: CurrentConfiguration, logger: Logger) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: BearerTokenMiddleware(token: token, openPaths: ["/healthz"]))
         router.get("/healthz") { _, _ -> Response in
-            let healthy = liveness.sinceLastProgress <= tolerance
-            return Response(status: healthy ? .ok : .serviceUnavailable,
+            let verdict = Self.health(stalled: liveness.sinceLastProgress > tolerance, storeProblem: storeHealth?.problem)
+            return Response(status: verdict == nil ? .ok : .serviceUnavailable,
                             headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: healthy ? "ok\n" : "stalled\n")))
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: (verdict ?? "ok") + "\n")))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -55,6 +55,12 @@ enum HTTPListener {
                                ])
                            },
                            logger: logger)
+    }
+
+    /// What `/healthz` says when the daemon is not healthy; nil when it is.
+    static func health(stalled: Bool, storeProblem: String?) -> String? {
+        if stalled { return "stalled" }
+        return storeProblem.map { "degraded: \($0)" }
     }
 
     static func jsonResponse(_ json: String) -> Response {

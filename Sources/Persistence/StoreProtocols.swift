@@ -125,6 +125,8 @@ public enum StoreAccess: Sendable {
 public struct Heartbeat: Sendable, Hashable, Codable {
     public enum State: String, Sendable, Codable, CaseIterable {
         case starting, running, reloading, stopping, stopped
+        /// Running, but some of its writes to the store fail (its log and `/healthz` say which).
+        case degraded
     }
 
     public var instance: String
