@@ -190,6 +190,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         await supplyIncidentIDs(to: &correlator)
         collect(correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved, now: clock.now),
                 into: &pending)
+        correlator.restoreFirstEvidence(recovery.firstEvidence)
         var windows = configuration.maintenance
         windows += (try? await store.maintenanceWindows()) ?? []
         for window in windows {

@@ -33,7 +33,8 @@ public protocol IncidentStore: StoreLocated {
     /// faults, timeline, customer calls, the batch's outbox entries (at most one `open` per
     /// incident and hook, ever) and the operator commands it consumed.
     func record(_ batch: CorrelationBatch) async throws(StoreError)
-    /// The open incidents with their open intervals and faults, to continue after a restart.
+    /// The open incidents with their open intervals and faults, and the first evidence of the
+    /// subjects still bad, to continue after a restart.
     func recoverIncidents() async throws(StoreError) -> IncidentRecovery
     /// Takes `count` incident ids that nobody else will ever be given. Every writer of incidents
     /// (the correlator, the CLI) allocates here: ids never come from `MAX(id) + 1`.
