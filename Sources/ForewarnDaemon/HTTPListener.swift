@@ -37,7 +37,8 @@ enum HTTPListener {
         router.post("/api/v1/calls") { request, context -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)
             let lines = Set(current.configuration.lines.map(\.id))
-            let answer = await CustomerCallIntake.accept(body: Data(body.readableBytesView), lines: lines, store: store)
+            let answer = await CustomerCallIntake.accept(body: Data(body.readableBytesView), lines: lines, store: store,
+                                                         bounds: current.configuration.daemon.timeBounds)
             return Response(status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body + "\n")))
         }

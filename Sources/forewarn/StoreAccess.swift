@@ -46,12 +46,24 @@ struct StoreAccess {
     /// The store, read only, beside a running daemon.
     func read() throws(StoreError) -> any Store { try StoreFactory.open(location, access: .readOnly) }
 
-    static func parseTime(_ text: String, option: String) throws -> Date {
+    /// `text` as an instant within `bounds` (by default as far ahead as any configuration allows:
+    /// before the configuration is read, in `validate()`).
+    static func parseTime(_ text: String, option: String,
+                          bounds: TimeBounds = TimeBounds(maxFutureSkew: ConfigLimits.maxFutureSkew.upperBound)) throws -> Date {
         guard let date = RFC3339.parse(text) else {
             throw ValidationError("\(option) must be an RFC 3339 time such as 2026-12-01T08:30:00Z, not '\(text)'")
         }
+        if let problem = bounds.problem(with: date) {
+            throw ValidationError("\(option) \(text) \(problem)")
+        }
         return date
     }
+
+    /// The instants this configuration accepts from a caller (`daemon.max_future_skew`).
+    var timeBounds: TimeBounds { configuration?.daemon.timeBounds ?? TimeBounds() }
+
+    /// Maintenance is planned ahead: up to `TimeBounds.planningHorizon`.
+    static let planning = TimeBounds(maxFutureSkew: TimeBounds.planningHorizon)
 
     static var operatorName: String { ProcessInfo.processInfo.environment["USER"] ?? "" }
 }

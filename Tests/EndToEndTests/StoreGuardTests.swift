@@ -37,3 +37,38 @@ import Testing
         #expect(restarted.waitForExit(within: 20).status == 0)
     }
 }
+
+/// Times given on the command line are bounded: no year 1 or 9999.
+@Suite struct CommandLineTimeBoundsTests {
+    @Test func callsListingsAndMaintenanceRefuseTimesOutOfBounds() throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.remove() }
+        try fixture.writeRaw("""
+            daemon:
+              store: unused.sqlite
+            elements:
+              - {id: acc1, address: 192.0.2.1, kind: access}
+            customers:
+              - {id: C1}
+            lines:
+              - {id: L1, customer: C1, element: acc1, probe: none}
+
+            """)
+        let common = ["--config", fixture.configPath, "--store", fixture.storePath]
+        let cases: [([String], String)] = [
+            (["report-call", "--line", "L1", "--at", "0001-01-01T00:00:00Z"], "--at 0001-01-01T00:00:00Z is before 2000-01-01T00:00:00.000Z"),
+            (["report-call", "--line", "L1", "--at", "9999-12-31T00:00:00Z"], "--at 9999-12-31T00:00:00Z is more than"),
+            (["report-call", "--line", "L1", "--at", "2026-02-30T00:00:00Z"], "--at must be an RFC 3339 time"),
+            (["incidents", "--since", "0000-01-01T00:00:00Z"], "--since 0000-01-01T00:00:00Z is before 2000-01-01"),
+            (["maintenance", "add", "--id", "w1", "--element", "acc1", "--start", "1970-01-01T00:00:00Z",
+              "--end", "2000-06-01T00:00:00Z"], "--start 1970-01-01T00:00:00Z is before 2000-01-01"),
+            (["maintenance", "add", "--id", "w1", "--element", "acc1", "--start", "2027-01-01T00:00:00Z",
+              "--end", "9999-01-01T00:00:00Z"], "--end 9999-01-01T00:00:00Z is more than 9600h in the future"),
+        ]
+        for (arguments, message) in cases {
+            let result = try ForewarnBinary.run(arguments + common)
+            #expect(result.status != 0, "\(arguments) was accepted: \(result.output)")
+            #expect(result.errors.contains(message), "\(arguments): \(result.errors)")
+        }
+    }
+}
