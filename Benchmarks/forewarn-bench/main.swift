@@ -11,6 +11,8 @@ let benchmarks: [String: () throws -> Void] = [
     "correlation-burst": CorrelationBench.burst,
     "correlation-sustained": CorrelationBench.sustained,
     "correlation-daemon-burst": DaemonBurstBench.run,
+    "http-idle": HTTPIdleBench.run,
+    "http-idle-holder": HTTPIdleBench.hold,
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -10,6 +10,13 @@ import Persistence
 /// systemd-independent checks, `/metrics` for Prometheus, and the JSON API under `/api/v1/`.
 /// With a token configured every path but `/healthz` needs `Authorization: Bearer TOKEN`.
 enum HTTPListener {
+    /// Connections open at once (fewer when the open-file limit is low); beyond it the idlest
+    /// is closed to make room.
+    static let maxConnections = 256
+    /// A connection without a request (or whose request head has not arrived) for this long is
+    /// closed.
+    static let idleTimeout: Duration = .seconds(10)
+
     static func application(endpoint: SocketEndpoint, token: String?, store: any Store, liveness: Liveness,
                             tolerance: Duration, storeHealth: StoreHealth? = nil, registry: PrometheusCollectorRegistry,
                             current: CurrentConfiguration, logger: Logger) -> some ApplicationProtocol {
@@ -43,9 +50,13 @@ enum HTTPListener {
                             body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body + "\n")))
         }
         let host = endpoint.address.description
+        let limiter = HTTPConnectionLimiter(limit: HTTPConnectionLimiter.limit(configured: maxConnections),
+                                            logger: logger)
         return Application(router: router,
+                           server: .http1(configuration: .init(additionalChannelHandlers: [limiter.handler()],
+                                                               idleTimeout: .seconds(Int64(idleTimeout.components.seconds)))),
                            configuration: .init(address: .hostname(host, port: Int(endpoint.port)),
-                                                serverName: "forewarn"),
+                                                serverName: "forewarn", backlog: 1_024),
                            onServerRunning: { channel in
                                let bound = channel.localAddress.flatMap { address in
                                    address.ipAddress.map { "\($0):\(address.port ?? 0)" }
