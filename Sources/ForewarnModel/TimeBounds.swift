@@ -7,8 +7,8 @@ import Foundation
 public struct TimeBounds: Sendable, Hashable {
     /// 2000-01-01T00:00:00Z: older than anything the store can hold.
     public static let floor = Date(timeIntervalSince1970: 946_684_800)
-    /// How far ahead a maintenance window may be planned.
-    public static let planningHorizon: Duration = .seconds(400 * 86_400)
+    /// How far ahead a maintenance window may be planned (ten years).
+    public static let planningHorizon: Duration = .seconds(3_653 * 86_400)
 
     public var maxFutureSkew: Duration
 
@@ -21,7 +21,9 @@ public struct TimeBounds: Sendable, Hashable {
         if date < Self.floor { return "is before \(RFC3339.format(Self.floor))" }
         let latest = now.addingTimeInterval(maxFutureSkew.inSeconds)
         if date > latest {
-            return "is more than \(DurationText.format(maxFutureSkew)) in the future (now \(RFC3339.format(now)))"
+            let seconds = maxFutureSkew.components.seconds
+            let skew = seconds >= 2 * 86_400 ? "\(seconds / 86_400) days" : DurationText.format(maxFutureSkew)
+            return "is more than \(skew) in the future (now \(RFC3339.format(now)))"
         }
         return nil
     }

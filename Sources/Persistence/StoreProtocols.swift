@@ -117,6 +117,9 @@ public enum StoreAccess: Sendable {
     case create
     /// Read only, beside a running daemon (`status`, listings).
     case readOnly
+    /// An existing store, written beside the daemon (the CLI queueing work): a missing one is
+    /// an error, not a new empty store.
+    case existing
     /// The one daemon writing this store: as `create`, and the store is checked for damage and
     /// held exclusively while it is open (a second daemon is refused, naming the first).
     case daemon

@@ -15,7 +15,7 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
 
     public init(path: String, access: StoreAccess) throws(StoreError) {
         location = path
-        if access == .readOnly && !FileManager.default.fileExists(atPath: path) {
+        if (access == .readOnly || access == .existing) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }
         daemonLock = access == .daemon ? try Self.lockForDaemon(path) : nil

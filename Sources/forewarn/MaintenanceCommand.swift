@@ -48,7 +48,7 @@ struct Maintenance: AsyncParsableCommand {
                                            end: try StoreAccess.parseTime(end, option: "--end", bounds: StoreAccess.planning),
                                            elements: elements.map { ElementID($0) }, lines: lines.map { LineID($0) },
                                            reason: reason)
-            let store = try access.open()
+            let store = try access.openCreatingStore()
             if try await store.maintenanceWindows().contains(where: { $0.id == window.id }) {
                 throw CommandFailure("maintenance window '\(id)' already exists")
             }

@@ -63,12 +63,48 @@ import Testing
             (["maintenance", "add", "--id", "w1", "--element", "acc1", "--start", "1970-01-01T00:00:00Z",
               "--end", "2000-06-01T00:00:00Z"], "--start 1970-01-01T00:00:00Z is before 2000-01-01"),
             (["maintenance", "add", "--id", "w1", "--element", "acc1", "--start", "2027-01-01T00:00:00Z",
-              "--end", "9999-01-01T00:00:00Z"], "--end 9999-01-01T00:00:00Z is more than 9600h in the future"),
+              "--end", "9999-01-01T00:00:00Z"], "--end 9999-01-01T00:00:00Z is more than 3653 days in the future"),
         ]
         for (arguments, message) in cases {
             let result = try ForewarnBinary.run(arguments + common)
             #expect(result.status != 0, "\(arguments) was accepted: \(result.output)")
             #expect(result.errors.contains(message), "\(arguments): \(result.errors)")
         }
+    }
+}
+
+/// Every command but `run` and `maintenance add` refuses a store that does not exist: a
+/// mistyped `--store` must not queue a call where no daemon looks. `maintenance add` plans work
+/// before the daemon's first start: it creates the store, and says so.
+@Suite struct MissingStoreTests {
+    @Test func aMistypedStoreIsRefusedAndNotCreated() throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.remove() }
+        try fixture.writeRaw("""
+            daemon:
+              store: \(fixture.storePath)
+            elements:
+              - {id: acc1, address: 192.0.2.1, kind: access}
+            customers:
+              - {id: C1}
+            lines:
+              - {id: L1, customer: C1, element: acc1, probe: none}
+
+            """)
+        let typo = fixture.folder + "/forewarn.sqlit"
+        for arguments in [["report-call", "--line", "L1"], ["incident", "ack", "1"], ["outbox", "retry", "1"],
+                          ["maintenance", "end", "--id", "w1"]] {
+            let result = try ForewarnBinary.run(arguments + ["--config", fixture.configPath, "--store", typo])
+            #expect(result.status == 1, "\(arguments): \(result.output) \(result.errors)")
+            #expect(result.errors.contains("store \(typo): open failed: no such file"), "\(arguments): \(result.errors)")
+            #expect(!FileManager.default.fileExists(atPath: typo), "\(arguments) created \(typo)")
+        }
+        // Planning before the first start creates the store, and says so.
+        let planned = try ForewarnBinary.run(["maintenance", "add", "--id", "w1", "--element", "acc1", "--start",
+                                              "2027-01-01T00:00:00Z", "--end", "2027-01-01T02:00:00Z",
+                                              "--config", fixture.configPath])
+        #expect(planned.status == 0, "\(planned.errors)")
+        #expect(planned.errors.contains("store \(fixture.storePath) did not exist and was created"), "\(planned.errors)")
+        #expect(FileManager.default.fileExists(atPath: fixture.storePath))
     }
 }
