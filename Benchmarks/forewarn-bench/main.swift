@@ -15,6 +15,8 @@ let benchmarks: [String: () throws -> Void] = [
     "ticket-delivery": TicketBench.run,
     // The ticketing server ticket-delivery starts as a child process.
     "ticket-server": TicketBench.serve,
+    "http-idle": HTTPIdleBench.run,
+    "http-idle-holder": HTTPIdleBench.hold,
 ]
 
 let arguments = CommandLine.arguments.dropFirst()

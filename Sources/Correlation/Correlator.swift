@@ -73,6 +73,8 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     var endedWindows: Set<MaintenanceID> = []
 
     var emitter = Emitter()
+    /// First evidence of faults recorded before a restart, per state (see `FirstEvidence.swift`).
+    var firstEvidence: [FaultKey: [Health: Double]] = [:]
 
     /// `epoch` pairs an instant of the caller's clock with the wall-clock date it stands for.
     public init(topology: Topology, settings: CorrelationSettings = CorrelationSettings(), epoch: Instant,

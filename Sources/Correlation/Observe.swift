@@ -8,7 +8,10 @@ extension Correlator {
             emitter.other.append(.rejected("observation about unknown \(observation.subject)"))
             return
         }
-        let since = observation.since.timeIntervalSince1970
+        var since = observation.since.timeIntervalSince1970
+        if case .state(let health) = observation.kind, !firstEvidence.isEmpty {
+            since = recordedStart(of: key, health: health, observedSince: since)
+        }
         if !awaitedBy.isEmpty { answered(key) }
         switch observation.kind {
         case .rebooted:

@@ -3,6 +3,8 @@
 /// arithmetic, timers and shutdown can honour: anything `check-config` accepts, `run` runs.
 public enum ConfigLimits {
     public static let heartbeatInterval: ClosedRange<Duration> = .seconds(1) ... .seconds(3_600)
+    /// How far ahead of the daemon's clock a customer call may be dated.
+    public static let maxFutureSkew: ClosedRange<Duration> = .zero ... .seconds(86_400)
     public static let holdDown: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3_600)
     public static let flapWindow: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
     public static let confirmationWait: ClosedRange<Duration> = .milliseconds(100) ... .seconds(600)

@@ -150,7 +150,7 @@ struct ConfigReader {
         var settings = DaemonSettings()
         guard let fields = Fields(node, what: "daemon", allowed: ["store", "trap_listen", "http_listen", "http_token",
                                                                   "http_token_file", "log_level", "heartbeat_interval",
-                                                                  "public_url"],
+                                                                  "public_url", "max_future_skew"],
                                   sink: &sink) else {
             return settings
         }
@@ -187,6 +187,8 @@ struct ConfigReader {
         }
         settings.heartbeatInterval = fields.duration("heartbeat_interval", default: .seconds(5),
                                                      in: ConfigLimits.heartbeatInterval, sink: &sink)
+        settings.maxFutureSkew = fields.duration("max_future_skew", default: .seconds(300),
+                                                 in: ConfigLimits.maxFutureSkew, sink: &sink)
         return settings
     }
 

@@ -16,6 +16,11 @@ public struct DaemonSettings: Sendable, Hashable, CustomStringConvertible, Custo
     public var heartbeatInterval: Duration
     /// Where NOC staff reach this daemon's web view; ticket templates link to incidents there.
     public var publicURL: String?
+    /// Calls dated further ahead than this (clock skew of the caller) are refused.
+    public var maxFutureSkew: Duration = .seconds(300)
+
+    /// The instants accepted from callers (HTTP intake, CLI).
+    public var timeBounds: TimeBounds { TimeBounds(maxFutureSkew: maxFutureSkew) }
 
     public init(storePath: String = DaemonSettings.defaultStorePath,
                 trapListen: SocketEndpoint = SocketEndpoint(address: .v4(0), port: 162),

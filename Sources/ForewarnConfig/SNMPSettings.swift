@@ -18,6 +18,9 @@ public struct SNMPSettings: Sendable, Hashable {
     public var trapV3Profiles: [ProfileID] = []
     /// Engine IDs of SNMPv3 trap senders that are not polled (polled elements' are learnt).
     public var trapEngineIDs: [[UInt8]] = []
+    /// When set, v1/v2c traps and informs with any other community are dropped (informs not
+    /// acknowledged). Printed, they show as `<secret>`.
+    public var trapCommunities: [Secret]?
     /// Per-element overrides of `errorRateThreshold`.
     public var elementErrorRateThresholds: [ElementID: Double] = [:]
 
@@ -28,7 +31,7 @@ public struct SNMPSettings: Sendable, Hashable {
     }
 
     static let keys = ["max_outstanding", "confirm_interval", "confirm_attempts", "error_rate_threshold",
-                       "trap_rate_limit", "trap_burst", "trap_v3_profiles", "trap_engine_ids"]
+                       "trap_rate_limit", "trap_burst", "trap_v3_profiles", "trap_engine_ids", "trap_communities"]
 }
 
 extension ConfigReader {
@@ -60,6 +63,15 @@ extension ConfigReader {
                 continue
             }
             settings.trapEngineIDs.append(bytes)
+        }
+        if fields.has("trap_communities") {
+            let communities = fields.strings("trap_communities", sink: &sink)
+            if communities.isEmpty || communities.contains(where: { $0.text.isEmpty }) {
+                sink.report(fields.keyLocation("trap_communities"),
+                            "'trap_communities' in snmp must list at least one community, none of them empty")
+            } else {
+                settings.trapCommunities = communities.map { Secret($0.text) }
+            }
         }
         return settings
     }

@@ -31,6 +31,8 @@ where C.Duration == Duration, C.Instant: Sendable {
     struct Pending {
         var batch: CorrelationBatch
         var announced = 0
+        /// Why the last attempt to write it failed.
+        var failure: String?
     }
 
     private let store: any IncidentStore & CommandStore
@@ -40,6 +42,7 @@ where C.Duration == Duration, C.Instant: Sendable {
     private let clock: C
     private let wallClock: @Sendable () -> Date
     private let outboxWritten: @Sendable () -> Void
+    private let storeHealth: StoreHealth?
     private let logger: Logger
     private let inputs: AsyncStream<Input>
     private let continuation: AsyncStream<Input>.Continuation
@@ -49,7 +52,7 @@ where C.Duration == Duration, C.Instant: Sendable {
     public init(store: any IncidentStore & CommandStore, current: CurrentConfiguration,
                 requesters: [any ConfirmationRequester] = [], timing: Timing = Timing(), clock: C,
                 wallClock: @escaping @Sendable () -> Date = { Date() },
-                outboxWritten: @escaping @Sendable () -> Void = {}, logger: Logger) {
+                outboxWritten: @escaping @Sendable () -> Void = {}, storeHealth: StoreHealth? = nil, logger: Logger) {
         self.store = store
         self.current = current
         self.requesters = requesters
@@ -57,6 +60,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         self.clock = clock
         self.wallClock = wallClock
         self.outboxWritten = outboxWritten
+        self.storeHealth = storeHealth
         self.logger = logger
         (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
     }
@@ -150,11 +154,27 @@ where C.Duration == Duration, C.Instant: Sendable {
         await supplyIncidentIDs(to: &correlator)
         collect(correlator.tick(now: clock.now), into: &pending)
         await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+        // A store that cannot be written now gets a few more chances before the process goes.
+        for _ in 0..<Self.attemptsAtStop where !pending.batch.isEmpty {
+            try? await Task.sleep(for: .milliseconds(500))
+            await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+        }
         if pending.batch.isEmpty {
             for unused in correlator.unusedIncidentIDs.reversed() { try? await store.releaseIncidentIDs(unused) }
+        } else {
+            // Not silently lost: the exit is non-zero, and a restart rebuilds the open incidents
+            // from the store's and the sources' evidence.
+            logger.critical("stopped with incident changes not written", metadata: [
+                "changes": "\(pending.batch.changes.count)", "commands": "\(pending.batch.processedCommands.count)",
+                "calls": "\(pending.batch.reports.count)", "store.path": "\(store.location)",
+            ])
+            throw UnwrittenAtStop(what: "incident changes", count: pending.batch.changes.count, store: store.location)
         }
         logger.info("correlator stopped", metadata: ["incidents.open": "\(correlator.openIncidents.count)"])
     }
+
+    /// Further attempts, half a second apart, to write what is still pending at a stop.
+    static var attemptsAtStop: Int { 4 }
 
     /// A correlator on this configuration's inventory, continuing the store's open incidents.
     private func start(_ configuration: Configuration, carrying held: [Observation], ids: [Range<Int64>],
@@ -170,6 +190,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         await supplyIncidentIDs(to: &correlator)
         collect(correlator.recover(recovery.open, recentlyResolved: recovery.recentlyResolved, now: clock.now),
                 into: &pending)
+        correlator.restoreFirstEvidence(recovery.firstEvidence)
         var windows = configuration.maintenance
         windows += (try? await store.maintenanceWindows()) ?? []
         for window in windows {
@@ -266,10 +287,20 @@ where C.Duration == Duration, C.Instant: Sendable {
         do {
             try await store.record(pending.batch)
             if !pending.batch.outbox.isEmpty { outboxWritten() }
+            let failedBefore = pending.failure != nil
             pending = Pending(batch: CorrelationBatch(at: wallClock()))
+            if failedBefore {
+                logger.notice("incident changes written again", metadata: ["store.path": "\(store.location)"])
+            }
+            storeHealth?.wrote("incident changes")
         } catch {
-            logger.error("cannot write incident changes, keeping them for the next attempt",
-                         metadata: ["error": "\(error)", "changes": "\(pending.batch.changes.count)"])
+            storeHealth?.failed("incident changes", waiting: pending.batch.changes.count, error: error)
+            // Logged once per distinct failure, not at every tick.
+            if pending.failure != error.description {
+                logger.error("cannot write incident changes, keeping them for the next attempt",
+                             metadata: ["error": "\(error)", "changes": "\(pending.batch.changes.count)"])
+            }
+            pending.failure = error.description
         }
     }
 }
@@ -278,9 +309,10 @@ extension CorrelatorService where C == ContinuousClock {
     /// The daemon's correlator service, on the monotonic clock.
     public convenience init(store: any IncidentStore & CommandStore, current: CurrentConfiguration,
                             requesters: [any ConfirmationRequester] = [], timing: Timing = Timing(),
-                            outboxWritten: @escaping @Sendable () -> Void = {}, logger: Logger) {
+                            outboxWritten: @escaping @Sendable () -> Void = {}, storeHealth: StoreHealth? = nil,
+                            logger: Logger) {
         self.init(store: store, current: current, requesters: requesters, timing: timing, clock: ContinuousClock(),
-                  outboxWritten: outboxWritten, logger: logger)
+                  outboxWritten: outboxWritten, storeHealth: storeHealth, logger: logger)
     }
 }
 

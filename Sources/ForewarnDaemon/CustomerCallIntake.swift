@@ -16,9 +16,10 @@ public enum CustomerCallIntake {
 
     public static let keys = ["line", "at", "note"]
 
-    public static func accept(body: Data, lines: Set<LineID>, store: any CommandStore, now: Date = Date()) async -> Response {
+    public static func accept(body: Data, lines: Set<LineID>, store: any CommandStore, now: Date = Date(),
+                              bounds: TimeBounds = TimeBounds()) async -> Response {
         let report: CustomerReport
-        switch parse(body: body, lines: lines, now: now) {
+        switch parse(body: body, lines: lines, now: now, bounds: bounds) {
         case .success(let parsed): report = parsed
         case .failure(let rejection): return rejection
         }
@@ -30,7 +31,8 @@ public enum CustomerCallIntake {
         }
     }
 
-    public static func parse(body: Data, lines: Set<LineID>, now: Date) -> Result<CustomerReport, Response> {
+    public static func parse(body: Data, lines: Set<LineID>, now: Date,
+                             bounds: TimeBounds = TimeBounds()) -> Result<CustomerReport, Response> {
         func reject(_ status: Int, _ message: String) -> Result<CustomerReport, Response> {
             .failure(Response(status: status, body: json(["error": message])))
         }
@@ -48,6 +50,9 @@ public enum CustomerCallIntake {
         if let value = object["at"], !(value is NSNull) {
             guard let text = value as? String, let parsed = RFC3339.parse(text) else {
                 return reject(400, "'at' must be an RFC 3339 time such as 2026-12-01T08:30:00Z")
+            }
+            if let problem = bounds.problem(with: parsed, now: now) {
+                return reject(400, "'at' \(text) \(problem)")
             }
             at = parsed
         }

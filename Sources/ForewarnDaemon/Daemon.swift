@@ -50,7 +50,7 @@ public enum Daemon {
 
         let store: any Store
         do {
-            store = try StoreFactory.open(configuration.daemon.storePath, access: .create)
+            store = try StoreFactory.open(configuration.daemon.storePath, access: .daemon)
         } catch {
             throw Failure.store(error)
         }
@@ -64,25 +64,29 @@ public enum Daemon {
         // reach the sources through `confirmations`, filled once the sources exist.
         let confirmations = ConfirmationRouter()
         let deliverer = TicketDeliveryService.make(store: store, configuration: configuration, logger: logger)
+        let storeHealth = StoreHealth(location: store.location)
         let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
-                                           outboxWritten: { deliverer.wake() }, logger: logger)
+                                           outboxWritten: { deliverer.wake() }, storeHealth: storeHealth, logger: logger)
+        // Stops after the sources (services stop in reverse order), before the correlator.
+        let transitions = TransitionWriter(store: store, health: storeHealth, logger: logger)
         var services: [any Service] = [
             correlator,
+            transitions,
             TicketDeliveryService(deliverer: deliverer, current: current),
             HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),
-                             notifier: notifier, liveness: liveness, logger: logger),
+                             notifier: notifier, liveness: liveness, storeHealth: storeHealth, logger: logger),
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
         let lineConfirmations = LineConfirmations()
         confirmations.register(lineConfirmations)
         services.append(ProbeService(configuration: configuration,
-                                     sinks: [TransitionSink(store: store, correlator: correlator, logger: logger)],
+                                     sinks: [TransitionSink(store: transitions, correlator: correlator, logger: logger)],
                                      liveness: nil, confirmations: lineConfirmations,
                                      confirmationSink: CorrelatorLineSink(correlator: correlator), logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {
-            let snmp = try SNMPServices.make(configuration: configuration, current: current, store: store, correlator: correlator,
+            let snmp = try SNMPServices.make(configuration: configuration, current: current, store: transitions, correlator: correlator,
                                              logger: logger)
             services += snmp.services
             confirmations.register(snmp.confirmations)
@@ -95,7 +99,8 @@ public enum Daemon {
         }
         services.append(HTTPListener.application(
             endpoint: configuration.daemon.httpListen, token: configuration.daemon.httpToken, store: store,
-            liveness: liveness, tolerance: tolerance, registry: metrics, current: current, logger: logger))
+            liveness: liveness, tolerance: tolerance, storeHealth: storeHealth, registry: metrics, current: current,
+            logger: logger))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -10,16 +10,23 @@ import Persistence
 /// systemd-independent checks, `/metrics` for Prometheus, and the JSON API under `/api/v1/`.
 /// With a token configured every path but `/healthz` needs `Authorization: Bearer TOKEN`.
 enum HTTPListener {
+    /// Connections open at once (fewer when the open-file limit is low); beyond it the idlest
+    /// is closed to make room.
+    static let maxConnections = 256
+    /// A connection without a request (or whose request head has not arrived) for this long is
+    /// closed.
+    static let idleTimeout: Duration = .seconds(10)
+
     static func application(endpoint: SocketEndpoint, token: String?, store: any Store, liveness: Liveness,
-                            tolerance: Duration, registry: PrometheusCollectorRegistry, current: CurrentConfiguration,
-                            logger: Logger) -> some ApplicationProtocol {
+                            tolerance: Duration, storeHealth: StoreHealth? = nil, registry: PrometheusCollectorRegistry,
+                            current: CurrentConfiguration, logger: Logger) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: BearerTokenMiddleware(token: token, openPaths: ["/healthz"]))
         router.get("/healthz") { _, _ -> Response in
-            let healthy = liveness.sinceLastProgress <= tolerance
-            return Response(status: healthy ? .ok : .serviceUnavailable,
+            let verdict = Self.health(stalled: liveness.sinceLastProgress > tolerance, storeProblem: storeHealth?.problem)
+            return Response(status: verdict == nil ? .ok : .serviceUnavailable,
                             headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: healthy ? "ok\n" : "stalled\n")))
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: (verdict ?? "ok") + "\n")))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -37,14 +44,19 @@ enum HTTPListener {
         router.post("/api/v1/calls") { request, context -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)
             let lines = Set(current.configuration.lines.map(\.id))
-            let answer = await CustomerCallIntake.accept(body: Data(body.readableBytesView), lines: lines, store: store)
+            let answer = await CustomerCallIntake.accept(body: Data(body.readableBytesView), lines: lines, store: store,
+                                                         bounds: current.configuration.daemon.timeBounds)
             return Response(status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body + "\n")))
         }
         let host = endpoint.address.description
+        let limiter = HTTPConnectionLimiter(limit: HTTPConnectionLimiter.limit(configured: maxConnections),
+                                            logger: logger)
         return Application(router: router,
+                           server: .http1(configuration: .init(additionalChannelHandlers: [limiter.handler()],
+                                                               idleTimeout: .seconds(Int64(idleTimeout.components.seconds)))),
                            configuration: .init(address: .hostname(host, port: Int(endpoint.port)),
-                                                serverName: "forewarn"),
+                                                serverName: "forewarn", backlog: 1_024),
                            onServerRunning: { channel in
                                let bound = channel.localAddress.flatMap { address in
                                    address.ipAddress.map { "\($0):\(address.port ?? 0)" }
@@ -55,6 +67,12 @@ enum HTTPListener {
                                ])
                            },
                            logger: logger)
+    }
+
+    /// What `/healthz` says when the daemon is not healthy; nil when it is.
+    static func health(stalled: Bool, storeProblem: String?) -> String? {
+        if stalled { return "stalled" }
+        return storeProblem.map { "degraded: \($0)" }
     }
 
     static func jsonResponse(_ json: String) -> Response {

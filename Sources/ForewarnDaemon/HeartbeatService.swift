@@ -13,6 +13,7 @@ struct HeartbeatService: Service {
     let identity: DaemonIdentity
     let notifier: SystemdNotifier
     let liveness: Liveness
+    var storeHealth: StoreHealth? = nil
     let logger: Logger
 
     private let written = Counter(label: "forewarn_heartbeat_writes_total")
@@ -25,8 +26,10 @@ struct HeartbeatService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let configuration = current.configuration
             do {
-                let beat = identity.heartbeat(state: .running, configuration: configuration)
+                let beat = identity.heartbeat(state: storeHealth?.problem == nil ? .running : .degraded,
+                                              configuration: configuration)
                 try await store.writeHeartbeat(beat)
+                storeHealth?.wrote("heartbeat")
                 written.increment()
                 lastBeat.record(beat.beatAt.timeIntervalSince1970)
                 if lastFailure != nil { logger.notice("heartbeat written again", metadata: ["store.path": "\(store.location)"]) }
@@ -38,6 +41,7 @@ struct HeartbeatService: Service {
                 }
             } catch {
                 failed.increment()
+                storeHealth?.failed("heartbeat", error: error)
                 // Logged once per distinct failure, not every beat.
                 if lastFailure != error.description {
                     logger.error("cannot write heartbeat", metadata: ["error": "\(error)"])

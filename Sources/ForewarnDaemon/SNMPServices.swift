@@ -29,7 +29,8 @@ enum SNMPServices {
                                     settings: .init(listen: configuration.daemon.trapListen,
                                                     ratePerSecond: settings.trapRateLimit, burst: settings.trapBurst,
                                                     v3Profiles: settings.trapV3Profiles.compactMap { configuration.profiles[$0] },
-                                                    senderEngineIDs: settings.trapEngineIDs),
+                                                    senderEngineIDs: settings.trapEngineIDs,
+                                                    communities: settings.trapCommunities.map(Set.init)),
                                     scheduler: scheduler, logger: logger)
         return ([scheduler, receiver, SNMPReloadFollower(current: current, scheduler: scheduler, initial: monitored,
                                                          logger: logger)],

@@ -26,9 +26,17 @@ public struct IncidentRecovery: Sendable {
     public var recentlyResolved: [Incident]
     /// The scope of every open and recently resolved incident, for what tickets say.
     public var scopes: [IncidentID: IncidentScope]
+    /// For every subject whose last transition of the past `firstEvidenceWindow` is not to `up`:
+    /// its transitions since its last `up`, oldest first. A fault in its hold-down when the
+    /// daemon went keeps this first evidence when the sources see it again.
+    public var firstEvidence: [StateTransition]
 
-    public init(open: [IncidentSnapshot], recentlyResolved: [Incident], scopes: [IncidentID: IncidentScope] = [:]) {
+    public static let firstEvidenceWindow: TimeInterval = 24 * 3_600
+
+    public init(open: [IncidentSnapshot], recentlyResolved: [Incident], scopes: [IncidentID: IncidentScope] = [:],
+                firstEvidence: [StateTransition] = []) {
         (self.open, self.recentlyResolved, self.scopes) = (open, recentlyResolved, scopes)
+        self.firstEvidence = firstEvidence
     }
 }
 

@@ -33,7 +33,8 @@ public protocol IncidentStore: StoreLocated {
     /// faults, timeline, customer calls, the batch's outbox entries (at most one `open` per
     /// incident and hook, ever) and the operator commands it consumed.
     func record(_ batch: CorrelationBatch) async throws(StoreError)
-    /// The open incidents with their open intervals and faults, to continue after a restart.
+    /// The open incidents with their open intervals and faults, and the first evidence of the
+    /// subjects still bad, to continue after a restart.
     func recoverIncidents() async throws(StoreError) -> IncidentRecovery
     /// Takes `count` incident ids that nobody else will ever be given. Every writer of incidents
     /// (the correlator, the CLI) allocates here: ids never come from `MAX(id) + 1`.
@@ -131,12 +132,20 @@ public enum StoreAccess: Sendable {
     case create
     /// Read only, beside a running daemon (`status`, listings).
     case readOnly
+    /// An existing store, written beside the daemon (the CLI queueing work): a missing one is
+    /// an error, not a new empty store.
+    case existing
+    /// The one daemon writing this store: as `create`, and the store is checked for damage and
+    /// held exclusively while it is open (a second daemon is refused, naming the first).
+    case daemon
 }
 
 /// A running daemon's sign of life, written every few seconds.
 public struct Heartbeat: Sendable, Hashable, Codable {
     public enum State: String, Sendable, Codable, CaseIterable {
         case starting, running, reloading, stopping, stopped
+        /// Running, but some of its writes to the store fail (its log and `/healthz` say which).
+        case degraded
     }
 
     public var instance: String

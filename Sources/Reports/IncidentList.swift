@@ -57,7 +57,9 @@ public enum IncidentList {
         }
         if record.lines.isEmpty { text += " none" }
         text += "\n  timeline:"
-        for entry in detail.timeline { text += "\n    \(RFC3339.format(entry.at)) \(entry.kind): \(entry.detail)" }
+        for entry in detail.timeline {
+            text += "\n    \(RFC3339.format(entry.at)) \(TerminalText.escape(entry.kind)): \(TerminalText.escape(entry.detail))"
+        }
         return text
     }
 
@@ -90,7 +92,7 @@ public enum IncidentList {
             text += "\n    started \(RFC3339.format(incident.startedAt)), detected \(RFC3339.format(incident.detectedAt))"
             if let call = incident.firstCallAt { text += ", first call \(RFC3339.format(call))" }
             if let resolved = incident.resolvedAt { text += ", resolved \(RFC3339.format(resolved))" }
-            if let ticket = record.ticket { text += ", ticket \(ticket.ticketID)" }
+            if let ticket = record.ticket { text += ", ticket \(TerminalText.escape(ticket.ticketID))" }
             if !flags.isEmpty { text += "\n    " + flags.joined(separator: ", ") }
             return text
         }.joined(separator: "\n")

@@ -92,7 +92,10 @@ public struct StatusReport: Sendable, Encodable {
         var lines = ["store: \(store)"]
         if daemons.isEmpty { lines.append("no daemon has written a heartbeat to this store") }
         for daemon in daemons {
-            let health = daemon.alive ? "alive" : (daemon.state == "stopped" ? "stopped" : "NOT RESPONDING")
+            var health = daemon.alive ? "alive" : (daemon.state == "stopped" ? "stopped" : "NOT RESPONDING")
+            if daemon.alive && daemon.state == Heartbeat.State.degraded.rawValue {
+                health = "alive but DEGRADED (some writes to this store fail; its log and /healthz say which)"
+            }
             lines.append("daemon \(daemon.instance) (pid \(daemon.pid), \(daemon.version)): \(health), "
                          + "state \(daemon.state), last heartbeat \(daemon.heartbeatAgeSeconds) s ago (\(daemon.heartbeatAt))")
             let inventory = daemon.inventory

@@ -16,4 +16,5 @@ enum EngineMetrics {
     static let trapsDroppedRateLimit = Counter(label: "forewarn_snmp_traps_dropped_total", dimensions: [("reason", "rate_limit")])
     static let trapsDroppedMalformed = Counter(label: "forewarn_snmp_traps_dropped_total", dimensions: [("reason", "malformed")])
     static let trapsDroppedUnknown = Counter(label: "forewarn_snmp_traps_dropped_total", dimensions: [("reason", "unknown_source")])
+    static let trapsWrongCommunity = Counter(label: "forewarn_snmp_traps_dropped_total", dimensions: [("reason", "wrong_community")])
 }

@@ -152,7 +152,10 @@ public final class SNMPEngine: Sendable {
 extension SNMPEngine {
     /// Receives traps and informs on `endpoint` (informs are acknowledged); `deliver` is called on
     /// the engine's I/O thread for every admitted, decoded message and must return quickly.
+    /// With `communities`, v1 and v2c messages with any other community are dropped (an inform
+    /// is then not acknowledged); nil accepts every community.
     public func listenForTraps(on endpoint: SocketEndpoint, ratePerSecond: Double = 50, burst: Int = 200,
+                               communities: Set<Secret>? = nil,
                                deliver: @escaping @Sendable (ReceivedTrap) -> Void) async throws(SNMPError) -> TrapListener {
         let listener = TrapListener(loop: loop)
         let logger = self.logger
@@ -160,6 +163,7 @@ extension SNMPEngine {
             loop.submit { loop in
                 let context = TrapListenerContext(endpoint: endpoint,
                                                   admission: TrapAdmission(ratePerSecond: ratePerSecond, burst: burst),
+                                                  communities: communities.map { Set($0.map(\.value)) },
                                                   logger: logger, deliver: deliver)
                 let opened = loop.openTrapListener(context)
                 if case .success = opened { listener.context = context }

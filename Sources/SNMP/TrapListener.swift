@@ -48,6 +48,9 @@ public struct TrapListenerCounters: Sendable, Hashable {
     public var rateLimited = 0
     /// Datagrams net-snmp could not decode or authenticate (also v3 discovery probes, answered).
     public var undecodable = 0
+    /// v1/v2c traps and informs whose community is not in `snmp.trap_communities` (dropped,
+    /// informs not acknowledged).
+    public var wrongCommunity = 0
 }
 
 /// The loop-thread side of one trap socket: a net-snmp server session whose datagrams are peeked
@@ -57,16 +60,20 @@ final class TrapListenerContext {
     var handle: UnsafeMutableRawPointer?
     var fd: Int32 = -1
     var admission: TrapAdmission<ContinuousClock.Instant>
+    /// Communities accepted from v1/v2c senders; nil: any.
+    let communities: Set<String>?
+    var wrongCommunityLog = LogOncePerKey<ContinuousClock.Instant>(interval: .seconds(60))
     let deliver: @Sendable (ReceivedTrap) -> Void
     let logger: Logger
     var counters = TrapListenerCounters()
     var currentSource: (IPAddress, UInt16)?
     var delivered = false
 
-    init(endpoint: SocketEndpoint, admission: TrapAdmission<ContinuousClock.Instant>, logger: Logger,
-         deliver: @escaping @Sendable (ReceivedTrap) -> Void) {
+    init(endpoint: SocketEndpoint, admission: TrapAdmission<ContinuousClock.Instant>, communities: Set<String>? = nil,
+         logger: Logger, deliver: @escaping @Sendable (ReceivedTrap) -> Void) {
         self.endpoint = endpoint
         self.admission = admission
+        self.communities = communities
         self.logger = logger
         self.deliver = deliver
     }
@@ -83,13 +90,6 @@ final class TrapListenerContext {
                 || command == Int32(fw_snmp_msg_inform), let (source, port) = currentSource else { return }
         delivered = true
         let isInform = command == Int32(fw_snmp_msg_inform)
-        if isInform, let handle, let reply = snmp_clone_pdu(pdu) {
-            // Acknowledge: the same PDU back as a Response (RFC 3416 §4.2.7).
-            reply.pointee.command = Int32(fw_snmp_msg_response)
-            reply.pointee.errstat = 0
-            reply.pointee.errindex = 0
-            if snmp_sess_send(handle, reply) == 0 { snmp_free_pdu(reply) }
-        }
         let version: ReceivedTrap.Version = switch Int(pdu.pointee.version) {
         case Int(SNMP_VERSION_1): .v1
         case Int(SNMP_VERSION_3): .v3
@@ -102,6 +102,25 @@ final class TrapListenerContext {
             securityName = String(decoding: UnsafeBufferPointer(start: community, count: pdu.pointee.community_len), as: UTF8.self)
         } else {
             securityName = ""
+        }
+        // Checked before an inform is acknowledged: a sender with a wrong community sees a timeout.
+        if version != .v3, let communities, !communities.contains(securityName) {
+            counters.wrongCommunity += 1
+            EngineMetrics.trapsWrongCommunity.increment()
+            let decision = wrongCommunityLog.shouldLog(source.description, at: .now)
+            if decision.log {
+                logger.warning("trap with a community not in snmp.trap_communities dropped (logged once a minute per source)",
+                               metadata: ["trap.source": "\(source)", "trap.version": "\(version.rawValue)",
+                                          "suppressed": "\(decision.suppressed)"])
+            }
+            return
+        }
+        if isInform, let handle, let reply = snmp_clone_pdu(pdu) {
+            // Acknowledge: the same PDU back as a Response (RFC 3416 §4.2.7).
+            reply.pointee.command = Int32(fw_snmp_msg_response)
+            reply.pointee.errstat = 0
+            reply.pointee.errindex = 0
+            if snmp_sess_send(handle, reply) == 0 { snmp_free_pdu(reply) }
         }
         var varbinds: [VarBind] = []
         var variable = pdu.pointee.variables

@@ -16,9 +16,12 @@ public struct TrapReceiver: Service {
         public var v3Profiles: [SNMPProfile]
         /// Engine IDs of v3 trap senders not otherwise polled.
         public var senderEngineIDs: [[UInt8]]
+        /// v1/v2c communities accepted; nil: any.
+        public var communities: Set<Secret>?
 
         public init(listen: SocketEndpoint, ratePerSecond: Double = 50, burst: Int = 200, v3Profiles: [SNMPProfile] = [],
-                    senderEngineIDs: [[UInt8]] = []) {
+                    senderEngineIDs: [[UInt8]] = [], communities: Set<Secret>? = nil) {
+            self.communities = communities
             self.listen = listen
             self.ratePerSecond = ratePerSecond
             self.burst = burst
@@ -52,7 +55,9 @@ public struct TrapReceiver: Service {
         let listener: TrapListener
         do {
             listener = try await engine.listenForTraps(on: settings.listen, ratePerSecond: settings.ratePerSecond,
-                                                       burst: settings.burst) { continuation.yield($0) }
+                                                       burst: settings.burst, communities: settings.communities) {
+                continuation.yield($0)
+            }
         } catch {
             // Polling goes on without traps: a monitor that stops monitoring over its trap port is worse.
             logger.error("cannot receive SNMP traps; polling continues without them",

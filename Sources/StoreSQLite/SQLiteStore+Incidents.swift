@@ -37,7 +37,8 @@ extension SQLiteStore {
     }
 
     public func recoverIncidents() async throws(StoreError) -> IncidentRecovery {
-        try await read("read open incidents") { db in
+        let since = Date().addingTimeInterval(-IncidentRecovery.firstEvidenceWindow)
+        return try await read("read open incidents") { db in
             let headers = try Row.fetchAll(db, sql: "SELECT * FROM incident WHERE state = 'open' ORDER BY id")
                 .map(IncidentRows.incident)
             var lines: [Int64: [LineInterval]] = [:]
@@ -62,7 +63,26 @@ extension SQLiteStore {
                                  faults: faults[header.id.rawValue] ?? [])
             }
             let scopeIDs = headers.map(\.id.rawValue) + resolved.map(\.id.rawValue)
-            return IncidentRecovery(open: open, recentlyResolved: resolved, scopes: try Self.scopes(of: scopeIDs, db))
+            return IncidentRecovery(open: open, recentlyResolved: resolved, scopes: try Self.scopes(of: scopeIDs, db),
+                                    firstEvidence: try Self.firstEvidence(since: since, db))
+        }
+    }
+
+    /// Per subject still bad: its transitions since its last `up` within the window.
+    static func firstEvidence(since: Date, _ db: Database) throws -> [StateTransition] {
+        try Row.fetchAll(db, sql: """
+            WITH recent AS (SELECT * FROM state_transition WHERE at >= ?),
+                 last_up AS (SELECT subject_type, subject_id, MAX(id) AS up_id FROM recent
+                             WHERE to_state = 'up' GROUP BY subject_type, subject_id)
+            SELECT r.* FROM recent r LEFT JOIN last_up u ON u.subject_type = r.subject_type AND u.subject_id = r.subject_id
+            WHERE r.id > COALESCE(u.up_id, 0)
+            ORDER BY r.at, r.id
+            """, arguments: [since.unixMilliseconds]).map { row in
+            let reader = RowReader("state_transition", row, key: "id \(row["id"] ?? "?")")
+            return StateTransition(subject: try reader.subject(type: "subject_type", id: "subject_id"),
+                                   from: try reader.choice("from_state", Health.self),
+                                   to: try reader.choice("to_state", Health.self),
+                                   at: try reader.date("at"), evidence: try reader.value("evidence"))
         }
     }
 

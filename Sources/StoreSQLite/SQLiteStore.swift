@@ -10,19 +10,22 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
 {
     public let location: String
     let pool: DatabasePool
+    /// Held while a daemon has the store open (`StoreAccess.daemon`).
+    private let daemonLock: DaemonLock?
 
     public init(path: String, access: StoreAccess) throws(StoreError) {
         location = path
-        if access == .readOnly && !FileManager.default.fileExists(atPath: path) {
+        if (access == .readOnly || access == .existing) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }
+        daemonLock = access == .daemon ? try Self.lockForDaemon(path) : nil
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
         configuration.label = "forewarn.store"
         configuration.readonly = access == .readOnly
         do {
-            if access == .create {
+            if access != .readOnly {
                 let folder = (path as NSString).deletingLastPathComponent
                 if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             }
@@ -31,7 +34,13 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
                 throw StoredValueError(table: "grdb_migrations", key: "the schema",
                                        problem: "written by a newer version of Forewarn; use that version")
             }
-            if access == .create { try Schema.migrator.migrate(pool) }
+            if access == .daemon { try Self.checkIntegrity(pool) }
+            if access != .readOnly { try Schema.migrator.migrate(pool) }
+        } catch let damage as StoreDamage {
+            throw StoreError(location: path, operation: "open", reason: damage.description)
+        } catch let error as DatabaseError where StoreDamage.isDamage(error) {
+            throw StoreError(location: path, operation: "open",
+                             reason: StoreDamage(findings: [error.message ?? error.description]).description)
         } catch {
             throw StoreError(location: path, operation: "open", reason: Self.describe(error))
         }
@@ -62,16 +71,18 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     }
 
     public func heartbeats() async throws(StoreError) -> [Heartbeat] {
-        try await read("read heartbeats") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM daemon_heartbeat ORDER BY beat_at DESC").map { row in
-                let reader = RowReader("daemon_heartbeat", row, key: "instance \(row["instance"] ?? "?")")
-                return Heartbeat(instance: try reader.value("instance"), pid: try reader.value("pid"),
-                                 hostname: try reader.value("hostname"), version: try reader.value("version"),
-                                 configPath: try reader.value("config_path"), startedAt: try reader.date("started_at"),
-                                 beatAt: try reader.date("beat_at"), state: try reader.choice("state", Heartbeat.State.self),
-                                 elements: try reader.value("elements"), lines: try reader.value("lines"),
-                                 customers: try reader.value("customers"), contracts: try reader.value("contracts"))
-            }
+        try await read("read heartbeats", Self.heartbeatRows)
+    }
+
+    static func heartbeatRows(_ db: Database) throws -> [Heartbeat] {
+        try Row.fetchAll(db, sql: "SELECT * FROM daemon_heartbeat ORDER BY beat_at DESC").map { row in
+            let reader = RowReader("daemon_heartbeat", row, key: "instance \(row["instance"] ?? "?")")
+            return Heartbeat(instance: try reader.value("instance"), pid: try reader.value("pid"),
+                             hostname: try reader.value("hostname"), version: try reader.value("version"),
+                             configPath: try reader.value("config_path"), startedAt: try reader.date("started_at"),
+                             beatAt: try reader.date("beat_at"), state: try reader.choice("state", Heartbeat.State.self),
+                             elements: try reader.value("elements"), lines: try reader.value("lines"),
+                             customers: try reader.value("customers"), contracts: try reader.value("contracts"))
         }
     }
 

@@ -24,7 +24,7 @@ struct Incidents: AsyncParsableCommand {
 
     func run() async throws {
         let access = try StoreAccess(options, storeOption)
-        let sinceDate = try since.map { try StoreAccess.parseTime($0, option: "--since") }
+        let sinceDate = try since.map { try StoreAccess.parseTime($0, option: "--since", bounds: access.timeBounds) }
         let records = try await access.read().incidents(openOnly: open, since: sinceDate)
         print(json ? IncidentList.json(records) : IncidentList.text(records))
     }

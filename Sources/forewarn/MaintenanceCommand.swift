@@ -26,8 +26,8 @@ struct Maintenance: AsyncParsableCommand {
         @Option(help: ArgumentHelp("What the work is.", valueName: "TEXT")) var reason: String = ""
 
         func validate() throws {
-            let from = try StoreAccess.parseTime(start, option: "--start")
-            let to = try StoreAccess.parseTime(end, option: "--end")
+            let from = try StoreAccess.parseTime(start, option: "--start", bounds: StoreAccess.planning)
+            let to = try StoreAccess.parseTime(end, option: "--end", bounds: StoreAccess.planning)
             guard to > from else { throw ValidationError("--end must be after --start") }
             guard !elements.isEmpty || !lines.isEmpty else {
                 throw ValidationError("a window covers something: give --element or --line")
@@ -44,11 +44,11 @@ struct Maintenance: AsyncParsableCommand {
             if configuration.maintenance.contains(where: { $0.id.rawValue == id }) {
                 throw CommandFailure("maintenance window '\(id)' is already in \(configuration.source)")
             }
-            let window = MaintenanceWindow(id: MaintenanceID(id), start: try StoreAccess.parseTime(start, option: "--start"),
-                                           end: try StoreAccess.parseTime(end, option: "--end"),
+            let window = MaintenanceWindow(id: MaintenanceID(id), start: try StoreAccess.parseTime(start, option: "--start", bounds: StoreAccess.planning),
+                                           end: try StoreAccess.parseTime(end, option: "--end", bounds: StoreAccess.planning),
                                            elements: elements.map { ElementID($0) }, lines: lines.map { LineID($0) },
                                            reason: reason)
-            let store = try access.open()
+            let store = try access.openCreatingStore()
             if try await store.maintenanceWindows().contains(where: { $0.id == window.id }) {
                 throw CommandFailure("maintenance window '\(id)' already exists")
             }
@@ -105,7 +105,7 @@ extension Maintenance {
         @Option(help: ArgumentHelp("When it ended (RFC 3339; default now).", valueName: "TIME")) var at: String?
 
         func validate() throws {
-            if let at { _ = try StoreAccess.parseTime(at, option: "--at") }
+            if let at { _ = try StoreAccess.parseTime(at, option: "--at", bounds: StoreAccess.planning) }
         }
 
         func run() async throws {
@@ -113,7 +113,7 @@ extension Maintenance {
             if access.configuration?.maintenance.contains(where: { $0.id.rawValue == id }) == true {
                 throw CommandFailure("maintenance window '\(id)' is in the configuration file: change it there and reload")
             }
-            let end = try at.map { try StoreAccess.parseTime($0, option: "--at") } ?? Date()
+            let end = try at.map { try StoreAccess.parseTime($0, option: "--at", bounds: StoreAccess.planning) } ?? Date()
             let store = try access.open()
             guard try await store.maintenanceWindows().contains(where: { $0.id.rawValue == id }) else {
                 throw CommandFailure("no maintenance window '\(id)'")

@@ -29,7 +29,7 @@ struct ReportCall: AsyncParsableCommand {
         if let configuration = access.configuration, !configuration.lines.contains(where: { $0.id.rawValue == line }) {
             throw CommandFailure("unknown line '\(line)' (not in \(configuration.source))")
         }
-        let time = try at.map { try StoreAccess.parseTime($0, option: "--at") } ?? Date()
+        let time = try at.map { try StoreAccess.parseTime($0, option: "--at", bounds: access.timeBounds) } ?? Date()
         let report = CustomerReport(line: LineID(line), at: time, note: note, source: "cli")
         let id = try await access.open().enqueue(.reportCall(report), at: Date())
         print("call about line \(line) queued as command \(id)")

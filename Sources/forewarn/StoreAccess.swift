@@ -23,6 +23,8 @@ struct CommandFailure: Error, CustomStringConvertible {
 struct StoreAccess {
     var location: String
     var configuration: Configuration?
+    /// The store was named with `--store` (not the configuration's `daemon.store`).
+    var named: Bool
 
     init(_ options: ConfigOptions, _ storeOption: StoreOption, needConfiguration: Bool = false) throws(CommandFailure) {
         var configuration: Configuration?
@@ -36,22 +38,50 @@ struct StoreAccess {
             throw CommandFailure("cannot read configuration:\n\(problem)")
         }
         self.configuration = configuration
+        named = storeOption.store != nil
         location = storeOption.store ?? configuration!.daemon.storePath
     }
 
-    /// The store, to queue work for the daemon (created when missing, so maintenance can be
-    /// planned before the daemon's first start).
-    func open() throws(StoreError) -> any Store { try StoreFactory.open(location, access: .create) }
+    /// The store, to queue work for the daemon. A missing store is an error (a mistyped
+    /// `--store` must not queue work where no daemon will ever look).
+    func open() throws(StoreError) -> any Store { try StoreFactory.open(location, access: .existing) }
+
+    /// As `open`, but a missing store is created, so that maintenance can be planned before the
+    /// daemon's first start; saying so on stderr, so that a mistyped path does not go unnoticed.
+    func openCreatingStore() throws(StoreError) -> any Store {
+        let missing = !FileManager.default.fileExists(atPath: location)
+        let store = try StoreFactory.open(location, access: .create)
+        if missing {
+            FileHandle.standardError.write(Data("""
+                forewarn: note: store \(location) did not exist and was created: a daemon started on it \
+                (daemon.store\(named ? " or --store" : "")) will apply what is queued there
+
+                """.utf8))
+        }
+        return store
+    }
 
     /// The store, read only, beside a running daemon.
     func read() throws(StoreError) -> any Store { try StoreFactory.open(location, access: .readOnly) }
 
-    static func parseTime(_ text: String, option: String) throws -> Date {
+    /// `text` as an instant within `bounds` (by default as far ahead as any configuration allows:
+    /// before the configuration is read, in `validate()`).
+    static func parseTime(_ text: String, option: String,
+                          bounds: TimeBounds = TimeBounds(maxFutureSkew: ConfigLimits.maxFutureSkew.upperBound)) throws -> Date {
         guard let date = RFC3339.parse(text) else {
             throw ValidationError("\(option) must be an RFC 3339 time such as 2026-12-01T08:30:00Z, not '\(text)'")
         }
+        if let problem = bounds.problem(with: date) {
+            throw ValidationError("\(option) \(text) \(problem)")
+        }
         return date
     }
+
+    /// The instants this configuration accepts from a caller (`daemon.max_future_skew`).
+    var timeBounds: TimeBounds { configuration?.daemon.timeBounds ?? TimeBounds() }
+
+    /// Maintenance is planned ahead: up to `TimeBounds.planningHorizon`.
+    static let planning = TimeBounds(maxFutureSkew: TimeBounds.planningHorizon)
 
     static var operatorName: String { ProcessInfo.processInfo.environment["USER"] ?? "" }
 }

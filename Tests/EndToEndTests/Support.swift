@@ -151,7 +151,31 @@ final class RunningDaemon {
         try process.run()
     }
 
+    /// `forewarn` with these arguments, in the background (a daemon started by hand).
+    init(arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: ForewarnBinary.path)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        merged.removeValue(forKey: "JOURNAL_STREAM")
+        process.environment = merged
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits at most `seconds` for the exit; a process still running then is killed (SIGKILL)
+    /// and reported with `stillRunning` (a bound, so that a daemon that should have refused to
+    /// start fails the test instead of hanging it).
+    func waitForExit(within seconds: Double) -> (status: Int32, log: String, stillRunning: Bool) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        let stillRunning = process.isRunning
+        if stillRunning { kill(process.processIdentifier, SIGKILL) }
+        let (status, log) = waitForExit()
+        return (status, log, stillRunning)
+    }
 
     /// Waits for the exit and returns its status and everything it logged.
     func waitForExit() -> (status: Int32, log: String) {
@@ -184,5 +208,20 @@ enum FreePort {
         }
         guard result == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         return UInt16(bigEndian: address.sin_port)
+    }
+}
+
+enum Shell {
+    /// Runs a program to completion with its output discarded; returns its exit status.
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 }

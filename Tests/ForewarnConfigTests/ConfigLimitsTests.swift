@@ -68,3 +68,15 @@ import Testing
         #expect(configuration.profiles["b"]?.credentials == .community("public"))
     }
 }
+
+@Suite struct MaxFutureSkewTests {
+    @Test func defaultsToFiveMinutesAndIsBounded() throws {
+        let defaults = try ConfigLoader.parse(yaml: "daemon:\n  log_level: info\n", file: "f.yaml", baseDirectory: "/nonexistent")
+        #expect(defaults.daemon.maxFutureSkew == .seconds(300))
+        let set = try ConfigLoader.parse(yaml: "daemon:\n  max_future_skew: 1h\n", file: "f.yaml", baseDirectory: "/nonexistent")
+        #expect(set.daemon.timeBounds == TimeBounds(maxFutureSkew: .seconds(3_600)))
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(yaml: "daemon:\n  max_future_skew: 2d\n", file: "f.yaml", baseDirectory: "/nonexistent")
+        }
+    }
+}

@@ -29,7 +29,7 @@ import Testing
     }
 
     static let cases: [(file: String, message: String)] = [
-        ("snmp-bad-key.yaml", "snmp-bad-key.yaml:3:3: unknown key 'confirm_tries' in snmp (allowed: max_outstanding, confirm_interval, confirm_attempts, error_rate_threshold, trap_rate_limit, trap_burst, trap_v3_profiles, trap_engine_ids)"),
+        ("snmp-bad-key.yaml", "snmp-bad-key.yaml:3:3: unknown key 'confirm_tries' in snmp (allowed: max_outstanding, confirm_interval, confirm_attempts, error_rate_threshold, trap_rate_limit, trap_burst, trap_v3_profiles, trap_engine_ids, trap_communities)"),
         ("snmp-bad-trap-profile.yaml", "snmp-bad-trap-profile.yaml:6:22: 'trap_v3_profiles' in snmp names SNMP profile 'v2', which is not version 3"),
         ("snmp-bad-engine-id.yaml", "snmp-bad-engine-id.yaml:2:21: each entry of 'trap_engine_ids' in snmp must be an engine ID in hex of 5 to 32 bytes such as 0x80001f8880a1b2c3d4, not '0x8000'"),
         ("snmp-bad-threshold.yaml", "snmp-bad-threshold.yaml:5:27: 'error_rate_threshold' in element 'acc1' must be a number from 0 to 1000000000 such as 0.5 or 10, not 'lots'"),
@@ -39,5 +39,21 @@ import Testing
     func rejectedWithExactMessage(file: String, message: String) throws {
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(path: Self.folder + "/" + file) }
         #expect(error?.description.replacingOccurrences(of: Self.folder + "/", with: "") == message)
+    }
+}
+
+@Suite struct TrapCommunitiesConfigurationTests {
+    @Test func trapCommunitiesAreSecretsAndMustNotBeEmpty() throws {
+        let yaml = "snmp:\n  trap_communities: [n0c-traps, legacy]\n"
+        let configuration = try ConfigLoader.parse(yaml: yaml, file: "f.yaml", baseDirectory: "/nonexistent")
+        #expect(configuration.snmp.trapCommunities?.map(\.value) == ["n0c-traps", "legacy"])
+        #expect(!"\(configuration.snmp)".contains("n0c-traps"))
+        #expect(try ConfigLoader.parse(yaml: "snmp:\n  trap_rate_limit: 5\n", file: "f.yaml", baseDirectory: "/x")
+                    .snmp.trapCommunities == nil)
+        let error = #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(yaml: "snmp:\n  trap_communities: []\n", file: "f.yaml", baseDirectory: "/nonexistent")
+        }
+        #expect(error?.description.contains("f.yaml:2:3: 'trap_communities' in snmp must list at least one community") == true,
+                "\(String(describing: error))")
     }
 }
