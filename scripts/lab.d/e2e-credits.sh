@@ -58,7 +58,9 @@ credits_checks() {
 		fail "credits: a credit row for every line behind agg1 and agg2: $behind $(cat "$TMP/credits.err")"
 	fi
 	local off
-	off=$(credits_query "max(abs(int(r['outage_seconds']) - $before.get(r['line_id'], 0) - $truth) for r in rows if r['line_id'].startswith('agg2-'))")
+	# agg2-l07 was cut on its own by the line-down phase and is still flagged flapping: its
+	# verdicts after the restore add time of their own (see the closing remark in docs/credits.md).
+	off=$(credits_query "max(abs(int(r['outage_seconds']) - $before.get(r['line_id'], 0) - $truth) for r in rows if r['line_id'].startswith('agg2-') and r['line_id'] != 'agg2-l07')")
 	if [[ $off =~ ^[0-9]+$ ]] && ((off <= 3)); then
 		ok "credits: agg2's lines credited for the minute's outage (${truth} s, worst ${off} s off)"
 	else
