@@ -59,7 +59,7 @@ credits_checks() {
 	fi
 	local off
 	# agg2-l07 was cut on its own by the line-down phase and is still flagged flapping: its
-	# verdicts after the restore add time of their own (see the closing remark in docs/credits.md).
+	# verdicts after the restore add time of their own.
 	off=$(credits_query "max(abs(int(r['outage_seconds']) - $before.get(r['line_id'], 0) - $truth) for r in rows if r['line_id'].startswith('agg2-') and r['line_id'] != 'agg2-l07')")
 	if [[ $off =~ ^[0-9]+$ ]] && ((off <= 3)); then
 		ok "credits: agg2's lines credited for the minute's outage (${truth} s, worst ${off} s off)"
