@@ -40,8 +40,8 @@ enum CreditsBench {
             do {
                 let start = ContinuousClock.now
                 let feed = try await ledger.feed(period, now: now)
-                let csv = feed.csv
-                outcome.value = .success((seconds(ContinuousClock.now - start), feed, csv.utf8.count))
+                let csv = feed.renderedBytes(.csv)  // what `forewarn credits --output FILE` writes
+                outcome.value = .success((seconds(ContinuousClock.now - start), feed, csv.count))
             } catch {
                 outcome.value = .failure(error)
             }
@@ -79,13 +79,13 @@ enum CreditsBench {
                     return text
                 }
                 let (start, end) = period.bounds(in: zone)
-                let data = try await store.lineOutageIntervals(from: start, to: end, lines: nil)
+                let table = try await store.lineOutageTable(from: start, to: end, lines: nil)
                 let read = lap()
-                let rows = try CreditRun.compute(period: period, inventory: inventory, data: data,
-                                                 maintenance: inventory.maintenance, now: now, detail: false)
+                let rows = try CreditRun.rows(period: period, inventory: inventory, table: table,
+                                              maintenance: inventory.maintenance, now: now)
                 let computed = lap()
-                let csv = CreditFeed(period: period.description, state: .open, asOf: "", rows: rows.map(\.row)).csv
-                box.value = .success("credits: phases: read \(read), account and credit \(computed), CSV \(lap()) (\(csv.utf8.count) bytes)")
+                let csv = CreditFeed(period: period.description, state: .open, asOf: "", rows: rows).csvBytes
+                box.value = .success("credits: phases: read \(read), account and credit \(computed), CSV \(lap()) (\(csv.count) bytes)")
             } catch {
                 box.value = .failure(error)
             }

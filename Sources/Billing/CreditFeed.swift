@@ -80,50 +80,93 @@ public struct CreditFeed: Sendable, Hashable, Codable {
     ]
     static let ruleKinds = ["tiers", "per_step", "restore_time", "outage_days"]
 
+    /// The feed as bytes, CSV written straight into them: what `--output` writes.
+    public func renderedBytes(_ format: Format) -> [UInt8] {
+        format == .csv ? csvBytes : Array(rendered(format).utf8)
+    }
+
     /// RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, UTF-8.
-    public var csv: String {
-        var out = Self.csvColumns.joined(separator: ",") + "\r\n"
-        out.reserveCapacity(rows.count * 200)
+    public var csv: String { String(decoding: csvBytes, as: UTF8.self) }
+
+    /// `csv`, rendered into one buffer without a string per field.
+    public var csvBytes: [UInt8] {
+        let comma = UInt8(ascii: ",")
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 256 + 256)
+        out.append(contentsOf: Self.csvColumns.joined(separator: ",").utf8)
+        out += [13, 10]
         for row in rows {
             Self.append(row.customer, to: &out)
-            for field in [row.line, row.contract, row.period, String(row.outageSeconds), row.availabilityPercent,
-                          row.credit, row.currency, row.incidents.map(String.init).joined(separator: " ")] {
-                out += ","
-                Self.append(field, to: &out)
+            out.append(comma)
+            Self.append(row.line, to: &out)
+            out.append(comma)
+            Self.append(row.contract, to: &out)
+            out.append(comma)
+            Self.append(row.period, to: &out)
+            out.append(comma)
+            Self.append(row.outageSeconds, to: &out)
+            out.append(comma)
+            Self.append(row.availabilityPercent, to: &out)
+            out.append(comma)
+            Self.append(row.credit, to: &out)
+            out.append(comma)
+            Self.append(row.currency, to: &out)
+            out.append(comma)
+            for (index, incident) in row.incidents.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: " ")) }
+                Self.append(incident, to: &out)
             }
             for kind in Self.ruleKinds {
-                out += ","
-                Self.append(row.rules[kind] ?? "", to: &out)
+                out.append(comma)
+                if let amount = row.rules[kind] { Self.append(amount, to: &out) }
             }
-            for field in [row.kind.rawValue, row.adjusts ?? "", Self.exclusionText(row), row.statement] {
-                out += ","
-                Self.append(field, to: &out)
-            }
-            out += "\r\n"
+            out.append(comma)
+            Self.append(row.kind.rawValue, to: &out)
+            out.append(comma)
+            if let adjusts = row.adjusts { Self.append(adjusts, to: &out) }
+            out.append(comma)
+            if !row.exclusions.isEmpty || row.note != nil { Self.append(Self.exclusionText(row), to: &out) }
+            out.append(comma)
+            Self.append(row.statement, to: &out)
+            out += [13, 10]
         }
         return out
     }
 
-    static func append(_ field: String, to out: inout String) {
-        let special = field.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
-        out += special ? csvField(field) : field
+    static func isSpecial(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 10 || byte == 13
+    }
+
+    /// The field, quoted (quotes doubled) when it holds a comma, quote or line break.
+    static func append(_ field: String, to out: inout [UInt8]) {
+        guard field.utf8.contains(where: isSpecial) else {
+            out.append(contentsOf: field.utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        for byte in field.utf8 {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Decimal digits, as `String(value)` writes them.
+    static func append(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
     }
 
     static func exclusionText(_ row: CreditRow) -> String {
         var parts = row.exclusions.map { "\($0.reason): \($0.seconds) s" }
         if let note = row.note { parts.append(note) }
         return parts.joined(separator: "; ")
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
-        else { return text }
-        var quoted = "\""
-        for part in text.split(separator: "\"", omittingEmptySubsequences: false).enumerated() {
-            if part.offset > 0 { quoted += "\"\"" }
-            quoted += part.element
-        }
-        return quoted + "\""
     }
 
     public var json: String {

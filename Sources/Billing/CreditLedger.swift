@@ -30,14 +30,22 @@ public struct CreditLedger: Sendable {
 
     func compute(_ period: BillingPeriod, now: Date, lines: Set<LineID>? = nil, detail: Bool = false) async throws -> [LineCredit] {
         let range = try inventory.range(of: period)
-        let data = try await store.lineOutageIntervals(from: range.start, to: range.end, lines: lines)
-        return try CreditRun.compute(period: period, inventory: inventory, data: data, maintenance: try await maintenance(),
+        let table = try await store.lineOutageTable(from: range.start, to: range.end, lines: lines)
+        return try CreditRun.compute(period: period, inventory: inventory, table: table, maintenance: try await maintenance(),
                                      now: now, detail: detail)
     }
 
     func openFeed(_ period: BillingPeriod, now: Date) async throws -> CreditFeed {
-        let rows = try await compute(period, now: now).map(\.row) + (try await adjustments(bookedIn: period, now: now))
+        let rows = try await creditRows(period, now: now) + (try await adjustments(bookedIn: period, now: now))
         return CreditFeed(period: period.description, state: .open, asOf: RFC3339.format(now), rows: rows)
+    }
+
+    /// Every line's row, without keeping each line's account: what a billing run exports.
+    func creditRows(_ period: BillingPeriod, now: Date) async throws -> [CreditRow] {
+        let range = try inventory.range(of: period)
+        let table = try await store.lineOutageTable(from: range.start, to: range.end, lines: nil)
+        return try CreditRun.rows(period: period, inventory: inventory, table: table, maintenance: try await maintenance(),
+                                  now: now)
     }
 
     /// Corrections of closed periods whose incidents changed after they were closed: booked in the

@@ -67,53 +67,114 @@ public enum CreditRun {
     public static func compute(period: BillingPeriod, inventory: CreditInventory, data: LineOutageIntervals,
                                maintenance: [MaintenanceWindow], now: Date,
                                detail: Bool = true) throws(BillingError) -> [LineCredit] {
-        let days = period.days
-        var zones: [String: (zone: TimeZone, span: SecondSpans.Span)] = [:]
+        try compute(period: period, inventory: inventory, table: LineOutageTable(data), maintenance: maintenance,
+                    now: now, detail: detail)
+    }
+
+    public static func compute(period: BillingPeriod, inventory: CreditInventory, table: LineOutageTable,
+                               maintenance: [MaintenanceWindow], now: Date,
+                               detail: Bool = true) throws(BillingError) -> [LineCredit] {
         var results: [LineCredit] = []
+        try forEach(period: period, inventory: inventory, table: table, maintenance: maintenance, now: now,
+                    detail: detail) { results.append($0) }
+        return results
+    }
+
+    /// The feed's rows alone (a billing run), in the same order.
+    public static func rows(period: BillingPeriod, inventory: CreditInventory, table: LineOutageTable,
+                            maintenance: [MaintenanceWindow], now: Date) throws(BillingError) -> [CreditRow] {
+        var rows: [CreditRow] = []
+        rows.reserveCapacity(table.lines.count)
+        try forEach(period: period, inventory: inventory, table: table, maintenance: maintenance, now: now,
+                    detail: false) { rows.append($0.row) }
+        return rows
+    }
+
+    /// What a line's credit depends on besides its outage, the same for every line of a contract.
+    struct Terms {
+        var contract: Contract?
+        var policy: CreditPolicy?
+        var zone: TimeZone
+        var span: SecondSpans.Span
+        var offsets: ZoneOffsets
+        var locale: String
+    }
+
+    /// Each line's credit, ordered by customer then line. Lines covered by a maintenance window,
+    /// and every line with `detail`, are accounted by `OutageAccounting.account`; the rest by
+    /// `LineAccountant`, which gives the same outage without the audit trail.
+    static func forEach(period: BillingPeriod, inventory: CreditInventory, table: LineOutageTable,
+                        maintenance: [MaintenanceWindow], now: Date, detail: Bool,
+                        _ body: (LineCredit) throws(BillingError) -> Void) throws(BillingError) {
+        let days = period.days
+        let periodText = period.description
         let nowSeconds = OutageAccounting.seconds(now.unixMilliseconds)
-        let intervals = data.intervals
-        var index = intervals.startIndex
-        while index < intervals.endIndex {
-            let line = intervals[index].line
-            var end = index + 1
-            while end < intervals.endIndex && intervals[end].line == line { end += 1 }
-            let zoneName = inventory.zoneName(of: line)
+        var zones: [String: (zone: TimeZone, span: SecondSpans.Span, offsets: ZoneOffsets)] = [:]
+        var termsByContract: [ContractID?: Terms] = [:]
+        func terms(_ contract: Contract?) throws(BillingError) -> Terms {
+            if let known = termsByContract[contract?.id] { return known }
+            let zoneName = contract?.timeZone ?? inventory.defaultTimeZone
             if zones[zoneName] == nil {
                 let zone = try inventory.zone(zoneName)
                 let bounds = period.bounds(in: zone)
-                zones[zoneName] = (zone, SecondSpans.Span(OutageAccounting.seconds(bounds.start.unixMilliseconds),
-                                                          OutageAccounting.seconds(bounds.end.unixMilliseconds)))
+                let span = SecondSpans.Span(OutageAccounting.seconds(bounds.start.unixMilliseconds),
+                                            OutageAccounting.seconds(bounds.end.unixMilliseconds))
+                zones[zoneName] = (zone, span, ZoneOffsets(zone, from: span.start, to: span.end))
             }
-            let (zone, span) = zones[zoneName]!
-            let outage = OutageAccounting.account(
-                line: line, customer: inventory.lines[line]?.customer ?? intervals[index].customer,
-                element: inventory.lines[line]?.element, period: span, intervals: intervals[index..<end],
-                incidents: data.incidents, maintenance: maintenance, now: nowSeconds)
-            index = end
+            let (zone, span, offsets) = zones[zoneName]!
+            let made = Terms(contract: contract, policy: contract?.creditPolicy.flatMap { inventory.policies[$0] },
+                             zone: zone, span: span, offsets: offsets, locale: contract?.locale ?? inventory.defaultLocale)
+            termsByContract[contract?.id] = made
+            return made
+        }
+
+        let configured = table.lines.map { inventory.lines[$0] }
+        let customers = table.lines.indices.map { configured[$0]?.customer ?? table.customers[$0] }
+        let order = table.lines.indices.sorted { a, b in
+            customers[a] != customers[b] ? customers[a].rawValue < customers[b].rawValue
+                : table.lines[a].rawValue < table.lines[b].rawValue
+        }
+        let maintainedLines = Set(maintenance.flatMap(\.lines))
+        let maintainedElements = Set(maintenance.flatMap(\.elements))
+        let verdicts = LineAccountant.verdicts(table.incidents)
+        var accountant = LineAccountant()
+        for index in order {
+            let line = table.lines[index]
+            let config = configured[index]
+            let contract = config?.contract.flatMap { inventory.contracts[$0] }
+            let terms = try terms(contract)
+            let intervals = table.lineBounds[index]..<table.lineBounds[index + 1]
+            let maintained = (!maintainedLines.isEmpty && maintainedLines.contains(line))
+                || (!maintainedElements.isEmpty && config.map { maintainedElements.contains($0.element) } == true)
+            let outage = detail || maintained
+                ? OutageAccounting.account(line: line, customer: customers[index], element: config?.element,
+                                           period: terms.span, intervals: table.intervals(ofLine: index),
+                                           incidents: table.incidents, maintenance: maintenance, now: nowSeconds)
+                : accountant.account(line: line, customer: customers[index], period: terms.span, table: table,
+                                     intervals: intervals, verdicts: verdicts, now: nowSeconds)
             guard outage.outageSeconds > 0 || !outage.exclusions.isEmpty else { continue }
-            var credit = try credit(outage, period: period, days: days, zone: zone, inventory: inventory, trace: detail)
+            var credit = try credit(outage, period: period, periodText: periodText, days: days, terms: terms,
+                                    configured: config != nil, inventory: inventory, trace: detail)
             if !detail {
                 credit.outage.intervals = []
                 credit.outage.restoreTimes = []
                 credit.computation = nil
             }
-            results.append(credit)
+            try body(credit)
         }
-        results.sort { ($0.row.customer, $0.row.line) < ($1.row.customer, $1.row.line) }
-        return results
     }
 
-    static func credit(_ outage: LineOutage, period: BillingPeriod, days: Int, zone: TimeZone,
-                       inventory: CreditInventory, trace: Bool) throws(BillingError) -> LineCredit {
-        let contract = inventory.contract(of: outage.line)
-        let policy = contract?.creditPolicy.flatMap { inventory.policies[$0] }
+    static func credit(_ outage: LineOutage, period: BillingPeriod, periodText: String, days: Int, terms: Terms,
+                       configured: Bool, inventory: CreditInventory, trace: Bool) throws(BillingError) -> LineCredit {
+        let contract = terms.contract
+        let policy = terms.policy
         var computation: CreditComputation?
         var note: String?
         if let contract, let policy {
             computation = try CreditRules.evaluate(policy, contract: contract, periodSeconds: outage.periodSeconds,
                                                    days: days, outageSeconds: outage.outageSeconds,
                                                    restoreTimes: outage.restoreTimes, trace: trace)
-        } else if inventory.lines[outage.line] == nil {
+        } else if !configured {
             note = "line not in the configuration: no contract"
         } else if contract == nil {
             note = "line has no contract: not credited"
@@ -130,15 +191,15 @@ public enum CreditRun {
         }
         let statement = inventory.templates.render(
             amount, outage: outage.counted, outageSeconds: outage.outageSeconds,
-            locale: contract?.locale ?? inventory.defaultLocale, zone: zone, period: period)
+            locale: terms.locale, zone: terms.zone, period: period, offsets: terms.offsets)
         let row = CreditRow(customer: outage.customer.rawValue, line: outage.line.rawValue,
-                            contract: contract?.id.rawValue ?? "", period: period.description, kind: .credit,
+                            contract: contract?.id.rawValue ?? "", period: periodText, kind: .credit,
                             adjusts: nil, outageSeconds: outage.outageSeconds,
                             availabilityPercent: Availability.percentText(outage: outage.outageSeconds,
                                                                           period: outage.periodSeconds),
                             credit: currency.isEmpty ? "0" : amount.decimalText, creditMinorUnits: amount.minorUnits,
                             currency: currency, incidents: outage.incidents.map(\.rawValue), rules: rules,
                             exclusions: outage.exclusions, note: note, statement: statement)
-        return LineCredit(outage: outage, contract: contract, zone: zone, computation: computation, row: row)
+        return LineCredit(outage: outage, contract: contract, zone: terms.zone, computation: computation, row: row)
     }
 }

@@ -30,6 +30,9 @@ public struct SecondSpans: Sendable, Hashable {
         spans = merged
     }
 
+    /// Spans already sorted, disjoint and not touching, none empty (what a merge produced).
+    init(disjointSorted spans: [Span]) { self.spans = spans }
+
     public var isEmpty: Bool { spans.isEmpty }
     public var seconds: Int64 { spans.reduce(0) { $0 + $1.seconds } }
 

@@ -97,7 +97,15 @@ public struct StatementTemplates: Sendable {
     /// The bill's text for a credit, or "" for no credit.
     public func render(_ amount: Money, outage: SecondSpans, outageSeconds: Int64, locale: String, zone: TimeZone,
                        period: BillingPeriod, adjusts: BillingPeriod? = nil) -> String {
+        render(amount, outage: outage, outageSeconds: outageSeconds, locale: locale, zone: zone, period: period,
+               adjusts: adjusts, offsets: nil)
+    }
+
+    /// `offsets`: the zone's offsets over the period, known beforehand (a billing run).
+    func render(_ amount: Money, outage: SecondSpans, outageSeconds: Int64, locale: String, zone: TimeZone,
+                period: BillingPeriod, adjusts: BillingPeriod? = nil, offsets: ZoneOffsets?) -> String {
         guard amount.minorUnits != 0 else { return "" }
+        let offsets = offsets ?? ZoneOffsets(zone, from: 0, to: -1)
         let format = StatementFormat(locale: locale)
         let language = languages.contains(format.language) ? format.language : (languages.contains("en") ? "en" : languages[0])
         let spans = outage.spans
@@ -106,7 +114,7 @@ public struct StatementTemplates: Sendable {
         guard let pattern = patterns[shape] else { return "" }
         var values = Array(repeating: "", count: Self.slots.count)
         for (index, span) in spans.prefix(listed).enumerated() {
-            (values[2 * index], values[2 * index + 1]) = format.range(span, zone: zone)
+            (values[2 * index], values[2 * index + 1]) = format.range(span, offsets: offsets)
         }
         values[6] = String(spans.count - listed)
         values[7] = format.duration(outageSeconds)
@@ -121,6 +129,48 @@ public struct StatementTemplates: Sendable {
             }
         }
         return text
+    }
+}
+
+/// A time zone's offsets from UTC over a stretch of time (a billing period), found once from
+/// its transitions rather than asked of the zone for every instant a bill prints. Outside the
+/// stretch the zone is asked.
+struct ZoneOffsets: Sendable {
+    let zone: TimeZone
+    let start: Int64
+    let end: Int64
+    /// From which second each offset holds, ascending; the first at `start`.
+    private let changes: [(at: Int64, offset: Int)]
+
+    /// `end < start`: no stretch, every offset is asked of the zone.
+    init(_ zone: TimeZone, from start: Int64, to end: Int64) {
+        (self.zone, self.start, self.end) = (zone, start, end)
+        guard end >= start else {
+            changes = []
+            return
+        }
+        var instant = Date(timeIntervalSince1970: TimeInterval(start))
+        var changes = [(at: start, offset: zone.secondsFromGMT(for: instant))]
+        while let next = zone.nextDaylightSavingTimeTransition(after: instant), next > instant,
+              next.timeIntervalSince1970 <= TimeInterval(end) {
+            // The first whole second at or after the transition has the new offset.
+            let at = Int64(next.timeIntervalSince1970.rounded(.up))
+            changes.append((at, zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(at)))))
+            instant = next
+        }
+        self.changes = changes
+    }
+
+    func offset(at seconds: Int64) -> Int {
+        guard seconds >= start, seconds <= end, !changes.isEmpty else {
+            return zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+        var offset = changes[0].offset
+        for change in changes.dropFirst() {
+            guard change.at <= seconds else { break }
+            offset = change.offset
+        }
+        return offset
     }
 }
 
@@ -139,8 +189,16 @@ struct StatementFormat {
 
     /// The local civil time of an instant: the zone's offset at that instant, then the proleptic
     /// Gregorian date of the day number (H. Hinnant's civil_from_days), without a Calendar per call.
-    func components(_ seconds: Int64, _ zone: TimeZone) -> DateComponents {
-        let local = seconds + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+    struct Civil: Equatable {
+        var year: Int
+        var month: Int
+        var day: Int
+        var hour: Int
+        var minute: Int
+    }
+
+    func components(_ seconds: Int64, _ offsets: ZoneOffsets) -> Civil {
+        let local = seconds + Int64(offsets.offset(at: seconds))
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondOfDay = local - days * 86_400
         let z = days + 719_468
@@ -152,27 +210,61 @@ struct StatementFormat {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return DateComponents(year: Int(year), month: Int(month), day: Int(day), hour: Int(secondOfDay / 3_600),
-                              minute: Int(secondOfDay % 3_600 / 60))
+        return Civil(year: Int(year), month: Int(month), day: Int(day), hour: Int(secondOfDay / 3_600),
+                     minute: Int(secondOfDay % 3_600 / 60))
     }
 
-    func date(_ c: DateComponents) -> String {
-        czech ? "\(c.day!). \(c.month!). \(c.year!)" : "\(c.day!) \(Self.englishMonths[c.month! - 1]) \(c.year!)"
+    func date(_ c: Civil) -> String {
+        var text = ""
+        appendDate(c, to: &text)
+        return text
     }
 
-    func time(_ c: DateComponents) -> String {
-        let minute = c.minute! < 10 ? "0\(c.minute!)" : "\(c.minute!)"
-        if czech { return "\(c.hour!):\(minute)" }
-        return "\(c.hour! < 10 ? "0" : "")\(c.hour!):\(minute)"
+    func time(_ c: Civil) -> String {
+        var text = ""
+        appendTime(c, to: &text)
+        return text
+    }
+
+    /// `10. 11. 2026` (Czech), `10 Nov 2026` (English).
+    func appendDate(_ c: Civil, to text: inout String) {
+        if czech {
+            text += String(c.day)
+            text += ". "
+            text += String(c.month)
+            text += ". "
+        } else {
+            text += String(c.day)
+            text += " "
+            text += Self.englishMonths[c.month - 1]
+            text += " "
+        }
+        text += String(c.year)
+    }
+
+    /// `9:00` (Czech), `09:00` (English).
+    func appendTime(_ c: Civil, to text: inout String) {
+        if !czech && c.hour < 10 { text += "0" }
+        text += String(c.hour)
+        text += c.minute < 10 ? ":0" : ":"
+        text += String(c.minute)
     }
 
     /// `10. 11. 2026 9:00` and `12:00` on one day; both with dates when it spans days.
-    func range(_ span: SecondSpans.Span, zone: TimeZone) -> (String, String) {
-        let start = components(span.start, zone)
-        let end = components(span.end, zone)
-        let from = "\(date(start)) \(time(start))"
-        let sameDay = (start.year, start.month, start.day) == (end.year, end.month, end.day)
-        return (from, sameDay ? time(end) : "\(date(end)) \(time(end))")
+    func range(_ span: SecondSpans.Span, offsets: ZoneOffsets) -> (String, String) {
+        let start = components(span.start, offsets)
+        let end = components(span.end, offsets)
+        var from = ""
+        appendDate(start, to: &from)
+        from += " "
+        appendTime(start, to: &from)
+        var to = ""
+        if (start.year, start.month, start.day) != (end.year, end.month, end.day) {
+            appendDate(end, to: &to)
+            to += " "
+        }
+        appendTime(end, to: &to)
+        return (from, to)
     }
 
     /// `3 h`, `2 h 15 min`, `45 s`.

@@ -117,9 +117,18 @@ public protocol ReportQueries: StoreLocated {
     func lineIntervals(from: Date, to: Date) async throws(StoreError) -> [IncidentLineInterval]
     /// The same, compact, for a whole billing run; only the lines in `lines` when given.
     func lineOutageIntervals(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError) -> LineOutageIntervals
+    /// The same as flat columns by line, for a whole billing run (every line when `lines` is nil).
+    func lineOutageTable(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError) -> LineOutageTable
     /// Lines with an interval overlapping `[from, to)` in an incident written after `since`
     /// (reclassified, corrected, entered by hand): what may change a closed period's credits.
     func linesChanged(since: Date, from: Date, to: Date) async throws(StoreError) -> Set<LineID>
+}
+
+extension ReportQueries {
+    /// A store without a columnar read gives its compact intervals as columns.
+    public func lineOutageTable(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError) -> LineOutageTable {
+        LineOutageTable(try await lineOutageIntervals(from: from, to: to, lines: lines))
+    }
 }
 
 /// Everything the daemon needs; what `StoreFactory` opens.

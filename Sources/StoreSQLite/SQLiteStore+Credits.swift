@@ -79,6 +79,98 @@ extension SQLiteStore {
         }
     }
 
+    /// One pass over `incident_line` in storage order (no ORDER BY, no index: a whole period is
+    /// most of the table), lines numbered as first met, then grouped by line in memory.
+    public func lineOutageTable(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError) -> LineOutageTable {
+        if let lines {
+            return LineOutageTable(try await lineOutageIntervals(from: from, to: to, lines: lines))
+        }
+        return try await read("read line outage intervals") { db in
+            var lineIndex: [String: Int] = [:]
+            var lineTexts: [String] = []
+            var customers: [String] = []
+            // The (start, incident) of the interval each line's customer was taken from.
+            var customerKeys: [(Int64, Int64)] = []
+            var rowLines: [Int32] = []
+            var rowIncidents: [Int64] = []
+            var rowStarts: [Int64] = []
+            var rowEnds: [Int64] = []
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT line, incident_id, start_at, end_at, customer FROM incident_line
+                WHERE start_at < ? AND (end_at IS NULL OR end_at > ?)
+                """, arguments: [to.unixMilliseconds, from.unixMilliseconds])
+            while let row = try cursor.next() {
+                let text: String = row[0]
+                let incident: Int64 = row[1]
+                let start: Int64 = row[2]
+                let end: Int64 = row.hasNull(atIndex: 3) ? LineOutageTable.stillOpen : row[3]
+                let line: Int
+                if let known = lineIndex[text] {
+                    line = known
+                    if (start, incident) < customerKeys[line] {
+                        customers[line] = row[4]
+                        customerKeys[line] = (start, incident)
+                    }
+                } else {
+                    line = lineTexts.count
+                    lineIndex[text] = line
+                    lineTexts.append(text)
+                    customers.append(row[4])
+                    customerKeys.append((start, incident))
+                }
+                rowLines.append(Int32(line))
+                rowIncidents.append(incident)
+                rowStarts.append(start)
+                rowEnds.append(end)
+            }
+            lineIndex = [:]
+            customerKeys = []
+            var table = LineOutageTable()
+            table.lines = lineTexts.map(LineID.init)
+            table.customers = customers.map(CustomerID.init)
+            // Counting sort by line: each line's intervals together, in storage order.
+            var bounds = [Int](repeating: 0, count: lineTexts.count + 1)
+            for line in rowLines { bounds[Int(line) + 1] += 1 }
+            for index in 0..<lineTexts.count { bounds[index + 1] += bounds[index] }
+            var next = Array(bounds.dropLast())
+            table.lineBounds = bounds
+            let count = rowLines.count
+            table.intervalIncidents = [Int64](repeating: 0, count: count)
+            table.intervalStarts = [Int64](repeating: 0, count: count)
+            table.intervalEnds = [Int64](repeating: 0, count: count)
+            var ids = Set<Int64>()
+            for row in 0..<count {
+                let line = Int(rowLines[row])
+                let slot = next[line]
+                next[line] += 1
+                table.intervalIncidents[slot] = rowIncidents[row]
+                table.intervalStarts[slot] = rowStarts[row]
+                table.intervalEnds[slot] = rowEnds[row]
+                if row == 0 || rowIncidents[row] != rowIncidents[row - 1] { ids.insert(rowIncidents[row]) }
+            }
+            table.incidents = try Self.incidentHeaders(ids, db)
+            return table
+        }
+    }
+
+    /// The headers of `ids`, by primary key, in chunks below SQLite's bound-parameter limit.
+    static func incidentHeaders(_ ids: Set<Int64>, _ db: Database) throws -> [IncidentID: Incident] {
+        var headers: [IncidentID: Incident] = [:]
+        headers.reserveCapacity(ids.count)
+        let sorted = ids.sorted()
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM incident WHERE id IN (\(marks))",
+                                           arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                let incident = try IncidentRows.incident(row)
+                headers[incident.id] = incident
+            }
+        }
+        return headers
+    }
+
     public func linesChanged(since: Date, from: Date, to: Date) async throws(StoreError) -> Set<LineID> {
         try await read("read lines changed since \(RFC3339.format(since))") { db in
             Set(try String.fetchAll(db, sql: """

@@ -37,8 +37,8 @@ struct Credits: AsyncParsableCommand {
         func run() async throws {
             let ledger = try CreditsAccess.ledger(options, storeOption)
             let feed = try await ledger.feed(try CreditsAccess.period(period), now: Date())
-            let text = feed.only(customer: customer).rendered(CreditFeed.Format(rawValue: format)!)
-            try CreditsAccess.write(text, to: output)
+            let bytes = feed.only(customer: customer).renderedBytes(CreditFeed.Format(rawValue: format)!)
+            try CreditsAccess.write(bytes, to: output)
         }
     }
 
@@ -116,12 +116,16 @@ enum CreditsAccess {
     }
 
     static func write(_ text: String, to path: String?) throws {
+        try write(Array(text.utf8), to: path)
+    }
+
+    static func write(_ bytes: [UInt8], to path: String?) throws {
         guard let path else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(Data(bytes))
             return
         }
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
         }
