@@ -68,7 +68,7 @@ enum TicketBench {
                                         settings: DeliverySettings(concurrency: 32, pollInterval: .milliseconds(20),
                                                                    retry: RetryPolicy(base: .milliseconds(20), cap: .milliseconds(200))),
                                         clock: ContinuousClock(), logger: Logger(label: "bench"))
-        let result = Mutex<(seconds: Double, cpu: Double, pending: Int)?>(nil)
+        let result = Mutex<(seconds: Double, cpu: Double, pending: Int, counts: (Int, Int, Int))?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
@@ -85,15 +85,16 @@ enum TicketBench {
                 let cpu = cpuSeconds() - cpuBefore
                 running.cancel()
                 await running.value
-                result.withLock { $0 = (elapsed.inSeconds, cpu, pending) }
+                let counts = await serverCounts(base)
+                result.withLock { $0 = (elapsed.inSeconds, cpu, pending, counts) }
             } catch {
                 print("ticket-delivery: \(error)")
             }
             done.signal()
         }
         done.wait()
-        guard let (seconds, cpu, pending) = result.withLock({ $0 }) else { throw BenchFailure(reason: "no result") }
-        let (tickets, distinct, failed) = serverCounts(base)
+        guard let (seconds, cpu, pending, counts) = result.withLock({ $0 }) else { throw BenchFailure(reason: "no result") }
+        let (tickets, distinct, failed) = counts
         let rate = Double(entries) / seconds
         let exact = pending == 0 && tickets == entries && distinct == entries
         print(String(format: "ticket-delivery%@: %d entries in %.2f s: %.0f deliveries/s, %.3f ms CPU per delivery "
@@ -114,9 +115,15 @@ enum TicketBench {
     }
 
     /// (tickets, distinct subjects, 503s) as the server counted them.
-    static func serverCounts(_ base: String) -> (Int, Int, Int) {
-        guard let data = try? Data(contentsOf: URL(string: base + "/_counts")!),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Int] else { return (0, 0, 0) }
+    static func serverCounts(_ base: String) async -> (Int, Int, Int) {
+        guard let client = try? WebhookClient(caFile: nil, connectTimeout: .seconds(5), connections: 1) else { return (0, 0, 0) }
+        let answer = await client.send(RenderedRequest(method: "GET", url: base + "/_counts"), timeout: .seconds(10))
+        await client.shutdown()
+        guard case .response(200, _, let body) = answer,
+              let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Int] else {
+            print("ticket-delivery: the server's counts could not be read: \(answer)")
+            return (0, 0, 0)
+        }
         return (object["tickets"] ?? 0, object["distinct"] ?? 0, object["failed"] ?? 0)
     }
 

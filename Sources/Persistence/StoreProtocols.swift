@@ -66,18 +66,11 @@ public protocol TicketOutboxStore: StoreLocated {
     /// hook (strict order per incident and hook), not dead and not claimed by another worker;
     /// each is claimed until `now + lease`.
     func claimOutbox(limit: Int, now: Date, lease: Duration) async throws(StoreError) -> [OutboxItem]
-    /// The request is about to be sent: until an outcome is recorded, whether it arrived is
-    /// uncertain (a crash now leaves the entry `uncertain`, so a create is looked up first).
-    func markAttempt(_ id: Int64, at: Date) async throws(StoreError)
-    /// Done with these entries (sent, coalesced into a later one, skipped or dropped);
-    /// `ticket` (the ticketing system's id and state) is written back for the incident and hook.
-    func markDone(_ ids: [Int64], at: Date, outcome: OutboxItem.Outcome, note: String?,
-                  ticket: TicketUpdate?) async throws(StoreError)
-    /// Failed: retried from `retryAt`, or dead-lettered when `retryAt` is nil. `uncertain`: the
-    /// request may have arrived (sent, no answer).
-    func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?, uncertain: Bool) async throws(StoreError)
-    /// The undelivered entries of one incident and hook, oldest first.
-    func outboxQueue(incident: IncidentID, hook: HookID) async throws(StoreError) -> [OutboxItem]
+    /// Delivery's writes, in order, in one transaction: many deliveries' attempts and outcomes
+    /// share a commit (group commit), each still durable before its delivery goes on.
+    func recordOutbox(_ writes: [OutboxWrite]) async throws(StoreError)
+    /// The undelivered entries of one incident and hook, oldest first, and its ticket (one read).
+    func outboxQueue(incident: IncidentID, hook: HookID) async throws(StoreError) -> OutboxQueue
     /// Entries by state, oldest first.
     func outbox(_ state: OutboxItem.State, limit: Int) async throws(StoreError) -> [OutboxItem]
     /// Undelivered entries (dead or pending) made due at `at`, not counting an attempt: `forewarn
@@ -128,6 +121,27 @@ extension ReportQueries {
     /// A store without a columnar read gives its compact intervals as columns.
     public func lineOutageTable(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError) -> LineOutageTable {
         LineOutageTable(try await lineOutageIntervals(from: from, to: to, lines: lines))
+    }
+}
+
+extension TicketOutboxStore {
+    /// The request is about to be sent: until an outcome is recorded, whether it arrived is
+    /// uncertain (a crash now leaves the entry `uncertain`, so a create is looked up first).
+    public func markAttempt(_ id: Int64, at: Date) async throws(StoreError) {
+        try await recordOutbox([.attempt(id: id, at: at)])
+    }
+
+    /// Done with these entries; see `OutboxWrite.done`.
+    public func markDone(_ ids: [Int64], at: Date, outcome: OutboxItem.Outcome, note: String?,
+                         ticket: TicketUpdate?, timeline: TimelineEntry? = nil) async throws(StoreError) {
+        try await recordOutbox([.done(ids: ids, at: at, outcome: outcome, note: note, ticket: ticket, timeline: timeline)])
+    }
+
+    /// Failed; see `OutboxWrite.failed`.
+    public func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?, uncertain: Bool,
+                           timeline: TimelineEntry? = nil) async throws(StoreError) {
+        try await recordOutbox([.failed(id: id, at: at, error: error, retryAt: retryAt, uncertain: uncertain,
+                                        timeline: timeline)])
     }
 }
 

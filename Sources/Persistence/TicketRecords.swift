@@ -17,6 +17,33 @@ public struct OutboxEntry: Sendable, Hashable {
     }
 }
 
+/// One write of delivery (`TicketOutboxStore.recordOutbox`).
+public enum OutboxWrite: Sendable, Hashable {
+    /// The request is about to be sent: until an outcome is recorded, whether it arrived is
+    /// uncertain (a crash now leaves the entry `uncertain`, so a create is looked up first).
+    case attempt(id: Int64, at: Date)
+    /// Done with these entries (sent, coalesced into a later one, skipped or dropped);
+    /// `ticket` (the ticketing system's id and state) is written back for their incident and
+    /// hook, `timeline` added to the incident's timeline.
+    case done(ids: [Int64], at: Date, outcome: OutboxItem.Outcome, note: String?, ticket: TicketUpdate?,
+              timeline: TimelineEntry?)
+    /// Failed: retried from `retryAt`, or dead-lettered when `retryAt` is nil. `uncertain`: the
+    /// request may have arrived (sent, no answer).
+    case failed(id: Int64, at: Date, error: String, retryAt: Date?, uncertain: Bool, timeline: TimelineEntry?)
+}
+
+/// What delivering the head of one incident and hook's queue needs to know.
+public struct OutboxQueue: Sendable, Hashable {
+    /// The undelivered entries, oldest first.
+    public var entries: [OutboxItem]
+    /// The ticket delivery learned of, if any.
+    public var ticket: Ticket?
+
+    public init(entries: [OutboxItem], ticket: Ticket?) {
+        (self.entries, self.ticket) = (entries, ticket)
+    }
+}
+
 /// An outbox entry as stored, with its delivery state.
 public struct OutboxItem: Sendable, Hashable {
     public enum State: String, Sendable, Hashable, CaseIterable {

@@ -161,12 +161,14 @@ extension SQLiteStore {
     public func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError) {
         guard !entries.isEmpty else { return }
         try await write("append \(entries.count) timeline entries") { db in
-            let statement = try db.cachedStatement(sql: "INSERT INTO incident_event (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)")
-            for (incident, entry) in entries {
-                try statement.execute(arguments: [incident.rawValue, entry.at.unixMilliseconds, entry.kind,
-                                                  CommandCoding.json(["text": entry.detail, "change": "ticket"])])
-            }
+            for (incident, entry) in entries { try Self.insertTimeline(incident, entry, db) }
         }
+    }
+
+    static func insertTimeline(_ incident: IncidentID, _ entry: TimelineEntry, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO incident_event (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [incident.rawValue, entry.at.unixMilliseconds, entry.kind,
+                                 CommandCoding.json(["text": entry.detail, "change": "ticket"])])
     }
 
     static func record(of incident: Incident, _ db: Database) throws -> IncidentRecord {

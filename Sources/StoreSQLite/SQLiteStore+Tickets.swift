@@ -10,15 +10,18 @@ extension SQLiteStore {
         let until = now.addingTimeInterval(lease.inSeconds).unixMilliseconds
         return try await write("claim outbox entries") { db in
             // The head of each incident and hook's queue: its oldest undelivered entry. A dead
-            // head holds the entries behind it (an update needs its open's ticket).
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT o.* FROM ticket_outbox o
-                JOIN (SELECT incident_id, hook, MIN(id) AS head FROM ticket_outbox
-                      WHERE delivered_at IS NULL GROUP BY incident_id, hook) h ON h.head = o.id
-                WHERE o.failed_at IS NULL AND o.next_attempt_at <= ?
+            // head holds the entries behind it (an update needs its open's ticket). Due entries
+            // are walked in `ticket_outbox_pending` order and the walk stops at `limit`: a claim
+            // costs the entries it takes (and those claimed by others), not the whole backlog.
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT o.* FROM ticket_outbox o INDEXED BY ticket_outbox_pending
+                WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?
                   AND (o.claimed_until IS NULL OR o.claimed_until <= ?)
+                  AND NOT EXISTS (SELECT 1 FROM ticket_outbox p
+                                  WHERE p.incident_id = o.incident_id AND p.hook = o.hook
+                                    AND p.delivered_at IS NULL AND p.id < o.id)
                 ORDER BY o.next_attempt_at, o.id LIMIT ?
-                """, arguments: [nowMs, nowMs, limit])
+                """), arguments: [nowMs, nowMs, limit])
             let claim = try db.cachedStatement(sql: "UPDATE ticket_outbox SET claimed_until = ? WHERE id = ?")
             return try rows.map { row in
                 try claim.execute(arguments: [until, row["id"] as Int64])
@@ -27,63 +30,82 @@ extension SQLiteStore {
         }
     }
 
-    public func markAttempt(_ id: Int64, at: Date) async throws(StoreError) {
-        try await write("mark outbox entry \(id) sent") { db in
-            try db.execute(sql: "UPDATE ticket_outbox SET uncertain = 1, attempt_started_at = ? WHERE id = ?",
-                           arguments: [at.unixMilliseconds, id])
+    public func recordOutbox(_ writes: [OutboxWrite]) async throws(StoreError) {
+        guard !writes.isEmpty else { return }
+        try await write("record \(writes.count) outbox deliveries") { db in
+            for write in writes {
+                switch write {
+                case .attempt(let id, let at):
+                    try db.cachedStatement(sql: "UPDATE ticket_outbox SET uncertain = 1, attempt_started_at = ? WHERE id = ?")
+                        .execute(arguments: [at.unixMilliseconds, id])
+                case .done(let ids, let at, let outcome, let note, let ticket, let timeline):
+                    try Self.markDone(ids, at: at, outcome: outcome, note: note, ticket: ticket, timeline: timeline, db)
+                case .failed(let id, let at, let error, let retryAt, let uncertain, let timeline):
+                    try Self.markFailed(id, at: at, error: error, retryAt: retryAt, uncertain: uncertain,
+                                        timeline: timeline, db)
+                }
+            }
         }
     }
 
-    public func markDone(_ ids: [Int64], at: Date, outcome: OutboxItem.Outcome, note: String?,
-                         ticket: TicketUpdate?) async throws(StoreError) {
+    static func markDone(_ ids: [Int64], at: Date, outcome: OutboxItem.Outcome, note: String?, ticket: TicketUpdate?,
+                         timeline: TimelineEntry?, _ db: Database) throws {
         guard let first = ids.first else { return }
-        try await write("mark outbox entries \(ids) \(outcome.rawValue)") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT incident_id, hook FROM ticket_outbox WHERE id = ?",
-                                             arguments: [first]) else {
-                throw StoredValueError(table: "ticket_outbox", key: "row \(first)", problem: "no such entry")
-            }
-            let done = try db.cachedStatement(sql: """
-                UPDATE ticket_outbox SET delivered_at = ?, outcome = ?, last_error = COALESCE(?, last_error),
-                    attempts = attempts + ?, claimed_until = NULL, uncertain = 0
-                WHERE id = ? AND delivered_at IS NULL
-                """)
-            for id in ids {
-                try done.execute(arguments: [at.unixMilliseconds, outcome.rawValue, note,
-                                             outcome == .sent && id == ids.last ? 1 : 0, id])
-            }
-            guard let ticket else { return }
-            let incident: Int64 = row["incident_id"]
-            let hook: String = row["hook"]
-            if let ticketID = ticket.ticketID {
-                try db.execute(sql: """
-                    INSERT INTO ticket (incident_id, hook, ticket_id, state, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (incident_id, hook) DO UPDATE SET
-                        ticket_id = excluded.ticket_id, state = COALESCE(excluded.state, ticket.state),
-                        updated_at = excluded.updated_at
-                    """, arguments: [incident, hook, ticketID, ticket.state, at.unixMilliseconds, at.unixMilliseconds])
-            } else if let state = ticket.state {
-                try db.execute(sql: "UPDATE ticket SET state = ?, updated_at = ? WHERE incident_id = ? AND hook = ?",
-                               arguments: [state, at.unixMilliseconds, incident, hook])
-            }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT incident_id, hook FROM ticket_outbox WHERE id = ?"),
+                                         arguments: [first]) else {
+            throw StoredValueError(table: "ticket_outbox", key: "row \(first)", problem: "no such entry")
+        }
+        let done = try db.cachedStatement(sql: """
+            UPDATE ticket_outbox SET delivered_at = ?, outcome = ?, last_error = COALESCE(?, last_error),
+                attempts = attempts + ?, claimed_until = NULL, uncertain = 0
+            WHERE id = ? AND delivered_at IS NULL
+            """)
+        for id in ids {
+            try done.execute(arguments: [at.unixMilliseconds, outcome.rawValue, note,
+                                         outcome == .sent && id == ids.last ? 1 : 0, id])
+        }
+        let incident: Int64 = row["incident_id"]
+        if let timeline { try insertTimeline(IncidentID(incident), timeline, db) }
+        guard let ticket else { return }
+        let hook: String = row["hook"]
+        if let ticketID = ticket.ticketID {
+            try db.cachedStatement(sql: """
+                INSERT INTO ticket (incident_id, hook, ticket_id, state, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (incident_id, hook) DO UPDATE SET
+                    ticket_id = excluded.ticket_id, state = COALESCE(excluded.state, ticket.state),
+                    updated_at = excluded.updated_at
+                """).execute(arguments: [incident, hook, ticketID, ticket.state, at.unixMilliseconds, at.unixMilliseconds])
+        } else if let state = ticket.state {
+            try db.cachedStatement(sql: "UPDATE ticket SET state = ?, updated_at = ? WHERE incident_id = ? AND hook = ?")
+                .execute(arguments: [state, at.unixMilliseconds, incident, hook])
         }
     }
 
-    public func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?, uncertain: Bool) async throws(StoreError) {
-        try await write("mark outbox entry \(id) failed") { db in
-            try db.execute(sql: """
-                UPDATE ticket_outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, uncertain = ?,
-                    next_attempt_at = COALESCE(?, next_attempt_at), failed_at = CASE WHEN ? IS NULL THEN ? END
-                WHERE id = ?
-                """, arguments: [error, uncertain, retryAt?.unixMilliseconds, retryAt?.unixMilliseconds,
-                                 at.unixMilliseconds, id])
+    static func markFailed(_ id: Int64, at: Date, error: String, retryAt: Date?, uncertain: Bool,
+                           timeline: TimelineEntry?, _ db: Database) throws {
+        if let timeline {
+            guard let incident = try Int64.fetchOne(db.cachedStatement(sql: "SELECT incident_id FROM ticket_outbox WHERE id = ?"),
+                                                    arguments: [id]) else {
+                throw StoredValueError(table: "ticket_outbox", key: "row \(id)", problem: "no such entry")
+            }
+            try insertTimeline(IncidentID(incident), timeline, db)
         }
+        try db.cachedStatement(sql: """
+            UPDATE ticket_outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, uncertain = ?,
+                next_attempt_at = COALESCE(?, next_attempt_at), failed_at = CASE WHEN ? IS NULL THEN ? END
+            WHERE id = ?
+            """).execute(arguments: [error, uncertain, retryAt?.unixMilliseconds, retryAt?.unixMilliseconds,
+                                     at.unixMilliseconds, id])
     }
 
-    public func outboxQueue(incident: IncidentID, hook: HookID) async throws(StoreError) -> [OutboxItem] {
-        try await read("read the outbox of incident \(incident) for hook \(hook)") { db in
-            try Row.fetchAll(db, sql: """
+    public func outboxQueue(incident: IncidentID, hook: HookID) async throws(StoreError) -> OutboxQueue {
+        try await read("read the outbox of an incident") { db in
+            let entries = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM ticket_outbox WHERE incident_id = ? AND hook = ? AND delivered_at IS NULL ORDER BY id
-                """, arguments: [incident.rawValue, hook.rawValue]).map(Self.outboxItem)
+                """), arguments: [incident.rawValue, hook.rawValue]).map(Self.outboxItem)
+            let ticket = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM ticket WHERE incident_id = ? AND hook = ?"),
+                                          arguments: [incident.rawValue, hook.rawValue]).map(IncidentRows.ticket)
+            return OutboxQueue(entries: entries, ticket: ticket)
         }
     }
 
@@ -151,7 +173,7 @@ extension SQLiteStore {
 
     public func tickets(of incident: IncidentID) async throws(StoreError) -> [Ticket] {
         try await read("read tickets of incident \(incident)") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ticket WHERE incident_id = ? ORDER BY opened_at, hook",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM ticket WHERE incident_id = ? ORDER BY opened_at, hook"),
                              arguments: [incident.rawValue]).map(IncidentRows.ticket)
         }
     }

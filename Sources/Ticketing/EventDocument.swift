@@ -10,18 +10,28 @@ struct EventDocument {
     let object: [String: Any]
 
     init(item: OutboxItem, hook: Hook, ticket: Ticket?) {
-        var object = (try? JSONSerialization.jsonObject(with: Data(item.entry.payload.utf8))) as? [String: Any] ?? [:]
-        if let ticket {
-            object["ticket"] = ["id": ticket.ticketID, "state": ticket.state ?? ""]
-        } else {
-            object["ticket"] = ["id": "", "state": ""]
-        }
-        object["idempotency_key"] = Self.idempotencyKey(item)
+        let payload = item.entry.payload
+        var object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] ?? [:]
+        let ticketObject = ["id": ticket?.ticketID ?? "", "state": ticket?.state ?? ""]
+        let key = Self.idempotencyKey(item)
+        object["ticket"] = ticketObject
+        object["idempotency_key"] = key
         object["hook"] = ["id": hook.id.rawValue]
         // The whole document as JSON (generic webhooks send it as it is): no settings, no secret.
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
-        object["document"] = String(decoding: data, as: UTF8.self)
+        // The stored payload is already canonical JSON; what delivery adds is appended to it
+        // rather than the whole re-serialised (sorting keys through Foundation costs more than
+        // the rest of a delivery).
+        let string = JSONContent()
+        let added = #""hook":{"id":"\#(string.escapeText(hook.id.rawValue))"},"idempotency_key":"\#(string.escapeText(key))","#
+            + #""ticket":{"id":"\#(string.escapeText(ticketObject["id"]!))","state":"\#(string.escapeText(ticketObject["state"]!))"}"#
+        var document = payload.trimmingCharacters(in: .whitespacesAndNewlines)
+        if object.isEmpty || !document.hasSuffix("}") {
+            document = "{" + added + "}"
+        } else {
+            document.removeLast()
+            document += (document.hasSuffix("{") ? "" : ",") + added + "}"
+        }
+        object["document"] = document
         object["settings"] = hook.settings
         object["secret"] = hook.secrets.mapValues(\.value)
         self.object = object

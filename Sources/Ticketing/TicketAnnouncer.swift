@@ -193,8 +193,47 @@ public struct TicketAnnouncer: Sendable {
             "lines": lines, "lines_more": max(0, scope.lines.count - lines.count),
             "customers": customers, "customers_more": max(0, scope.customers.count - customers.count),
         ]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        return CanonicalJSON.encode(object)
+    }
+}
+
+/// JSON with object keys in code-point order and no insignificant space, so one document is
+/// always the same bytes; for the values event documents hold (strings, integers, booleans,
+/// null, arrays, objects). Foundation's `.sortedKeys` compares keys through the locale's
+/// collator, which costs more than the rest of announcing and delivering an event together.
+enum CanonicalJSON {
+    static func encode(_ value: Any) -> String {
+        var out = ""
+        write(value, into: &out)
+        return out
+    }
+
+    static func write(_ value: Any, into out: inout String) {
+        switch value {
+        case let text as String:
+            out += "\""
+            out += JSONContent().escapeText(text)
+            out += "\""
+        case let flag as Bool: out += flag ? "true" : "false"
+        case let number as Int: out += String(number)
+        case let number as Int64: out += String(number)
+        case let object as [String: Any]:
+            out += "{"
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                write(key, into: &out)
+                out += ":"
+                write(object[key]!, into: &out)
+            }
+            out += "}"
+        case let array as [Any]:
+            out += "["
+            for (index, element) in array.enumerated() {
+                if index > 0 { out += "," }
+                write(element, into: &out)
+            }
+            out += "]"
+        default: out += "null"
+        }
     }
 }

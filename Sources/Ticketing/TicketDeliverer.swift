@@ -43,6 +43,7 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
     let makeHTTP: HTTPFactory
     let commands: any CommandRunning
     let logger: Logger
+    private let writer: OutboxWriter
     private let hooks: Mutex<[HookID: CompiledHook]>
     private let clients = Mutex<[HookID: (spec: Webhook, client: any HTTPSending)]>([:])
     private let wakeups: AsyncStream<Void>
@@ -57,6 +58,7 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
                 },
                 commands: any CommandRunning = SubprocessRunner(), logger: Logger) {
         self.store = store
+        writer = OutboxWriter(store: store)
         self.hooks = Mutex(hooks)
         self.settings = settings
         self.clock = clock
@@ -94,7 +96,8 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
                     await publishBacklog()
                 }
                 var claimed: [OutboxItem] = []
-                if inflight < settings.concurrency {
+                // Refilled in batches (when half the bound is free), not one claim per delivery.
+                if inflight == 0 || inflight <= settings.concurrency / 2 {
                     do {
                         claimed = try await store.claimOutbox(limit: settings.concurrency - inflight, now: wallClock(),
                                                               lease: settings.lease)
@@ -106,7 +109,7 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
                     inflight += 1
                     group.addTask { await self.deliver(item) }
                 }
-                if inflight >= settings.concurrency || (claimed.isEmpty && inflight > 0) {
+                if inflight > settings.concurrency / 2 || (claimed.isEmpty && inflight > 0) {
                     if await group.next() != nil { inflight -= 1 }
                     continue
                 }
@@ -168,8 +171,8 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
         }
         do {
             let queue = try await store.outboxQueue(incident: item.entry.incident, hook: hookID)
-            let ticket = try await store.tickets(of: item.entry.incident).first { $0.hook == hookID }
-            try await deliver(item, queue: queue.isEmpty ? [item] : queue, ticket: ticket, compiled: compiled)
+            try await deliver(item, queue: queue.entries.isEmpty ? [item] : queue.entries, ticket: queue.ticket,
+                              compiled: compiled)
         } catch {
             logger.error("ticket delivery could not use the store", metadata: [
                 "incident.id": "\(item.entry.incident.rawValue)", "hook.id": "\(hookID)", "error": "\(error)",
@@ -284,27 +287,27 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
             switch Self.render(request, headers: headers, document: document) {
             case .failure(let problem): outcome = .permanent(problem.text)
             case .success(let rendered):
-                try await store.markAttempt(item.id, at: wallClock())
+                try await writer.write(.attempt(id: item.id, at: wallClock()))
                 outcome = AnswerReading.outcome(of: await client(for: hook.id, spec).send(rendered, timeout: spec.timeout),
                                                 request: request.spec)
             }
         case .command(let arguments, let spec):
-            try await store.markAttempt(item.id, at: wallClock())
+            try await writer.write(.attempt(id: item.id, at: wallClock()))
             outcome = await commands.run(arguments.map(document.render), input: document.json,
                                          environment: document.environment, timeout: spec.timeout).outcome
         }
         switch outcome {
         case .delivered(let update, let note):
-            if !coalesced.isEmpty {
-                try await store.markDone(coalesced, at: wallClock(), outcome: .coalesced,
-                                         note: "sent with entry \(item.id)", ticket: nil)
-            }
             var written = update
             if item.entry.event == .resolve && written?.state == nil {
                 written = TicketUpdate(ticketID: written?.ticketID, state: "resolved")
             }
+            // The updates coalesced into this one are done with it, in the same transaction.
+            let alongside: [OutboxWrite] = coalesced.isEmpty ? [] : [.done(
+                ids: coalesced, at: wallClock(), outcome: .coalesced, note: "sent with entry \(item.id)", ticket: nil,
+                timeline: nil)]
             try await finish([item.id], item: item, hook: hook, outcome: .sent, note: note,
-                             ticket: written ?? TicketUpdate(ticketID: nil, state: nil))
+                             ticket: written ?? TicketUpdate(ticketID: nil, state: nil), alongside: alongside)
         case .retry(let reason, let after, let uncertain):
             await fail(item, hook: hook, reason, retry: true, uncertain: uncertain, after: after)
         case .permanent(let reason):
@@ -349,11 +352,8 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
     // MARK: outcomes
 
     private func finish(_ ids: [Int64], item: OutboxItem, hook: Hook, outcome: OutboxItem.Outcome, note: String?,
-                        ticket: TicketUpdate?) async throws {
+                        ticket: TicketUpdate?, alongside: [OutboxWrite] = []) async throws {
         let at = wallClock()
-        try await store.markDone(ids, at: at, outcome: outcome, note: note, ticket: ticket)
-        Counter(label: "forewarn_ticket_deliveries_total", dimensions: [("hook", hook.id.rawValue), ("result", outcome.rawValue)])
-            .increment(by: ids.count)
         var text: String
         switch (outcome, item.entry.event) {
         case (.sent, .open): text = "hook \(hook.id): ticket \(ticket?.ticketID ?? "(no id)") opened"
@@ -362,11 +362,14 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
         default: text = "hook \(hook.id): \(item.entry.event.rawValue) \(outcome.rawValue)"
         }
         if let note { text += " (\(note))" }
+        try await writer.write(alongside + [.done(ids: ids, at: at, outcome: outcome, note: note, ticket: ticket,
+                                                  timeline: TimelineEntry(at: at, kind: "ticket", detail: text))])
+        Counter(label: "forewarn_ticket_deliveries_total", dimensions: [("hook", hook.id.rawValue), ("result", outcome.rawValue)])
+            .increment(by: ids.count)
         logger.debug("ticket delivery", metadata: [
             "incident.id": "\(item.entry.incident.rawValue)", "hook.id": "\(hook.id)", "event": "\(item.entry.event.rawValue)",
             "outcome": "\(outcome.rawValue)", "ticket.id": "\(ticket?.ticketID ?? "")",
         ])
-        try await store.appendTimeline([(item.entry.incident, TimelineEntry(at: at, kind: "ticket", detail: text))])
     }
 
     private func fail(_ item: OutboxItem, hook: Hook?, _ reason: String, retry: Bool, uncertain: Bool,
@@ -379,29 +382,34 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
             if at <= item.createdAt.addingTimeInterval(hook.maxAge.inSeconds) { retryAt = at }
         }
         let hookName = hook?.id.rawValue ?? item.entry.hook.rawValue
+        let metadata: Logger.Metadata = [
+            "incident.id": "\(item.entry.incident.rawValue)", "hook.id": "\(hookName)",
+            "event": "\(item.entry.event.rawValue)", "error": "\(reason)", "attempts": "\(item.attempts + 1)",
+        ]
+        // A dead letter and the first failure of an entry go to the timeline; retries only to the log.
+        var timeline: TimelineEntry?
+        if retryAt == nil {
+            timeline = TimelineEntry(at: now, kind: "ticket",
+                                     detail: "hook \(hookName): \(item.entry.event.rawValue) dead-lettered: \(reason)")
+        } else if item.attempts == 0 {
+            timeline = TimelineEntry(at: now, kind: "ticket",
+                                     detail: "hook \(hookName): \(item.entry.event.rawValue) failed, retrying: \(reason)")
+        }
         do {
-            try await store.markFailed(item.id, at: now, error: reason, retryAt: retryAt, uncertain: uncertain)
-            Counter(label: "forewarn_ticket_deliveries_total",
-                    dimensions: [("hook", hookName), ("result", retryAt == nil ? "dead" : "retry")]).increment()
-            let metadata: Logger.Metadata = [
-                "incident.id": "\(item.entry.incident.rawValue)", "hook.id": "\(hookName)",
-                "event": "\(item.entry.event.rawValue)", "error": "\(reason)", "attempts": "\(item.attempts + 1)",
-            ]
-            if retryAt == nil {
-                logger.error("ticket delivery given up (dead letter)", metadata: metadata)
-                try await store.appendTimeline([(item.entry.incident, TimelineEntry(
-                    at: now, kind: "ticket", detail: "hook \(hookName): \(item.entry.event.rawValue) dead-lettered: \(reason)"))])
-            } else if item.attempts == 0 {
-                // The first failure of an entry goes to the timeline; its retries only to the log.
-                logger.warning("ticket delivery failed, retrying", metadata: metadata)
-                try await store.appendTimeline([(item.entry.incident, TimelineEntry(
-                    at: now, kind: "ticket",
-                    detail: "hook \(hookName): \(item.entry.event.rawValue) failed, retrying: \(reason)"))])
-            } else {
-                logger.debug("ticket delivery failed again", metadata: metadata)
-            }
+            try await writer.write(.failed(id: item.id, at: now, error: reason, retryAt: retryAt, uncertain: uncertain,
+                                           timeline: timeline))
         } catch {
             logger.error("cannot record a ticket delivery failure", metadata: ["error": "\(error)"])
+            return
+        }
+        Counter(label: "forewarn_ticket_deliveries_total",
+                dimensions: [("hook", hookName), ("result", retryAt == nil ? "dead" : "retry")]).increment()
+        if retryAt == nil {
+            logger.error("ticket delivery given up (dead letter)", metadata: metadata)
+        } else if item.attempts == 0 {
+            logger.warning("ticket delivery failed, retrying", metadata: metadata)
+        } else {
+            logger.debug("ticket delivery failed again", metadata: metadata)
         }
     }
 

@@ -24,6 +24,14 @@ public struct RenderedRequest: Sendable, Hashable {
     public struct HeaderLine: Sendable, Hashable {
         public var name: String
         public var value: String
+
+        public init(name: String, value: String) {
+            (self.name, self.value) = (name, value)
+        }
+    }
+
+    public init(method: String, url: String, headers: [HeaderLine] = [], body: String? = nil) {
+        (self.method, self.url, self.headers, self.body) = (method, url, headers, body)
     }
 }
 

@@ -148,7 +148,8 @@ import Testing
             let rtOpen = claimed[0].id
             try await store.markAttempt(rtOpen, at: Self.at(11))
             try await store.markFailed(rtOpen, at: Self.at(12), error: "503 Service Unavailable", retryAt: Self.at(20),
-                                       uncertain: false)
+                                       uncertain: false, timeline: TimelineEntry(at: Self.at(12), kind: "ticket",
+                                                                                 detail: "rt: open failed, retrying"))
             #expect(try await store.claimOutbox(limit: 10, now: Self.at(15), lease: .seconds(30)).isEmpty)
             let retried = try await store.claimOutbox(limit: 10, now: Self.at(20), lease: .seconds(30))
             #expect(retried.map(\.id) == [rtOpen])
@@ -163,18 +164,24 @@ import Testing
             #expect(reclaimed.first { $0.id == rtOpen }?.uncertain == true)
 
             try await store.markDone([rtOpen], at: Self.at(21), outcome: .sent, note: nil,
-                                     ticket: TicketUpdate(ticketID: "RT-42", state: "new"))
+                                     ticket: TicketUpdate(ticketID: "RT-42", state: "new"),
+                                     timeline: TimelineEntry(at: Self.at(21), kind: "ticket", detail: "rt: ticket RT-42 opened"))
             let next = try await store.claimOutbox(limit: 10, now: Self.at(21), lease: .seconds(30))
             #expect(next.map { "\($0.entry.hook):\($0.entry.event)" } == ["rt:update"])
             try await store.markDone([next[0].id], at: Self.at(22), outcome: .sent, note: nil,
-                                     ticket: TicketUpdate(ticketID: nil, state: "open"))
+                                     ticket: TicketUpdate(ticketID: nil, state: "open"), timeline: nil)
 
             let tickets = try await store.tickets(of: IncidentID(1))
             #expect(tickets == [Ticket(incident: IncidentID(1), hook: "rt", ticketID: "RT-42", state: "open",
                                        openedAt: Self.at(21), updatedAt: Self.at(22))])
             #expect(try await store.incidents(openOnly: false, since: nil).first?.ticket?.ticketID == "RT-42")
+            #expect(try await store.outboxQueue(incident: IncidentID(1), hook: "rt").ticket?.ticketID == "RT-42")
+            #expect(try await store.outboxQueue(incident: IncidentID(1), hook: "chat").ticket == nil)
             #expect(try await store.outbox(.delivered, limit: 10).map(\.outcome) == [.sent, .sent])
             #expect(try await store.outboxBacklog() == [OutboxBacklog(hook: "chat", pending: 1, oldestPending: Self.at(5), dead: 0)])
+            // The outcomes' timeline entries were written with them.
+            let timeline = try #require(try await store.incident(IncidentID(1))).timeline.filter { $0.kind == "ticket" }
+            #expect(timeline.map(\.detail) == ["rt: open failed, retrying", "rt: ticket RT-42 opened"])
         }
     }
 
@@ -184,7 +191,7 @@ import Testing
             try await store.record(CorrelationBatch(outbox: [Self.entry(1, "rt", .resolve)], at: Self.at(10)))
             let open = try #require(try await store.claimOutbox(limit: 1, now: Self.at(10), lease: .seconds(30)).first)
             try await store.markFailed(open.id, at: Self.at(11), error: "400 Bad Request: no such queue", retryAt: nil,
-                                       uncertain: false)
+                                       uncertain: false, timeline: nil)
             #expect(try await store.outbox(.dead, limit: 10).map(\.id) == [open.id])
             #expect(try await store.outbox(.dead, limit: 10).first?.failedAt == Self.at(11))
             // The resolve needs the open's ticket: it waits behind the dead open.
@@ -198,7 +205,8 @@ import Testing
             #expect(try await store.dropOutbox([open.id], at: Self.at(201), reason: "opened by hand as RT-7") == 1)
             #expect(try await store.dropOutbox([open.id], at: Self.at(202), reason: "again") == 0)
             let queue = try await store.outboxQueue(incident: IncidentID(1), hook: "rt")
-            #expect(queue.map(\.entry.event) == [.resolve])
+            #expect(queue.entries.map(\.entry.event) == [.resolve])
+            #expect(queue.ticket == nil)
             #expect(try await store.outbox(.delivered, limit: 10).first?.outcome == .dropped)
         }
     }

@@ -34,6 +34,28 @@ import Ticketing
         try #require(try object(entry)["incident"] as? [String: Any])
     }
 
+    @Test func thePayloadIsCanonicalJSON() throws {
+        let awkward = TicketInventory(
+            elements: [Element(id: "agg1", name: "Brno \"core\"\n/ agg\u{1}", address: .v4(1), kind: .aggregation)],
+            customers: [Customer(id: "C1", name: "Nováková")], publicURL: nil)
+        var announcer = TicketAnnouncer(inventory: awkward)
+        let change = IncidentChange(kind: .open, incident: Self.incident(7), lines: [Self.interval("L1", "C1")],
+                                    announce: [.open])
+        let payload = try #require(announcer.announce([change], hooks: [Self.rt]).first).payload
+        // Keys in code-point order, no space, literals as JSON literals, the same bytes every time.
+        #expect(payload.hasPrefix(#"{"change":"open","customers":[{"id":"C1","name":"Nováková"}],"customers_more":0,"#
+                                  + #""event":"open","incident":{"classification":"network","customers":1,"#))
+        #expect(payload.contains(#""flapping":false,"id":7,"#))
+        #expect(payload.contains(#""merged":[],"merged_into":null,"#))
+        #expect(payload.contains(#""name":"Brno \"core\"\n/ agg\u0001""#))
+        var again = TicketAnnouncer(inventory: awkward)
+        #expect(again.announce([change], hooks: [Self.rt]).first?.payload == payload)
+        // Foundation reads it back as the same document.
+        let root = try #require(try Self.incidentObject(OutboxEntry(incident: IncidentID(7), hook: "rt", event: .open,
+                                                                    payload: payload))["root"] as? [String: String])
+        #expect(root["name"] == "Brno \"core\"\n/ agg\u{1}")
+    }
+
     @Test func anOpenGoesToEverySubscribedHookWithTheIncidentsScopeAndNames() throws {
         var announcer = TicketAnnouncer(inventory: Self.inventory)
         let change = IncidentChange(kind: .open, incident: Self.incident(1),
