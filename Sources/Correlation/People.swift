@@ -82,12 +82,6 @@ extension Correlator {
                 emitter.other.append(.rejected("incident \(id) is already resolved"))
                 return
             }
-            let at = action.at.timeIntervalSince1970
-            if let late = incident.openLines.filter({ lineStart[Int($0)] > at }).min() {
-                emitter.other.append(.rejected("incident \(id): line \(topology.lineIDs[Int(late)]) is in it from "
-                                               + "\(Self.format(lineStart[Int(late)])), after \(Self.format(at))"))
-                return
-            }
             // Its faults stay known (a later recovery is recognised) but open nothing new.
             for key in incident.faults {
                 faults[key]?.status = .dismissed

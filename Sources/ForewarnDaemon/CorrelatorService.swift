@@ -174,8 +174,9 @@ where C.Duration == Duration, C.Instant: Sendable {
     }
 
     /// Without a daemon: the correlator started as the daemon starts it (the store's open
-    /// incidents, maintenance windows), every pending operator command applied and written in
-    /// one batch, the ids it reserved and did not use given back. For the CLI holding the
+    /// incidents, maintenance windows), every pending operator command applied and written as
+    /// the daemon writes them (each command with what it changed, in one transaction), the ids
+    /// it reserved and did not use given back. For the CLI holding the
     /// daemon's lock (`StoreFactory.openUnlessDaemonRuns`), so that what an operator enters is
     /// in the store when the command returns. Returns what came of each command.
     public func applyPendingCommands() async throws -> [(id: Int64, result: String)] {
