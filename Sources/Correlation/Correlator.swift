@@ -48,6 +48,9 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
     var forwardingCache: [Int32: Int32] = [:]
 
     var open: [IncidentID: OpenIncident] = [:]
+    /// Open incidents entered by hand: apart from the detected ones (monitoring neither extends
+    /// nor ends them, nothing merges into them).
+    var manual: [IncidentID: ManualOpenIncident] = [:]
     var openByKey: [GroupKey: IncidentID] = [:]
     var byAnchor: [Int32: Set<IncidentID>] = [:]
     /// Recently resolved incidents, for notes and classification after the fact.
@@ -115,6 +118,10 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
             }
         case .operatorAction(let action):
             operatorAction(action, now: now)
+        case .manualIncidents(let incidents):
+            enter(incidents, now: now)
+        case .incidentEdit(let edit):
+            self.edit(edit, now: now)
         }
         return flush(now: now)
     }
@@ -139,9 +146,11 @@ public struct Correlator<Instant: InstantProtocol & Sendable>: Sendable where In
 
     // MARK: reading the state
 
-    public var openIncidents: [Incident] { open.values.map(\.header).sorted { $0.id < $1.id } }
+    public var openIncidents: [Incident] {
+        (open.values.map(\.header) + manual.values.map(\.header)).sorted { $0.id < $1.id }
+    }
 
-    public func incident(_ id: IncidentID) -> Incident? { open[id]?.header ?? recent[id] }
+    public func incident(_ id: IncidentID) -> Incident? { open[id]?.header ?? manual[id]?.header ?? recent[id] }
 
     /// The lines with an open interval in an open incident, sorted.
     public func openLines(of id: IncidentID) -> [LineID] {

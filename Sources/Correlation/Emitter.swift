@@ -17,6 +17,8 @@ struct Emitter: Sendable {
         var absorbedInto: IncidentID?
         /// The held announcement of this incident goes out with this change.
         var announceOpen = false
+        /// Entered by hand with a ticket that already exists: recorded, nothing announced.
+        var enteredTicket: String?
     }
 
     struct LineSlot: Hashable, Sendable {
@@ -60,6 +62,11 @@ struct Emitter: Sendable {
     mutating func announce(_ id: IncidentID) {
         touch(id, .update)
         pending[id]!.announceOpen = true
+    }
+
+    mutating func enteredTicket(_ id: IncidentID, _ ticket: String) {
+        touch(id, .update)
+        pending[id]!.enteredTicket = ticket
     }
 
     mutating func significant(_ id: IncidentID) {
@@ -118,13 +125,22 @@ extension Correlator {
         let nowDate = date(now)
         for id in emitter.order {
             guard let entry = emitter.pending[id] else { continue }
-            guard var header = open[id]?.header ?? recent[id] else { continue }
+            guard var header = open[id]?.header ?? manual[id]?.header ?? recent[id] else { continue }
             header.updatedAt = nowDate
-            if open[id] != nil { open[id]!.header.updatedAt = nowDate } else { recent[id]?.updatedAt = nowDate }
+            if open[id] != nil {
+                open[id]!.header.updatedAt = nowDate
+            } else if manual[id] != nil {
+                manual[id]!.header.updatedAt = nowDate
+            } else {
+                recent[id]?.updatedAt = nowDate
+            }
             var kind: IncidentChange.Kind = entry.created && entry.kind != .absorbed && entry.kind != .resolve
                 ? .open : entry.kind
             var announce: [Hook.Event] = []
-            if header.planned {
+            if entry.enteredTicket != nil {
+                // Its ticket exists already: the hooks record it and open none.
+                unannounced.remove(id)
+            } else if header.planned {
                 unannounced.remove(id)
             } else if unannounced.contains(id) {
                 // Held: nothing is said until the scope settles; then one `open` with it.
@@ -154,7 +170,8 @@ extension Correlator {
             }
             actions.append(.incident(IncidentChange(kind: kind, incident: header, lines: Emitter.deduplicated(entry),
                                                     faults: entry.faults, timeline: entry.timeline,
-                                                    absorbedInto: entry.absorbedInto, announce: announce)))
+                                                    absorbedInto: entry.absorbedInto, announce: announce,
+                                                    enteredTicket: entry.enteredTicket)))
         }
         actions.append(contentsOf: emitter.other)
         emitter = Emitter()

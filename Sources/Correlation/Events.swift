@@ -13,6 +13,10 @@ public enum CorrelatorEvent: Sendable, Hashable {
     /// A window withdrawn or ended early by the operator, at this time.
     case maintenanceEnded(MaintenanceID, at: Date)
     case operatorAction(OperatorAction)
+    /// Incidents entered by hand: all of them, or (one refused) none.
+    case manualIncidents([ManualIncident])
+    /// A correction of an incident's line interval or classification.
+    case incidentEdit(IncidentEdit)
 }
 
 /// What the correlator decides; the service persists incident changes and sends confirmation

@@ -24,6 +24,14 @@ extension Correlator {
             emitter.other.append(.customerReportFiled(report, incident: id))
             return
         }
+        if let id = manualIncident(covering: report.line) {
+            let first = manual[id]!.header.firstCallAt.map { min($0, report.at) } ?? report.at
+            manual[id]!.header.firstCallAt = first
+            manual[id]!.header.proactive = Self.proactive(manual[id]!.header)
+            note(id, "customer-call", detail, now: now, significant: true)
+            emitter.other.append(.customerReportFiled(report, incident: id))
+            return
+        }
         let id = openIncident(.line(line), root: IncidentRoot(subject: .line(report.line), kind: .customerReport),
                               since: at, now: now)
         addLine(line, to: id, start: min(at, seconds(now)), ifUnseenSince: nil)
@@ -41,6 +49,10 @@ extension Correlator {
 
     mutating func operatorAction(_ action: OperatorAction, now: Instant) {
         let id = action.incident
+        if manual[id] != nil {
+            manualAction(action, now: now)
+            return
+        }
         let isOpen = open[id] != nil
         guard isOpen || recent[id] != nil else {
             emitter.other.append(.rejected("no incident \(id) (open, or resolved since the daemon started)"))

@@ -17,6 +17,14 @@ extension Correlator {
         for snapshot in snapshots.sorted(by: { $0.incident.id < $1.incident.id }) {
             let id = snapshot.incident.id
             incidentIDs.seen(id)
+            if snapshot.incident.isManual {
+                var lines: [LineID: (customer: CustomerID, start: Double)] = [:]
+                for interval in snapshot.lines where interval.end == nil {
+                    lines[interval.line] = (interval.customer, interval.start.timeIntervalSince1970)
+                }
+                manual[id] = ManualOpenIncident(header: snapshot.incident, lines: lines)
+                continue
+            }
             guard let key = GroupKey(text: snapshot.incident.group, in: topology) else {
                 open[id] = OpenIncident(header: snapshot.incident, key: .line(-1))
                 note(id, "configuration", "its root \(snapshot.incident.root) is no longer in the configuration",

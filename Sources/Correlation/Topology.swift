@@ -115,6 +115,22 @@ public struct Topology: Sendable {
         self.linesByPort = linesByPort
     }
 
+    /// Every line an incident rooted at `element` takes when that element alone fails: its own
+    /// and those of every element below it left without a way up (a dual-homed element whose
+    /// other upstream is not below `element` keeps its lines), sorted. nil for an unknown element.
+    public func linesCutOff(by element: ElementID) -> [LineID]? {
+        guard let start = elementIndex[element] else { return nil }
+        // Upstreams before the elements below them: by depth (the longest path from the top).
+        let below = walkDown(from: start) { $0 }.map(\.element).sorted { depth[Int($0)] < depth[Int($1)] }
+        var cut: Set<Int32> = [start]
+        for candidate in below where candidate != start && upstreams[Int(candidate)].allSatisfy(cut.contains) {
+            cut.insert(candidate)
+        }
+        return cut.flatMap { linesByElement[Int($0)] }.map { lineIDs[Int($0)] }.sorted()
+    }
+
+    public func contains(_ line: LineID) -> Bool { lineIndex[line] != nil }
+
     public var elementCount: Int { elementIDs.count }
     public var lineCount: Int { lineIDs.count }
 

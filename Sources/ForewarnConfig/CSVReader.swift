@@ -2,18 +2,34 @@ import Foundation
 import ForewarnModel
 
 /// A strict RFC 4180 reader over bytes: quoted fields with `""` escapes, CRLF or LF, a header row.
-/// It keeps each field's line and column so a bad value is reported where it stands.
-struct CSVReader {
-    struct Field {
-        var text: String
-        var line: Int
-        var column: Int
+/// It keeps each field's line and column so a bad value is reported where it stands. Used for
+/// the inventory files and for `forewarn incident import`.
+public struct CSVReader {
+    public struct Field: Sendable, Hashable {
+        public var text: String
+        /// Where the field starts: the file's line (the header is line 1) and the column, from 1.
+        public var line: Int
+        public var column: Int
+
+        public init(text: String, line: Int, column: Int) {
+            (self.text, self.line, self.column) = (text, line, column)
+        }
     }
 
-    enum Problem: Error {
+    public enum Problem: Error, Sendable, CustomStringConvertible {
         case unreadable(String)
         case unterminatedQuote(line: Int, column: Int)
         case textAfterQuote(line: Int, column: Int)
+
+        /// Where it is (line and column, when known) and what is wrong, for `FILE:` to precede.
+        public var description: String {
+            switch self {
+            case .unreadable(let reason): return "cannot read: \(reason)"
+            case .unterminatedQuote(let line, let column): return "\(line):\(column): quoted field is never closed"
+            case .textAfterQuote(let line, let column):
+                return "\(line):\(column): text after a closing quote (write \"\" for a quote inside a field)"
+            }
+        }
     }
 
     private let bytes: [UInt8]
@@ -21,18 +37,22 @@ struct CSVReader {
     private var line = 1
     private var lineStart = 0
 
-    init(path: String) throws(Problem) {
+    public init(path: String) throws(Problem) {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file"
             throw .unreadable(reason)
         }
-        var bytes = [UInt8](data)
+        self.init(bytes: [UInt8](data))
+    }
+
+    public init(bytes: [UInt8]) {
+        var bytes = bytes
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // spreadsheet exports add a BOM
         self.bytes = bytes
     }
 
     /// The next non-empty row, or nil at the end.
-    mutating func nextRow() throws(Problem) -> [Field]? {
+    public mutating func nextRow() throws(Problem) -> [Field]? {
         while offset < bytes.count {
             if bytes[offset] == UInt8(ascii: "\n") || bytes[offset] == UInt8(ascii: "\r") {
                 skipNewline()

@@ -173,6 +173,38 @@ where C.Duration == Duration, C.Instant: Sendable {
         logger.info("correlator stopped", metadata: ["incidents.open": "\(correlator.openIncidents.count)"])
     }
 
+    /// Without a daemon: the correlator started as the daemon starts it (the store's open
+    /// incidents, maintenance windows), every pending operator command applied and written as
+    /// the daemon writes them (each command with what it changed, in one transaction), the ids
+    /// it reserved and did not use given back. For the CLI holding the
+    /// daemon's lock (`StoreFactory.openUnlessDaemonRuns`), so that what an operator enters is
+    /// in the store when the command returns. Returns what came of each command.
+    public func applyPendingCommands() async throws -> [(id: Int64, result: String)] {
+        let configuration = current.configuration
+        var pending = Pending(batch: CorrelationBatch(at: wallClock()))
+        var announcer = TicketAnnouncer()
+        var correlator = try await start(configuration, carrying: [], ids: [], announcer: &announcer, into: &pending)
+        var results: [(id: Int64, result: String)] = []
+        var taken: Set<Int64> = []
+        while true {
+            let fresh = try await store.pendingCommands(limit: 500).filter { !taken.contains($0.id) }
+            if fresh.isEmpty { break }
+            for queued in fresh {
+                taken.insert(queued.id)
+                await supplyIncidentIDs(to: &correlator)
+                let result = apply(queued, to: &correlator, into: &pending)
+                pending.batch.processedCommands.append((queued.id, result))
+                results.append((queued.id, result))
+            }
+            await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+            if let failure = pending.failure { throw UnwrittenCommands(reason: failure, store: store.location) }
+        }
+        await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+        if let failure = pending.failure { throw UnwrittenCommands(reason: failure, store: store.location) }
+        for unused in correlator.unusedIncidentIDs.reversed() { try? await store.releaseIncidentIDs(unused) }
+        return results
+    }
+
     /// Further attempts, half a second apart, to write what is still pending at a stop.
     static var attemptsAtStop: Int { 4 }
 
@@ -229,6 +261,8 @@ where C.Duration == Duration, C.Instant: Sendable {
         case .action(let action): event = .operatorAction(action)
         case .maintenanceAdd(let window): event = .maintenance(window)
         case .maintenanceEnd(let id, let at): event = .maintenanceEnded(id, at: at)
+        case .addIncidents(let incidents): event = .manualIncidents(incidents)
+        case .editIncident(let edit): event = .incidentEdit(edit)
         }
         let actions = correlator.handle(event, now: clock.now)
         let refusals = actions.compactMap { action -> String? in
@@ -279,7 +313,9 @@ where C.Duration == Duration, C.Instant: Sendable {
     /// stays in step with the incidents).
     private func write(_ pending: inout Pending, announcer: inout TicketAnnouncer, hooks: [Hook]) async {
         if pending.announced < pending.batch.changes.count {
-            pending.batch.outbox += announcer.announce(Array(pending.batch.changes[pending.announced...]), hooks: hooks)
+            let told = announcer.announcements(Array(pending.batch.changes[pending.announced...]), hooks: hooks)
+            pending.batch.outbox += told.outbox
+            pending.batch.tickets += told.tickets
             pending.announced = pending.batch.changes.count
         }
         guard !pending.batch.isEmpty else { return }
@@ -327,4 +363,11 @@ public struct CorrelatorTiming: Sendable {
     /// Incident ids are reserved in the store in blocks of at least this many.
     public var idBlock = 64
     public init() {}
+}
+
+/// Operator commands applied without a daemon whose result could not be written.
+public struct UnwrittenCommands: Error, CustomStringConvertible {
+    public var reason: String
+    public var store: String
+    public var description: String { "store \(store): cannot write what the commands changed: \(reason)" }
 }

@@ -37,6 +37,9 @@ public enum RootKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// An element that answers (SNMP, ping) but no longer forwards: several elements behind it
     /// stopped answering together, and every line behind them is cut off.
     case forwardingFailure = "forwarding-failure"
+    /// Entered by hand (`forewarn incident add`, `import`): what monitoring did not see, or what
+    /// happened before it watched; the root is the element named, else the first line.
+    case manual
 }
 
 /// The root cause of an incident: the failed thing every other fault in it follows from.
@@ -109,12 +112,16 @@ public struct Incident: Sendable, Hashable {
     public var resolvedAt: Date?
     public var mergedInto: IncidentID?
     public var updatedAt: Date
+    /// Who entered it by hand (`forewarn incident add` or `import`); nil for a detected one.
+    public var enteredBy: String?
+    /// When it was entered by hand; nil for a detected one.
+    public var enteredAt: Date?
 
     public init(id: IncidentID, state: State = .open, root: IncidentRoot, group: String, severity: Severity,
                 planned: Bool = false, proactive: Bool = false, flapping: Bool = false,
                 classification: Classification = .network, startedAt: Date, detectedAt: Date,
                 firstCallAt: Date? = nil, acknowledgedAt: Date? = nil, resolvedAt: Date? = nil,
-                mergedInto: IncidentID? = nil, updatedAt: Date) {
+                mergedInto: IncidentID? = nil, updatedAt: Date, enteredBy: String? = nil, enteredAt: Date? = nil) {
         self.id = id
         self.state = state
         self.root = root
@@ -131,7 +138,12 @@ public struct Incident: Sendable, Hashable {
         self.resolvedAt = resolvedAt
         self.mergedInto = mergedInto
         self.updatedAt = updatedAt
+        self.enteredBy = enteredBy
+        self.enteredAt = enteredAt
     }
+
+    /// Entered by hand rather than detected.
+    public var isManual: Bool { enteredAt != nil }
 }
 
 /// One stretch of time a line spent in an incident's scope; `end` is nil while it lasts.
@@ -203,9 +215,13 @@ public struct IncidentChange: Sendable, Hashable {
     /// The hook events this change is announced with (an outbox row per hook and event); empty
     /// for a change no ticket needs to see, and always for a planned incident.
     public var announce: [Hook.Event]
+    /// A ticket that already exists for an incident entered by hand (`--ticket`): recorded for
+    /// the hooks that take the incident, which then send no `open`.
+    public var enteredTicket: String?
 
     public init(kind: Kind, incident: Incident, lines: [LineInterval] = [], faults: [FaultRecord] = [],
-                timeline: [TimelineEntry] = [], absorbedInto: IncidentID? = nil, announce: [Hook.Event] = []) {
+                timeline: [TimelineEntry] = [], absorbedInto: IncidentID? = nil, announce: [Hook.Event] = [],
+                enteredTicket: String? = nil) {
         self.kind = kind
         self.incident = incident
         self.lines = lines
@@ -213,6 +229,7 @@ public struct IncidentChange: Sendable, Hashable {
         self.timeline = timeline
         self.absorbedInto = absorbedInto
         self.announce = announce
+        self.enteredTicket = enteredTicket
     }
 }
 

@@ -9,15 +9,21 @@ public struct CorrelationBatch: Sendable {
     public var processedCommands: [(id: Int64, result: String)]
     /// What the ticketing stage made of the changes: one entry per hook and announced event.
     public var outbox: [OutboxEntry]
+    /// Tickets that already existed for incidents entered by hand (no `open` is sent for them);
+    /// one per incident and hook, never replacing a ticket the store already has.
+    public var tickets: [Ticket]
     public var at: Date
 
     public init(changes: [IncidentChange] = [], reports: [(report: CustomerReport, incident: IncidentID)] = [],
-                processedCommands: [(id: Int64, result: String)] = [], outbox: [OutboxEntry] = [], at: Date) {
+                processedCommands: [(id: Int64, result: String)] = [], outbox: [OutboxEntry] = [],
+                tickets: [Ticket] = [], at: Date) {
         (self.changes, self.reports, self.processedCommands) = (changes, reports, processedCommands)
-        (self.outbox, self.at) = (outbox, at)
+        (self.outbox, self.tickets, self.at) = (outbox, tickets, at)
     }
 
-    public var isEmpty: Bool { changes.isEmpty && reports.isEmpty && processedCommands.isEmpty && outbox.isEmpty }
+    public var isEmpty: Bool {
+        changes.isEmpty && reports.isEmpty && processedCommands.isEmpty && outbox.isEmpty && tickets.isEmpty
+    }
 }
 
 /// What the correlator and the ticketing stage continue from after a restart.
@@ -97,6 +103,24 @@ public enum OperatorCommand: Sendable, Hashable {
     case action(OperatorAction)
     case maintenanceAdd(MaintenanceWindow)
     case maintenanceEnd(MaintenanceID, at: Date)
+    /// Incidents entered by hand, applied together or not at all (one `incident add`, or a
+    /// whole `incident import` file).
+    case addIncidents([ManualIncident])
+    case editIncident(IncidentEdit)
+}
+
+/// What became of a queued command once the daemon (or the CLI, when no daemon runs) took it.
+public struct CommandResult: Sendable, Hashable {
+    public var processedAt: Date
+    /// `ok`, or `refused: REASON`.
+    public var result: String
+
+    public init(processedAt: Date, result: String) {
+        self.processedAt = processedAt
+        self.result = result
+    }
+
+    public var refused: Bool { result != "ok" }
 }
 
 public struct QueuedCommand: Sendable, Hashable {

@@ -47,6 +47,9 @@ public protocol IncidentStore: StoreLocated {
     func incident(_ id: IncidentID) async throws(StoreError) -> IncidentDetail?
     /// Adds entries to incidents' timelines (ticket deliveries and their failures).
     func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError)
+    /// Incidents entered by hand whose start lies in `[from, to]`, oldest start first (an entry
+    /// or import made twice is refused).
+    func manualIncidents(startingFrom from: Date, to: Date) async throws(StoreError) -> [IncidentRecord]
 }
 
 /// What the CLI asks of the running daemon.
@@ -55,6 +58,8 @@ public protocol CommandStore: StoreLocated {
     func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64
     /// Commands not yet processed, oldest first.
     func pendingCommands(limit: Int) async throws(StoreError) -> [QueuedCommand]
+    /// What became of a queued command; nil while it waits (or when there is no such command).
+    func commandResult(_ id: Int64) async throws(StoreError) -> CommandResult?
     /// Maintenance windows added with `forewarn maintenance add`.
     func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow]
 }

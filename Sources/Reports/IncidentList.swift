@@ -43,6 +43,9 @@ public enum IncidentList {
             "resolved_at": instant(incident.resolvedAt),
             "merged_into": incident.mergedInto.map { $0.rawValue as Any } ?? NSNull(),
             "ticket": ticket,
+            "manual": incident.isManual,
+            "entered_by": incident.enteredBy.map { $0 as Any } ?? NSNull(),
+            "entered_at": instant(incident.enteredAt),
         ]
     }
 
@@ -77,6 +80,10 @@ public enum IncidentList {
         return records.map { record in
             let incident = record.incident
             var flags: [String] = []
+            if incident.isManual {
+                flags.append("manual (entered" + (incident.enteredBy.map { $0.isEmpty ? "" : " by \(TerminalText.escape($0))" } ?? "")
+                             + (incident.enteredAt.map { " \(RFC3339.format($0))" } ?? "") + ")")
+            }
             if incident.planned { flags.append("planned") }
             if incident.flapping { flags.append("flapping") }
             if !incident.proactive { flags.append("customer-reported first") }

@@ -27,6 +27,10 @@ enum CommandCoding {
                                              "lines": window.lines.map(\.rawValue), "reason": window.reason]))
         case .maintenanceEnd(let id, let at):
             return ("maintenance-end", json(["id": id.rawValue, "at": at.unixMilliseconds]))
+        case .addIncidents(let incidents):
+            return ("incident-add", json(["incidents": incidents.map(ManualCoding.object)]))
+        case .editIncident(let edit):
+            return ("incident-edit", json(ManualCoding.object(edit)))
         }
     }
 
@@ -70,6 +74,22 @@ enum CommandCoding {
         case "maintenance-end":
             guard let id = string("id"), let at = date("at") else { return (nil, "maintenance-end needs id and at") }
             return (.maintenanceEnd(MaintenanceID(id), at: at), nil)
+        case "incident-add":
+            guard let list = object["incidents"] as? [[String: Any]] else { return (nil, "incident-add needs incidents") }
+            var incidents: [ManualIncident] = []
+            incidents.reserveCapacity(list.count)
+            for (position, entry) in list.enumerated() {
+                switch ManualCoding.incident(entry) {
+                case .success(let incident): incidents.append(incident)
+                case .failure(let problem): return (nil, "incident-add entry \(position + 1): \(problem.text)")
+                }
+            }
+            return (.addIncidents(incidents), nil)
+        case "incident-edit":
+            switch ManualCoding.edit(object) {
+            case .success(let edit): return (.editIncident(edit), nil)
+            case .failure(let problem): return (nil, "incident-edit: \(problem.text)")
+            }
         default:
             return (nil, "unknown command kind '\(kind)'")
         }

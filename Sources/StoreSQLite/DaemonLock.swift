@@ -30,6 +30,11 @@ final class DaemonLock: Sendable {
         guard descriptor >= 0 else {
             throw .unusable(path: path, reason: String(cString: strerror(errno)))
         }
+        // Root (an operator's command run with sudo while the daemon is stopped) leaves the lock
+        // file to the store's owner, as SQLite does with the files beside the store: the daemon's
+        // user must be able to open it at its next start.
+        var store = stat()
+        if geteuid() == 0, stat(storePath, &store) == 0 { _ = fchown(descriptor, store.st_uid, store.st_gid) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             defer { close(descriptor) }

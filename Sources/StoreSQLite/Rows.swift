@@ -98,7 +98,8 @@ enum IncidentRows {
             acknowledgedAt: try reader.optionalDate("acknowledged_at"),
             resolvedAt: try reader.optionalDate("resolved_at"),
             mergedInto: try reader.optional("merged_into").map { IncidentID($0) },
-            updatedAt: try reader.date("updated_at"))
+            updatedAt: try reader.date("updated_at"), enteredBy: try reader.optional("entered_by"),
+            enteredAt: try reader.optionalDate("entered_at"))
     }
 
     static func interval(_ row: Row) throws -> LineInterval {

@@ -41,6 +41,17 @@ extension SQLiteStore {
         }
     }
 
+    public func commandResult(_ id: Int64) async throws(StoreError) -> CommandResult? {
+        try await read("read command \(id)") { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT processed_at, result FROM operator_command WHERE id = ? AND processed_at IS NOT NULL
+                """, arguments: [id]) else { return nil }
+            let reader = RowReader("operator_command", row, key: "row \(id)")
+            return CommandResult(processedAt: try reader.date("processed_at"),
+                                 result: try reader.optional("result") ?? "")
+        }
+    }
+
     public func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow] {
         try await read("read maintenance windows") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM maintenance_window WHERE source = 'operator' ORDER BY start_at, id")

@@ -22,6 +22,16 @@ extension SQLiteStore {
                                                entry.payload, batch.at.unixMilliseconds,
                                                (entry.notBefore ?? batch.at).unixMilliseconds])
             }
+            // OR IGNORE: a ticket the store already has (delivered, or entered before) is kept.
+            let tickets = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO ticket (incident_id, hook, ticket_id, state, opened_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for ticket in batch.tickets {
+                try tickets.execute(arguments: [ticket.incident.rawValue, ticket.hook.rawValue, ticket.ticketID,
+                                                ticket.state, ticket.openedAt.unixMilliseconds,
+                                                ticket.updatedAt.unixMilliseconds])
+            }
             for (report, incident) in batch.reports {
                 try db.execute(sql: """
                     INSERT INTO customer_report (line, customer, reported_at, received_at, source, note, incident_id)
@@ -91,8 +101,11 @@ extension SQLiteStore {
         var scopes: [IncidentID: IncidentScope] = [:]
         let lineStatement = try db.cachedStatement(sql: "SELECT DISTINCT line, customer FROM incident_line WHERE incident_id = ?")
         let mergedStatement = try db.cachedStatement(sql: "SELECT id FROM incident WHERE merged_into = ? ORDER BY id")
+        // A hook has opened the incident's ticket when it was told `open`, or when the ticket
+        // already existed (entered by hand with the incident).
         let openedStatement = try db.cachedStatement(sql: """
-            SELECT DISTINCT hook FROM ticket_outbox WHERE incident_id = ? AND event = 'open'
+            SELECT hook FROM ticket_outbox WHERE incident_id = ? AND event = 'open'
+            UNION SELECT hook FROM ticket WHERE incident_id = ?
             """)
         for id in ids {
             var scope = IncidentScope()
@@ -100,7 +113,7 @@ extension SQLiteStore {
                 scope.lines[LineID(row["line"] as String)] = CustomerID(row["customer"] as String)
             }
             scope.merged = try Int64.fetchAll(mergedStatement, arguments: [id]).map { IncidentID($0) }
-            scope.opened = Set(try String.fetchAll(openedStatement, arguments: [id]).map { HookID($0) })
+            scope.opened = Set(try String.fetchAll(openedStatement, arguments: [id, id]).map { HookID($0) })
             scopes[IncidentID(id)] = scope
         }
         return scopes
@@ -158,6 +171,17 @@ extension SQLiteStore {
         }
     }
 
+    public func manualIncidents(startingFrom from: Date, to: Date) async throws(StoreError) -> [IncidentRecord] {
+        try await read("read incidents entered by hand") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM incident WHERE entered_at IS NOT NULL AND started_at BETWEEN ? AND ?
+                ORDER BY started_at, id
+                """, arguments: [from.unixMilliseconds, to.unixMilliseconds]).map { row in
+                try Self.record(of: try IncidentRows.incident(row), db)
+            }
+        }
+    }
+
     public func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError) {
         guard !entries.isEmpty else { return }
         try await write("append \(entries.count) timeline entries") { db in
@@ -190,11 +214,12 @@ struct IncidentWriter {
     func apply(_ change: IncidentChange) throws {
         let incident = change.incident
         let id = incident.id.rawValue
-        try db.execute(sql: """
+        // Cached: a batch may write thousands of incidents (an import), each prepared once.
+        try db.cachedStatement(sql: """
             INSERT INTO incident (id, state, root_type, root_id, root_kind, severity, planned, proactive, flapping,
                                   classification, started_at, detected_at, first_call_at, acknowledged_at,
-                                  resolved_at, merged_into, updated_at, group_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  resolved_at, merged_into, updated_at, group_key, entered_by, entered_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET
                 state = excluded.state, root_type = excluded.root_type, root_id = excluded.root_id,
                 root_kind = excluded.root_kind, severity = excluded.severity, planned = excluded.planned,
@@ -202,14 +227,16 @@ struct IncidentWriter {
                 classification = excluded.classification, started_at = excluded.started_at,
                 detected_at = excluded.detected_at, first_call_at = excluded.first_call_at,
                 acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at,
-                merged_into = excluded.merged_into, updated_at = excluded.updated_at, group_key = excluded.group_key
-            """, arguments: [
+                merged_into = excluded.merged_into, updated_at = excluded.updated_at, group_key = excluded.group_key,
+                entered_by = excluded.entered_by, entered_at = excluded.entered_at
+            """).execute(arguments: [
                 id, incident.state.rawValue, incident.root.subject.kind, incident.root.subject.identifier,
                 incident.root.kind.rawValue, incident.severity.rawValue, incident.planned, incident.proactive,
                 incident.flapping, incident.classification.rawValue, incident.startedAt.unixMilliseconds,
                 incident.detectedAt.unixMilliseconds, incident.firstCallAt?.unixMilliseconds,
                 incident.acknowledgedAt?.unixMilliseconds, incident.resolvedAt?.unixMilliseconds,
                 incident.mergedInto?.rawValue, incident.updatedAt.unixMilliseconds, incident.group,
+                incident.enteredBy, incident.enteredAt?.unixMilliseconds,
             ])
         if !change.lines.isEmpty {
             let statement = try db.cachedStatement(sql: """

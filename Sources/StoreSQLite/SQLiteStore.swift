@@ -13,12 +13,32 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     /// Held while a daemon has the store open (`StoreAccess.daemon`).
     private let daemonLock: DaemonLock?
 
-    public init(path: String, access: StoreAccess) throws(StoreError) {
-        location = path
+    public convenience init(path: String, access: StoreAccess) throws(StoreError) {
         if (access == .readOnly || access == .existing) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }
-        daemonLock = access == .daemon ? try Self.lockForDaemon(path) : nil
+        try self.init(path: path, access: access, lock: access == .daemon ? try Self.lockForDaemon(path) : nil)
+    }
+
+    /// An existing store held as a daemon holds it (its lock), for the CLI to apply its own
+    /// commands while no daemon runs; nil when a daemon holds the lock (or it cannot be taken:
+    /// then the commands wait for the daemon). Not checked for damage: that is the daemon's start.
+    public static func openUnlessDaemonRuns(path: String) throws(StoreError) -> SQLiteStore? {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
+        }
+        let lock: DaemonLock
+        do {
+            lock = try DaemonLock(beside: path)
+        } catch {
+            return nil
+        }
+        return try SQLiteStore(path: path, access: .existing, lock: lock)
+    }
+
+    private init(path: String, access: StoreAccess, lock: DaemonLock?) throws(StoreError) {
+        location = path
+        daemonLock = lock
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)

@@ -259,6 +259,15 @@ enum Schema {
                 CREATE INDEX incident_updated ON incident (updated_at);
                 """)
         }
+        migrator.registerMigration("0007 incidents entered by hand") { db in
+            try db.execute(sql: """
+                -- Who entered an incident by hand (`forewarn incident add`, `import`) and when;
+                -- NULL for a detected one. Otherwise such an incident is an ordinary row.
+                ALTER TABLE incident ADD COLUMN entered_by TEXT;
+                ALTER TABLE incident ADD COLUMN entered_at INTEGER;
+                CREATE INDEX incident_entered_start ON incident (started_at) WHERE entered_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

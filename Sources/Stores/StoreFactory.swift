@@ -8,4 +8,10 @@ public enum StoreFactory {
     public static func open(_ location: String, access: StoreAccess) throws(StoreError) -> any Store {
         try SQLiteStore(path: location, access: access)
     }
+
+    /// An existing store, held with the daemon's lock so that the CLI can apply its own operator
+    /// commands; nil when a daemon runs on it (its commands are the daemon's to apply).
+    public static func openUnlessDaemonRuns(_ location: String) throws(StoreError) -> (any Store)? {
+        try SQLiteStore.openUnlessDaemonRuns(path: location)
+    }
 }

@@ -66,10 +66,44 @@ public struct TicketAnnouncer: Sendable {
         }
     }
 
+    /// What one batch of changes tells the hooks, and the tickets that already existed.
+    public struct Announcements: Sendable {
+        public var outbox: [OutboxEntry] = []
+        /// For incidents entered by hand with an existing ticket: that ticket, for every hook that
+        /// takes the incident (none of them opens one), or for no hook (`hook` empty) when none does.
+        public var tickets: [Ticket] = []
+    }
+
     /// The outbox entries for one batch of changes. Every change's scope is applied first, so an
     /// announcement sees the batch complete (a survivor's update lists what merged into it).
     public mutating func announce(_ changes: [IncidentChange], hooks: [Hook]) -> [OutboxEntry] {
+        announcements(changes, hooks: hooks).outbox
+    }
+
+    /// As `announce`, with the tickets entered by hand.
+    public mutating func announcements(_ changes: [IncidentChange], hooks: [Hook]) -> Announcements {
         for change in changes { apply(change) }
+        var result = Announcements()
+        for change in changes {
+            guard let ticketID = change.enteredTicket else { continue }
+            let id = change.incident.id
+            let customers = scopes[id]?.customers.count ?? 0
+            var taken = hooks.filter { hook in
+                !change.incident.planned && hook.routing.takes(change.incident, customers: customers)
+            }.map(\.id)
+            // Recorded all the same, so that listings show it; no hook sends anything to it.
+            if taken.isEmpty { taken = [HookID("")] }
+            for hook in taken {
+                scopes[id, default: Scope()].opened.insert(hook)
+                result.tickets.append(Ticket(incident: id, hook: hook, ticketID: ticketID, state: nil,
+                                             openedAt: change.incident.detectedAt, updatedAt: change.incident.detectedAt))
+            }
+        }
+        result.outbox = entries(for: changes, hooks: hooks)
+        return result
+    }
+
+    private mutating func entries(for changes: [IncidentChange], hooks: [Hook]) -> [OutboxEntry] {
         var entries: [OutboxEntry] = []
         for change in changes where !change.announce.isEmpty && !change.incident.planned {
             let id = change.incident.id

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ForewarnDaemon
 import ForewarnModel
 import Foundation
 import Persistence
@@ -7,9 +8,16 @@ import Reports
 struct IncidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident",
-        abstract: "Show an incident, or act on it: acknowledge, add a note, classify the cause, resolve.",
-        discussion: "Actions are queued in the store; the running daemon applies them within a second.",
-        subcommands: [Show.self, Acknowledge.self, Note.self, Classify.self, Resolve.self])
+        abstract: """
+            Show an incident, act on it (acknowledge, note, classify, resolve), enter incidents by hand \
+            (add, import) or correct one (edit).
+            """,
+        discussion: """
+            Actions are queued in the store; the running daemon applies them within a second and the \
+            command prints the outcome. With no daemon running, the command applies them itself.
+            """,
+        subcommands: [Show.self, Acknowledge.self, Note.self, Classify.self, Resolve.self, Add.self, Edit.self,
+                      Import.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an incident with its lines and timeline.")
@@ -33,12 +41,10 @@ struct IncidentCommand: AsyncParsableCommand {
         @Argument(help: ArgumentHelp("The incident's id.", valueName: "ID")) var id: Int64
         @Option(help: ArgumentHelp("Who does it (default: $USER).", valueName: "NAME")) var by: String?
 
-        func queue(_ kind: OperatorAction.Kind, what: String) async throws {
-            let action = OperatorAction(incident: IncidentID(id), kind: kind, by: by ?? StoreAccess.operatorName,
-                                        at: Date())
+        func queue(_ kind: OperatorAction.Kind, what: String, at: Date = Date()) async throws {
+            let action = OperatorAction(incident: IncidentID(id), kind: kind, by: by ?? StoreAccess.operatorName, at: at)
             let access = try StoreAccess(options, storeOption)
-            let command = try await access.open().enqueue(.action(action), at: Date())
-            print("\(what) incident #\(id): queued as command \(command)")
+            try await access.submit(.action(action), what: "\(what) incident #\(id)")
         }
     }
 
@@ -75,9 +81,31 @@ struct IncidentCommand: AsyncParsableCommand {
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Resolve an incident by hand.",
-            discussion: "Its faults that are still down open no new incident until they have recovered.")
+            discussion: """
+                Its lines' outages end at --at (default now). Its faults that are still down open no new \
+                incident until they have recovered.
+                """)
         @OptionGroup var common: Common
         @Option(help: ArgumentHelp("Why.", valueName: "TEXT")) var note: String = ""
-        func run() async throws { try await common.queue(.resolve(note: note), what: "resolve") }
+        @Option(help: ArgumentHelp("When it ended (RFC 3339, or YYYY-MM-DD HH:MM in --tz; default now).",
+                                   valueName: "TIME"))
+        var at: String?
+        @OptionGroup var zone: ZoneOption
+
+        func run() async throws {
+            let now = Date()
+            var end = now
+            if let at {
+                end = try StoreAccess.operatorTime(at, option: "--at", zone: try zone.timeZone())
+                let access = try StoreAccess(common.options, common.storeOption)
+                guard let found = try await access.read().incident(IncidentID(common.id)) else {
+                    throw CommandFailure("no incident #\(common.id)")
+                }
+                if let problem = IncidentCorrection.resolveProblem(found.record, at: end, now: now) {
+                    throw CommandFailure(problem.description)
+                }
+            }
+            try await common.queue(.resolve(note: note), what: "resolve", at: end)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ForewarnConfig
+import ForewarnDaemon
 import ForewarnModel
 import Foundation
 import Persistence
@@ -83,5 +84,50 @@ struct StoreAccess {
     /// Maintenance is planned ahead: up to `TimeBounds.planningHorizon`.
     static let planning = TimeBounds(maxFutureSkew: TimeBounds.planningHorizon)
 
-    static var operatorName: String { ProcessInfo.processInfo.environment["USER"] ?? "" }
+    /// The OS user: `$USER`, else the account the process runs as (cron, systemd units, `sudo -E`).
+    static var operatorName: String {
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        return NSUserName()
+    }
+
+    /// An instant as operators type it (RFC 3339, or `YYYY-MM-DD HH:MM` in `zone`).
+    static func operatorTime(_ text: String, option: String, zone: TimeZone) throws(CommandFailure) -> Date {
+        switch OperatorTime.parse(text, in: zone) {
+        case .success(let date): return date
+        case .failure(let reason): throw CommandFailure("\(option): \(reason)")
+        }
+    }
+
+    /// Queues an incident command and prints what came of it: applied by the running daemon, or
+    /// here when none runs (`CommandSubmission`); a refusal is the command's failure.
+    @discardableResult
+    func submit(_ command: OperatorCommand, what: String, wait: Duration = .seconds(15)) async throws -> Int64 {
+        let (id, outcome) = try await CommandSubmission.submit(command, location: location, configuration: configuration,
+                                                               wait: wait)
+        switch outcome {
+        case .applied(let result, let byDaemon):
+            guard !result.refused else { throw CommandFailure("\(what): \(result.result)") }
+            print("\(what): done (" + (byDaemon ? "applied by the running daemon" : "no daemon running: applied here")
+                  + ", command \(id))")
+        case .waiting:
+            print("\(what): queued as command \(id); the daemon has not applied it yet (it takes commands within a "
+                  + "second: see `forewarn status`)")
+        }
+        return id
+    }
+}
+
+/// The zone `YYYY-MM-DD HH:MM` times are read in.
+struct ZoneOption: ParsableArguments {
+    @Option(name: .customLong("tz"), help: ArgumentHelp(
+        "Time zone (IANA) of times written YYYY-MM-DD HH:MM (default: the local zone).", valueName: "ZONE"))
+    var zone: String?
+
+    func timeZone() throws(CommandFailure) -> TimeZone {
+        guard let zone else { return .current }
+        guard let timeZone = TimeZone(identifier: zone) else {
+            throw CommandFailure("--tz: unknown time zone '\(zone)' (an IANA name such as Europe/Prague)")
+        }
+        return timeZone
+    }
 }

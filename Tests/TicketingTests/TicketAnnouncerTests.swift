@@ -182,3 +182,32 @@ import Ticketing
         #expect(incident["merged"] as? [Int64] == [8, 9])
     }
 }
+
+extension TicketAnnouncerTests {
+    /// An incident entered by hand with a ticket that exists already: the hooks taking it record
+    /// that ticket and open none; later changes go to it like to any ticket.
+    @Test func anEnteredTicketIsRecordedForTheHooksTakingTheIncidentAndNoneIsOpened() {
+        var announcer = TicketAnnouncer(inventory: Self.inventory)
+        let pager = Hook(id: "pager", target: .command(arguments: ["/bin/true"]), events: [.open],
+                         routing: HookRouting(minimumSeverity: .critical))
+        var incident = Self.incident(4, severity: .minor)
+        incident.root.kind = .manual
+        let entered = IncidentChange(kind: .open, incident: incident, lines: [Self.interval("L1", "C1")],
+                                     enteredTicket: "RT-77")
+        let told = announcer.announcements([entered], hooks: [Self.rt, pager])
+        #expect(told.outbox.isEmpty)
+        #expect(told.tickets.map { "\($0.hook):\($0.ticketID)" } == ["rt:RT-77"])
+        #expect(told.tickets.first?.openedAt == incident.detectedAt)
+        var resolved = incident
+        resolved.state = .resolved
+        let later = announcer.announce([IncidentChange(kind: .resolve, incident: resolved, announce: [.resolve])],
+                                       hooks: [Self.rt, pager])
+        #expect(later.map { "\($0.hook):\($0.event.rawValue)" } == ["rt:resolve"])
+
+        // No hook takes it: the ticket is still recorded (listings show it), for no hook.
+        let alone = announcer.announcements([IncidentChange(kind: .open, incident: Self.incident(5, severity: .minor),
+                                                            enteredTicket: "RT-78")], hooks: [pager])
+        #expect(alone.tickets.map { "\($0.hook.rawValue):\($0.ticketID)" } == [":RT-78"])
+        #expect(alone.outbox.isEmpty)
+    }
+}
