@@ -21,7 +21,8 @@ import Testing
     static func text(_ value: String) -> TemplateText { TemplateText(value, location: "test.yaml:1:1") }
 
     /// A ticketing hook against the test server, shaped like the Request Tracker preset.
-    static func hook(_ base: String, updateEvery: Duration = .zero, openAfter: Duration = .zero) -> Hook {
+    static func hook(_ base: String, updateEvery: Duration = .zero, openAfter: Duration = .zero,
+                     caFile: String? = nil) -> Hook {
         let webhook = Webhook(headers: [HeaderTemplate(name: "Content-Type", value: text("application/json"))], requests: [
             .open: WebhookRequest(method: "POST", url: text("\(base)/ticket"),
                                   body: text(#"{"Subject": "[forewarn #{{incident.id}}] {{incident.root.name}}", "lines": {{incident.lines}}}"#),
@@ -32,7 +33,7 @@ import Testing
                                      body: text(#"{"Status": "resolved", "Content": "{{incident.summary}}"}"#)),
             .lookup: WebhookRequest(method: "GET", url: text("\(base)/tickets?tag={{#url}}[forewarn #{{incident.id}}]{{/url}}"),
                                     ticketID: .jsonPointer("/items/0/id"), ticketState: .jsonPointer("/items/0/Status")),
-        ], connectTimeout: .seconds(2), timeout: .seconds(5))
+        ], caFile: caFile, connectTimeout: .seconds(2), timeout: .seconds(5))
         return Hook(id: "rt", target: .webhook(webhook), events: Hook.Event.allCases, openAfter: openAfter,
                     updateEvery: updateEvery)
     }
@@ -115,6 +116,41 @@ import Testing
         #expect(timeline.first?.hasPrefix("hook rt: open failed, retrying: HTTP 503") == true, "\(timeline)")
         #expect(timeline.last == "hook rt: ticket 1 opened")
         #expect(try await rig.store.incidents(openOnly: false, since: nil).first?.ticket?.ticketID == "1")
+    }
+
+    @Test func overTLSTheConfiguredCAIsTrustedAndNoOtherRoot() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-tls-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A certificate for 127.0.0.1, signed by itself: the only CA that vouches for it.
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                             "-nodes", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem", "-days", "2",
+                             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make a test certificate")
+        let server = try TicketServer(tls: (folder + "/cert.pem", folder + "/key.pem"))
+        defer { server.stop() }
+
+        var trusted = try Rig(hooks: [Self.hook(server.tlsBase, caFile: folder + "/cert.pem")])
+        defer { trusted.remove() }
+        try await trusted.announce(1, .open, [.open])
+        await trusted.drain()
+        #expect(try await trusted.store.tickets(of: IncidentID(1)).map(\.ticketID) == ["1"])
+
+        // The system's roots do not know this CA: the handshake fails, nothing is sent, the open waits.
+        var untrusted = try Rig(hooks: [Self.hook(server.tlsBase)])
+        defer { untrusted.remove() }
+        try await untrusted.announce(2, .open, [.open])
+        await untrusted.drain()
+        #expect(try await untrusted.store.tickets(of: IncidentID(2)).isEmpty)
+        let waiting = try await untrusted.store.outbox(.pending, limit: 10)
+        #expect(waiting.count == 1 && waiting.first?.attempts == 1, "\(waiting)")
+        #expect(waiting.first?.uncertain == false, "a refused handshake sent nothing")
+        #expect(try await server.tickets().count == 1)
     }
 
     @Test func retryAfterIsHonoured() async throws {

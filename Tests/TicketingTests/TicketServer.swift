@@ -10,7 +10,10 @@ final class TicketServer: Sendable {
     let process: Process
     let folder: String
     let port: Int
+    /// The TLS port, when started with a certificate.
+    let tlsPort: Int?
     var base: String { "http://127.0.0.1:\(port)" }
+    var tlsBase: String { "https://127.0.0.1:\(tlsPort ?? 0)" }
 
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fixtures/ticket-server.py").path
@@ -30,12 +33,14 @@ final class TicketServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    init(port: Int? = nil) throws {
+    /// With `tls` (certificate and key PEM files), the same tickets are also served over TLS.
+    init(port: Int? = nil, tls: (certificate: String, key: String)? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-tickets-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script, folder + "/port"] + (port.map { [String($0)] } ?? [])
+        process.arguments = ["python3", Self.script, folder + "/port"] + (port.map { [String($0)] } ?? (tls == nil ? [] : ["0"]))
+            + (tls.map { [$0.certificate, $0.key] } ?? [])
         try process.run()
         var found: Int?
         for _ in 0..<200 {
@@ -47,6 +52,8 @@ final class TicketServer: Sendable {
         }
         guard let found else { throw TicketServerError.didNotStart }
         self.port = found
+        tlsPort = tls == nil ? nil : (try? String(contentsOfFile: folder + "/port.tls", encoding: .utf8)).flatMap { Int($0) }
+        if tls != nil && tlsPort == nil { throw TicketServerError.didNotStart }
     }
 
     enum TicketServerError: Error { case didNotStart, badAnswer }
