@@ -15,6 +15,9 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
 
     public init(path: String, access: StoreAccess) throws(StoreError) {
         location = path
+        if let problem = StorePath.problem(path) {
+            throw StoreError(location: path, operation: "open", reason: problem)
+        }
         if (access == .readOnly || access == .existing) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }
@@ -145,6 +148,13 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
         if let databaseError = error as? DatabaseError {
             return databaseError.message ?? databaseError.description
         }
+        // Foundation's file errors: the system's reason, not the NSError dump.
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code))).lowercased()
+        }
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))).lowercased() }
+        if nsError.domain == NSCocoaErrorDomain { return nsError.localizedDescription }
         return String(describing: error)
     }
 }
