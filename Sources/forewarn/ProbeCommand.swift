@@ -113,7 +113,13 @@ struct Probe: AsyncParsableCommand {
                 let truncated = frame.originalLength > frame.bytes.count ? " (captured \(frame.bytes.count) of \(frame.originalLength) bytes)" : ""
                 print("\(index + 1): \(ReplyParser.classify(frame.bytes))\(truncated)")
             }
-            if let problem = contents.problem { print("stopped early: \(problem)") }
+            if let problem = contents.problem {
+                // The frames before the cut are shown; the exit status says the file is damaged.
+                FileHandle.standardError.write(Data("forewarn probe: capture file \(path): \(problem)\n".utf8))
+                throw ExitCode(2)
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             FileHandle.standardError.write(Data("forewarn probe: \(error)\n".utf8))
             throw ExitCode(2)

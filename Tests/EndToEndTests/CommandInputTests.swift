@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// What the commands say about input that is not what it seems: a device or folder where a
-/// file should be, a file where a folder should be, a host name.
+/// file should be, a file where a folder should be, a host name, a cut-short capture.
 @Suite(.serialized) struct CommandInputTests {
     @Test func aDeviceOrAFolderGivenAsTheConfigurationIsNamedForWhatItIs() throws {
         let device = try ForewarnBinary.run(["check-config", "--config", "/dev/zero"])
@@ -66,5 +66,14 @@ import Testing
             forewarn probe: no configuration was read, so no line ids are known (/etc/forewarn/forewarn.yaml does not exist; --config FILE names one)
 
             """, "\(result.errors)")
+    }
+
+    @Test func aCaptureCutShortFailsNamingTheRecordAndWhereItStarts() throws {
+        let path = ForewarnBinary.repositoryRoot + "/Tests/ProbesTests/fixtures/truncated-file.pcap"
+        let result = try ForewarnBinary.run(["probe", "--replay", path])
+        #expect(result.status == 2)
+        #expect(result.output == "1: ARP reply: 198.18.1.11 is at 02:00:00:00:00:aa\n")
+        #expect(result.errors == "forewarn probe: capture file \(path): record 2 at byte offset 82 is cut short: "
+                + "truncated dump file; tried to read 42 captured bytes, only got 32\n", "\(result.errors)")
     }
 }
