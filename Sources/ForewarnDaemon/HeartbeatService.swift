@@ -55,9 +55,14 @@ struct HeartbeatService: Service {
         }
         notifier.notify("STOPPING=1\nSTATUS=stopping")
         logger.info("shutting down")
-        do {
-            try await store.writeHeartbeat(identity.heartbeat(state: .stopped, configuration: current.configuration))
-        } catch {
+        // Written even when the group is cancelled (another service failed): a cancelled task's
+        // store write would be refused, leaving `running` behind.
+        let last = identity.heartbeat(state: .stopped, configuration: current.configuration)
+        let written = await Task { [store] () async -> String? in
+            do { try await store.writeHeartbeat(last) } catch { return "\(error)" }
+            return nil
+        }.value
+        if let error = written {
             logger.error("cannot write final heartbeat", metadata: ["error": "\(error)"])
         }
     }
