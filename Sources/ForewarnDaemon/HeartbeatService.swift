@@ -23,8 +23,16 @@ struct HeartbeatService: Service {
     func run() async throws {
         var ready = false
         var lastFailure: String?
+        var shownProblem: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let configuration = current.configuration
+            // systemd's status line (systemctl status) says degraded while the store fails, even
+            // when the heartbeat itself cannot be written.
+            let problem = storeHealth?.problem
+            if problem != shownProblem {
+                notifier.notify("STATUS=" + (problem.map { "degraded: \($0)" } ?? Self.status(configuration)))
+                shownProblem = problem
+            }
             do {
                 let beat = identity.heartbeat(state: storeHealth?.problem == nil ? .running : .degraded,
                                               configuration: configuration)

@@ -12,6 +12,8 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     let pool: DatabasePool
     /// Held while a daemon has the store open (`StoreAccess.daemon`).
     private let daemonLock: DaemonLock?
+    /// The file opened, to notice it deleted or replaced under a running daemon.
+    private let file: StorePath.Identity?
 
     public init(path: String, access: StoreAccess) throws(StoreError) {
         location = path
@@ -39,6 +41,7 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
             }
             if access == .daemon { try Self.checkIntegrity(pool) }
             if access != .readOnly { try Schema.migrator.migrate(pool) }
+            file = StorePath.identity(path)
         } catch let damage as StoreDamage {
             throw StoreError(location: path, operation: "open", reason: damage.description)
         } catch let error as DatabaseError where StoreDamage.isDamage(error) {
@@ -138,7 +141,14 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
         }
     }
 
+    /// Every write first checks that the file opened is still the one at the path: SQLite goes on
+    /// writing into a file deleted (or moved away) under it, where nothing will ever read what it
+    /// writes; the write fails instead, so the writers keep what they have and the daemon says it
+    /// is degraded.
     func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        if let file, let problem = StorePath.problem(replacing: file, at: location) {
+            throw StoreError(location: location, operation: operation, reason: problem)
+        }
         do { return try await pool.write(body) } catch {
             throw StoreError(location: location, operation: operation, reason: Self.describe(error))
         }

@@ -33,6 +33,32 @@ enum StorePath {
         return nil
     }
 
+    /// Which file a path names: its device and inode.
+    struct Identity: Sendable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    static func identity(_ path: String) -> Identity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// Nil while `path` still names the file opened as `opened`.
+    static func problem(replacing opened: Identity, at path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            guard errno == ENOENT || errno == ENOTDIR else { return nil }
+            return "the store file is gone (deleted or moved away while the daemon runs), so nothing written now could be read: "
+                + "move it back if it was moved, else restart the daemon (it rebuilds open incidents from what it observes)"
+        }
+        guard Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == opened else {
+            return "another file has taken the store's place while the daemon runs; restart the daemon to use it"
+        }
+        return nil
+    }
+
     static func describe(_ kind: mode_t) -> String {
         switch kind {
         case S_IFREG: return "a file"
