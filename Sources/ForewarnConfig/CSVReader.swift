@@ -10,9 +10,12 @@ public struct CSVReader {
         /// Where the field starts: the file's line (the header is line 1) and the column, from 1.
         public var line: Int
         public var column: Int
+        /// Why the field's bytes are no text: invalid UTF-8 or a NUL byte (`text` then holds
+        /// replacement characters and must not be used).
+        public var encodingProblem: String?
 
-        public init(text: String, line: Int, column: Int) {
-            (self.text, self.line, self.column) = (text, line, column)
+        public init(text: String, line: Int, column: Int, encodingProblem: String? = nil) {
+            (self.text, self.line, self.column, self.encodingProblem) = (text, line, column, encodingProblem)
         }
     }
 
@@ -38,11 +41,9 @@ public struct CSVReader {
     private var lineStart = 0
 
     public init(path: String) throws(Problem) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file"
-            throw .unreadable(reason)
-        }
-        self.init(bytes: [UInt8](data))
+        let bytes: [UInt8]
+        do { bytes = try InputFile.bytes(path) } catch { throw .unreadable(error.reason) }
+        self.init(bytes: bytes)
     }
 
     public init(bytes: [UInt8]) {
@@ -96,7 +97,7 @@ public struct CSVReader {
             while first < end, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
             while end > first, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
             return Field(text: String(decoding: bytes[first..<end], as: UTF8.self), line: fieldLine,
-                         column: column + first - start)
+                         column: column + first - start, encodingProblem: TextBytes.problem(bytes[first..<end]))
         }
         offset += 1
         var content: [UInt8] = []
@@ -121,7 +122,55 @@ public struct CSVReader {
         if offset < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(bytes[offset]) {
             throw .textAfterQuote(line: line, column: offset - lineStart + 1)
         }
-        return Field(text: String(decoding: content, as: UTF8.self), line: fieldLine, column: column)
+        return Field(text: String(decoding: content, as: UTF8.self), line: fieldLine, column: column,
+                     encodingProblem: TextBytes.problem(content[...]))
+    }
+}
+
+/// Checks that bytes are text a field may hold: strict UTF-8 (RFC 3629: no overlong forms, no
+/// surrogates, nothing above U+10FFFF) without NUL. Decoding would otherwise turn a bad byte
+/// into U+FFFD and keep going, so two different ids could become one, or an id no ticket or
+/// bill can show.
+enum TextBytes {
+    static func problem(_ bytes: ArraySlice<UInt8>) -> String? {
+        if let nul = bytes.firstIndex(of: 0) {
+            return "contains a NUL byte (byte \(nul - bytes.startIndex + 1) of the value)"
+        }
+        guard let bad = invalidUTF8(bytes) else { return nil }
+        return "is not valid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at byte "
+            + "\(bad - bytes.startIndex + 1) of the value; save the file as UTF-8)"
+    }
+
+    /// The index where the first sequence that is not UTF-8 starts, if one does.
+    static func invalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int? {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return index
+            }
+            for offset in 1..<length {
+                guard index + offset < bytes.endIndex else { return index }
+                let byte = bytes[index + offset]
+                if !(offset == 1 ? low...high : 0x80...0xBF).contains(byte) { return index }
+            }
+            index += length
+        }
+        return nil
     }
 }
 
@@ -145,7 +194,10 @@ enum CSVTable {
             var headerValid = true
             for field in header {
                 let column = field.text.lowercased()
-                if !columns.contains(column) {
+                if let problem = field.encodingProblem {
+                    sink.report(location(field.line, field.column), "the header's column name \(problem)")
+                    headerValid = false
+                } else if !columns.contains(column) {
                     sink.report(location(field.line, field.column),
                                 "unknown column '\(field.text)' (allowed: \(columns.joined(separator: ", ")))")
                     headerValid = false
@@ -168,10 +220,17 @@ enum CSVTable {
                 }
                 var values: [(column: String, field: CSVReader.Field)] = []
                 values.reserveCapacity(names.count)
-                for (name, field) in zip(names, fields) where !field.text.isEmpty {
-                    values.append((name!, field))
+                var readable = true
+                for (name, field) in zip(names, fields) {
+                    if let problem = field.encodingProblem {
+                        sink.report(location(field.line, field.column), "'\(name!)' \(problem)")
+                        readable = false
+                    } else if !field.text.isEmpty {
+                        values.append((name!, field))
+                    }
                 }
-                row(values, at, &sink)
+                // A row with a field that is no text is reported and left out whole.
+                if readable { row(values, at, &sink) }
             }
         } catch {
             switch error {

@@ -8,10 +8,9 @@ public enum ConfigLoader {
     public static func load(path: String) throws(ConfigError) -> Configuration {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try InputFile.text(path)
         } catch {
-            throw ConfigError(diagnostics: [ConfigDiagnostic(SourceLocation(file: path),
-                                                             "cannot read: \(FileProblem.describe(error))")])
+            throw ConfigError(diagnostics: [ConfigDiagnostic(SourceLocation(file: path), "cannot read: \(error.reason)")])
         }
         let folder = (path as NSString).deletingLastPathComponent
         return try parse(yaml: text, file: path, baseDirectory: folder.isEmpty ? "." : folder)
@@ -36,21 +35,6 @@ public enum ConfigLoader {
         let configuration = reader.read(Located(node: root, file: file))
         if let error = reader.sink.error() { throw error }
         return configuration
-    }
-}
-
-enum FileProblem {
-    static func describe(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        switch nsError.code {
-        case NSFileReadNoSuchFileError: return "no such file"
-        case NSFileReadNoPermissionError: return "permission denied"
-        case NSFileReadInapplicableStringEncodingError: return "not UTF-8 text"
-        default: return nsError.localizedDescription
-        }
     }
 }
 
@@ -304,13 +288,13 @@ struct ConfigReader {
         if let value = fields.string(inline, sink: &sink) { return value }
         if let path = fields.string(file, sink: &sink) {
             do {
-                let text = try String(contentsOfFile: resolve(path), encoding: .utf8)
+                let text = try InputFile.text(resolve(path))
                 let value = text.trimmingCharacters(in: .newlines)
                 if value.isEmpty { sink.report(fields.value(file)!.location, "\(fields.what): '\(file)' '\(path)' is empty") }
                 return value.isEmpty ? nil : value
             } catch {
                 sink.report(fields.value(file)!.location,
-                            "\(fields.what): cannot read \(file) '\(path)': \(FileProblem.describe(error))")
+                            "\(fields.what): cannot read \(file) '\(path)': \(error.reason)")
                 return nil
             }
         }

@@ -42,9 +42,9 @@ extension ConfigReader {
         let file = resolve(path)
         let text: String
         do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
+            text = try InputFile.text(file)
         } catch {
-            sink.report(at.location, "hook '\(hook)': cannot read preset '\(path)': \(FileProblem.describe(error))")
+            sink.report(at.location, "hook '\(hook)': cannot read preset '\(path)': \(error.reason)")
             return nil
         }
         let root: Node?
@@ -257,11 +257,11 @@ extension ConfigReader {
                                       allowed: ["file", "env"], sink: &sink) else { continue }
             if let path = fields.string("file", sink: &sink) {
                 do {
-                    let text = try String(contentsOfFile: resolve(path), encoding: .utf8).trimmingCharacters(in: .newlines)
+                    let text = try InputFile.text(resolve(path)).trimmingCharacters(in: .newlines)
                     if text.isEmpty { sink.report(fields.value("file")!.location, "\(fields.what): '\(path)' is empty") }
                     secrets[name] = Secret(text)
                 } catch {
-                    sink.report(fields.value("file")!.location, "\(fields.what): cannot read '\(path)': \(FileProblem.describe(error))")
+                    sink.report(fields.value("file")!.location, "\(fields.what): cannot read '\(path)': \(error.reason)")
                 }
             } else if let variable = fields.string("env", sink: &sink) {
                 guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else {

@@ -33,6 +33,9 @@ where C.Duration == Duration, C.Instant: Sendable {
         var announced = 0
         /// Why the last attempt to write it failed.
         var failure: String?
+        /// When to try again after a failure (backing off, so a failing store is not retried
+        /// at every tick with the whole batch).
+        var retry = StoreRetry<C.Instant>()
     }
 
     private let store: any IncidentStore & CommandStore
@@ -153,11 +156,11 @@ where C.Duration == Duration, C.Instant: Sendable {
         // reserved and not used go back (no gap in the numbering after a clean restart).
         await supplyIncidentIDs(to: &correlator)
         collect(correlator.tick(now: clock.now), into: &pending)
-        await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+        await write(&pending, announcer: &announcer, hooks: configuration.hooks, now: true)
         // A store that cannot be written now gets a few more chances before the process goes.
         for _ in 0..<Self.attemptsAtStop where !pending.batch.isEmpty {
             try? await Task.sleep(for: .milliseconds(500))
-            await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+            await write(&pending, announcer: &announcer, hooks: configuration.hooks, now: true)
         }
         if pending.batch.isEmpty {
             for unused in correlator.unusedIncidentIDs.reversed() { try? await store.releaseIncidentIDs(unused) }
@@ -310,33 +313,43 @@ where C.Duration == Duration, C.Instant: Sendable {
 
     /// Hands the changes not yet announced to the ticketing stage, then writes the batch; on
     /// failure keeps it whole for the next attempt (decisions are never dropped, and the outbox
-    /// stays in step with the incidents).
-    private func write(_ pending: inout Pending, announcer: inout TicketAnnouncer, hooks: [Hook]) async {
+    /// stays in step with the incidents). After a failure the next attempts back off (1 s, 2 s,
+    /// … 30 s) unless `now` (at a stop).
+    private func write(_ pending: inout Pending, announcer: inout TicketAnnouncer, hooks: [Hook], now: Bool = false) async {
         if pending.announced < pending.batch.changes.count {
             let told = announcer.announcements(Array(pending.batch.changes[pending.announced...]), hooks: hooks)
             pending.batch.outbox += told.outbox
             pending.batch.tickets += told.tickets
             pending.announced = pending.batch.changes.count
         }
-        guard !pending.batch.isEmpty else { return }
+        guard !pending.batch.isEmpty, now || pending.retry.mayAttempt(at: clock.now) else { return }
         pending.batch.at = wallClock()
+        let waiting: Logger.Metadata = ["changes": "\(pending.batch.changes.count)", "commands": "\(pending.batch.processedCommands.count)",
+                                        "store.path": "\(store.location)"]
         do {
             try await store.record(pending.batch)
             if !pending.batch.outbox.isEmpty { outboxWritten() }
-            let failedBefore = pending.failure != nil
-            pending = Pending(batch: CorrelationBatch(at: wallClock()))
-            if failedBefore {
-                logger.notice("incident changes written again", metadata: ["store.path": "\(store.location)"])
+            if case .recovered(let attempts, let over) = pending.retry.succeeded(at: clock.now) {
+                logger.notice("incident changes written again", metadata: waiting.merging(
+                    ["attempts.failed": "\(attempts)", "seconds": "\(over.wholeSeconds)"]) { $1 })
             }
+            pending = Pending(batch: CorrelationBatch(at: wallClock()))
             storeHealth?.wrote("incident changes")
         } catch {
             storeHealth?.failed("incident changes", waiting: pending.batch.changes.count, error: error)
-            // Logged once per distinct failure, not at every tick.
-            if pending.failure != error.description {
-                logger.error("cannot write incident changes, keeping them for the next attempt",
-                             metadata: ["error": "\(error)", "changes": "\(pending.batch.changes.count)"])
-            }
             pending.failure = error.description
+            switch pending.retry.failed(at: clock.now) {
+            case .failing(let retryIn):
+                logger.error("cannot write incident changes, keeping them for the next attempt",
+                             metadata: waiting.merging(["error": "\(error)", "retry.seconds": "\(retryIn.wholeSeconds)"]) { $1 })
+            case .stillFailing(let attempts, let over, let retryIn):
+                logger.error("still cannot write incident changes", metadata: waiting.merging([
+                    "error": "\(error)", "attempts.failed": "\(attempts)", "seconds": "\(over.wholeSeconds)",
+                    "retry.seconds": "\(retryIn.wholeSeconds)",
+                ]) { $1 })
+            case .quiet, .recovered:
+                break
+            }
         }
     }
 }

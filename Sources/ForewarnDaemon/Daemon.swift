@@ -26,12 +26,15 @@ public enum Daemon {
         case configuration(ConfigError)
         case store(StoreError)
         case snmp(SNMPError)
+        /// A service stopped the daemon after it had started.
+        case service(any Error)
 
         public var description: String {
             switch self {
             case .configuration(let error): return error.description
             case .store(let error): return error.description
             case .snmp(let error): return error.description
+            case .service(let error): return String(describing: error)
             }
         }
     }
@@ -58,6 +61,7 @@ public enum Daemon {
                                            "store.path": "\(store.location)", "inventory": "\(configuration.summary)"])
 
         let current = CurrentConfiguration(configuration)
+        let identity = DaemonIdentity(instance: options.instance)
         let notifier = SystemdNotifier()
         let liveness = Liveness()
         // The sources (SNMP engine, prober) deliver to `correlator`; its confirmation requests
@@ -73,7 +77,7 @@ public enum Daemon {
             correlator,
             transitions,
             TicketDeliveryService(deliverer: deliverer, current: current),
-            HeartbeatService(store: store, current: current, identity: DaemonIdentity(instance: options.instance),
+            HeartbeatService(store: store, current: current, identity: identity,
                              notifier: notifier, liveness: liveness, storeHealth: storeHealth, logger: logger),
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
@@ -97,13 +101,26 @@ public enum Daemon {
             services.append(WatchdogService(notifier: notifier, interval: interval, liveness: liveness,
                                             tolerance: tolerance, logger: logger))
         }
-        services.append(HTTPListener.application(
+        services.append(HTTPListenerService(endpoint: configuration.daemon.httpListen, listener: HTTPListener.application(
             endpoint: configuration.daemon.httpListen, token: configuration.daemon.httpToken, store: store,
             liveness: liveness, tolerance: tolerance, storeHealth: storeHealth, registry: metrics, current: current,
-            logger: logger))
+            logger: logger)))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // A service that cannot run (an HTTP address in use, a store that cannot take what
+            // was decided) stops the daemon: its heartbeat says so at once, not a `running` that
+            // `status` would believe until the beat grows stale.
+            do {
+                try await store.writeHeartbeat(identity.heartbeat(state: .failed, configuration: current.configuration))
+            } catch let failure {
+                logger.error("cannot write the failed heartbeat", metadata: ["error": "\(failure)"])
+            }
+            logger.critical("stopped on an error", metadata: ["error": "\(error)"])
+            throw Failure.service(error)
+        }
         logger.info("stopped")
     }
 }

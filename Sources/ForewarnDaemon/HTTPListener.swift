@@ -2,9 +2,11 @@ import Foundation
 import ForewarnModel
 import Hummingbird
 import Logging
+import NIOCore
 import Prometheus
 import Reports
 import Persistence
+import ServiceLifecycle
 
 /// The daemon's HTTP listener (`daemon.http_listen`): `/healthz` for load balancers and
 /// systemd-independent checks, `/metrics` for Prometheus, and the JSON API under `/api/v1/`.
@@ -117,5 +119,26 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware, CustomS
             difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
         }
         return difference == 0
+    }
+}
+
+/// The HTTP listener as a service whose failure names the address it could not take
+/// (`daemon.http_listen 127.0.0.1:9730: address already in use`), not NIO's bind call.
+struct HTTPListenerService<Listener: Service>: Service {
+    let endpoint: SocketEndpoint
+    let listener: Listener
+
+    struct Failure: Error, CustomStringConvertible {
+        var endpoint: SocketEndpoint
+        var cause: any Error
+
+        var description: String {
+            let reason = (cause as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() } ?? "\(cause)"
+            return "cannot listen on daemon.http_listen \(endpoint): \(reason)"
+        }
+    }
+
+    func run() async throws {
+        do { try await listener.run() } catch { throw Failure(endpoint: endpoint, cause: error) }
     }
 }

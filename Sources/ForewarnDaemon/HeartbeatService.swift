@@ -23,8 +23,16 @@ struct HeartbeatService: Service {
     func run() async throws {
         var ready = false
         var lastFailure: String?
+        var shownProblem: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let configuration = current.configuration
+            // systemd's status line (systemctl status) says degraded while the store fails, even
+            // when the heartbeat itself cannot be written.
+            let problem = storeHealth?.problem
+            if problem != shownProblem {
+                notifier.notify("STATUS=" + (problem.map { "degraded: \($0)" } ?? Self.status(configuration)))
+                shownProblem = problem
+            }
             do {
                 let beat = identity.heartbeat(state: storeHealth?.problem == nil ? .running : .degraded,
                                               configuration: configuration)
@@ -55,9 +63,14 @@ struct HeartbeatService: Service {
         }
         notifier.notify("STOPPING=1\nSTATUS=stopping")
         logger.info("shutting down")
-        do {
-            try await store.writeHeartbeat(identity.heartbeat(state: .stopped, configuration: current.configuration))
-        } catch {
+        // Written even when the group is cancelled (another service failed): a cancelled task's
+        // store write would be refused, leaving `running` behind.
+        let last = identity.heartbeat(state: .stopped, configuration: current.configuration)
+        let written = await Task { [store] () async -> String? in
+            do { try await store.writeHeartbeat(last) } catch { return "\(error)" }
+            return nil
+        }.value
+        if let error = written {
             logger.error("cannot write final heartbeat", metadata: ["error": "\(error)"])
         }
     }

@@ -63,6 +63,11 @@ public enum IncidentImport {
                                                        + "the header \(names.count)"))
                     continue
                 }
+                let unreadable = zip(names, fields).filter { $0.1.encodingProblem != nil }
+                for (column, field) in unreadable {
+                    problems.append(ManualEntryProblem(at(field.line, field.column), "\(column) \(field.encodingProblem!)"))
+                }
+                guard unreadable.isEmpty else { continue }
                 var draft = ManualIncidentDraft(location: at(row, 1), source: "import \(name):\(row)")
                 for (column, field) in zip(names, fields) where !field.text.isEmpty {
                     let value = ManualIncidentDraft.Value(field.text, at: at(field.line, field.column))

@@ -5,9 +5,10 @@ import Persistence
 import ServiceLifecycle
 
 /// Writes the sources' state transitions to the store in order. A batch the store refuses is
-/// kept and retried — before the next batch and every second — so a store that recovers gets
-/// every transition (the outage intervals credits are paid from start at them). Stopping tries
-/// once more; transitions still unwritten then make the stop fail (exit status non-zero).
+/// kept and retried, backing off (1 s, 2 s, … 30 s: a failing store is not retried with every
+/// observation), so a store that recovers gets every transition (the outage intervals credits
+/// are paid from start at them). Stopping tries once more; transitions still unwritten then make
+/// the stop fail (exit status non-zero).
 actor TransitionWriter: TransitionStore, Service {
     /// Transitions kept at most while the store cannot be written; later ones are dropped (and
     /// counted in the log).
@@ -18,15 +19,20 @@ actor TransitionWriter: TransitionStore, Service {
     nonisolated let health: StoreHealth
     nonisolated let logger: Logger
     private let retryInterval: Duration
+    private let now: @Sendable () -> ContinuousClock.Instant
     private var waiting: [StateTransition] = []
     private var flushing = false
     private var dropped = 0
-    private var lastFailure: String?
+    private var retry = StoreRetry<ContinuousClock.Instant>()
+    private var lastFailure: StoreError?
 
-    init(store: any TransitionStore, health: StoreHealth, retryInterval: Duration = .seconds(1), logger: Logger) {
+    /// `now` is the clock the back-off is decided on (a virtual one in tests).
+    init(store: any TransitionStore, health: StoreHealth, retryInterval: Duration = .seconds(1),
+         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }, logger: Logger) {
         self.store = store
         self.health = health
         self.retryInterval = retryInterval
+        self.now = now
         self.logger = logger
     }
 
@@ -41,7 +47,11 @@ actor TransitionWriter: TransitionStore, Service {
             logger.critical("dropping state transitions: the store has refused them too long",
                             metadata: ["transitions.dropped": "\(dropped)", "transitions.waiting": "\(waiting.count)"])
         }
-        await flush()
+        if retry.mayAttempt(at: now()) {
+            await flush()
+        } else if let lastFailure {
+            health.failed(Self.writer, waiting: waiting.count, error: lastFailure)
+        }
     }
 
     nonisolated func transitions(of subject: Subject?, since: Date) async throws(StoreError) -> [StateTransition] {
@@ -66,26 +76,39 @@ actor TransitionWriter: TransitionStore, Service {
                 waiting.removeFirst(batch.count)
             } catch {
                 health.failed(Self.writer, waiting: waiting.count, error: error)
-                if lastFailure != error.description {
+                lastFailure = error
+                let metadata: Logger.Metadata = ["error": "\(error)", "transitions.waiting": "\(waiting.count)"]
+                switch retry.failed(at: now()) {
+                case .failing(let retryIn):
                     logger.error("cannot write state transitions, keeping them for the next attempt",
-                                 metadata: ["error": "\(error)", "transitions.waiting": "\(waiting.count)"])
-                    lastFailure = error.description
+                                 metadata: metadata.merging(["retry.seconds": "\(retryIn.wholeSeconds)"]) { $1 })
+                case .stillFailing(let attempts, let over, let retryIn):
+                    logger.error("still cannot write state transitions", metadata: metadata.merging([
+                        "attempts.failed": "\(attempts)", "seconds": "\(over.wholeSeconds)", "retry.seconds": "\(retryIn.wholeSeconds)",
+                    ]) { $1 })
+                case .quiet, .recovered:
+                    break
                 }
                 return false
             }
         }
-        if lastFailure != nil {
-            logger.notice("state transitions written again", metadata: ["store.path": "\(store.location)"])
-            lastFailure = nil
+        if case .recovered(let attempts, let over) = retry.succeeded(at: now()) {
+            logger.notice("state transitions written again", metadata: [
+                "store.path": "\(store.location)", "attempts.failed": "\(attempts)", "seconds": "\(over.wholeSeconds)",
+            ])
         }
+        lastFailure = nil
         health.wrote(Self.writer)
         return true
     }
 
+    /// Attempts the store takes now: none while backing off after a failure.
+    var attemptDue: Bool { retry.mayAttempt(at: now()) }
+
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { [retryInterval] in try await Task.sleep(for: retryInterval) }
-            if !waiting.isEmpty { await flush() }
+            if !waiting.isEmpty && retry.mayAttempt(at: now()) { await flush() }
         }
         // The sources stopped before this service (they come after it in the group).
         let flushed = waiting.isEmpty ? true : await flush()

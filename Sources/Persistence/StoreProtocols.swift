@@ -174,6 +174,8 @@ public struct Heartbeat: Sendable, Hashable, Codable {
         case starting, running, reloading, stopping, stopped
         /// Running, but some of its writes to the store fail (its log and `/healthz` say which).
         case degraded
+        /// Stopped on an error (a service could not run); its log says which.
+        case failed
     }
 
     public var instance: String

@@ -102,11 +102,26 @@ public enum Savefile {
         public var originalLength: Int
     }
 
+    /// Where a savefile ends before its last record does (a capture cut short by a full disk,
+    /// a kill, a partial copy).
+    public struct Truncation: Sendable, Hashable {
+        /// The record cut short, counted from 1.
+        public var record: Int
+        /// Byte offset in the file where that record starts.
+        public var offset: Int
+        /// libpcap's account of it ("truncated dump file; tried to read 54 captured bytes, only got 20").
+        public var reason: String
+    }
+
     public struct Contents: Sendable {
         public var linkType: Int32
         public var frames: [Frame]
-        /// Why reading stopped early (a truncated last record), if it did.
-        public var problem: String?
+        /// Why reading stopped early, if it did: the records before it are in `frames`.
+        public var truncation: Truncation?
+
+        public var problem: String? {
+            truncation.map { "record \($0.record) at byte offset \($0.offset) is cut short: \($0.reason)" }
+        }
 
         public var isEthernet: Bool { linkType == DLT_EN10MB }
     }
@@ -117,13 +132,20 @@ public enum Savefile {
             throw ProbeError.capture(path: path, cause: PcapHandle.text(errorBuffer))
         }
         defer { pcap_close(handle) }
-        var contents = Contents(linkType: pcap_datalink(handle), frames: [], problem: nil)
+        var contents = Contents(linkType: pcap_datalink(handle), frames: [], truncation: nil)
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
+        // libpcap reads the savefile through stdio: the position before each read is where the
+        // next record starts.
+        let file = pcap_file(handle)
         while true {
+            let offset = file.map { Int(ftell($0)) } ?? -1
             let status = pcap_next_ex(handle, &header, &data)
             guard status == 1, let header, let data else {
-                if status == PCAP_ERROR { contents.problem = String(cString: pcap_geterr(handle)) }
+                if status == PCAP_ERROR {
+                    contents.truncation = Truncation(record: contents.frames.count + 1, offset: offset,
+                                                     reason: String(cString: pcap_geterr(handle)))
+                }
                 break
             }
             let stamp = Int64(header.pointee.ts.tv_sec) * 1_000_000_000 + Int64(header.pointee.ts.tv_usec) * 1000

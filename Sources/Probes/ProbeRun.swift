@@ -118,8 +118,8 @@ public enum ProbeRun {
                                       count: options.count ?? 3, timeout: options.timeout ?? .seconds(1),
                                       spacing: .milliseconds(100)))
             } else {
-                let hint = inventory == nil ? " (no configuration was read, so line ids are unknown)" : ""
-                problems.append(TargetProblem(target: text, reason: "neither a configured line id nor an IP address\(hint)"))
+                problems.append(TargetProblem(target: text,
+                                              reason: "neither a configured line id nor an IP address (host names are not looked up)"))
             }
         }
         return (targets, problems)

@@ -72,7 +72,7 @@ public struct StatusReport: Sendable, Encodable {
                           state: beat.state.rawValue, config: beat.configPath,
                           startedAt: RFC3339.format(beat.startedAt), heartbeatAt: RFC3339.format(beat.beatAt),
                           heartbeatAgeSeconds: (age * 10).rounded() / 10,
-                          alive: beat.state != .stopped && age < Self.staleAfter,
+                          alive: beat.state != .stopped && beat.state != .failed && age < Self.staleAfter,
                           inventory: ["elements": beat.elements, "lines": beat.lines, "customers": beat.customers,
                                       "contracts": beat.contracts])
         }
@@ -93,6 +93,7 @@ public struct StatusReport: Sendable, Encodable {
         if daemons.isEmpty { lines.append("no daemon has written a heartbeat to this store") }
         for daemon in daemons {
             var health = daemon.alive ? "alive" : (daemon.state == "stopped" ? "stopped" : "NOT RESPONDING")
+            if daemon.state == Heartbeat.State.failed.rawValue { health = "FAILED (stopped on an error; its log says which)" }
             if daemon.alive && daemon.state == Heartbeat.State.degraded.rawValue {
                 health = "alive but DEGRADED (some writes to this store fail; its log and /healthz say which)"
             }

@@ -47,6 +47,7 @@ final class IOLoop: @unchecked Sendable {
     private var fdSet = netsnmp_large_fd_set()
     var fdSetForListeners = netsnmp_large_fd_set()
     private var stopping = false
+    private var nextLogSummary: UInt64 = 0
     /// Polls that found the notion of an agent's SNMPv3 boots and time stale and retried.
     var engineTimeResynchronisations = 0
     /// net-snmp request callbacks so far: tells whether a read produced anything.
@@ -154,15 +155,26 @@ final class IOLoop: @unchecked Sendable {
             inbox.withLock { $0.sleeping = false }
             expireDeadlines()
             runDeferred()
+            summariseLogs()
         }
         shutDown()
     }
 
+    /// Once a second: the summaries of aggregated log lines whose minute has ended (trap drops,
+    /// net-snmp's messages), also when nothing else wakes the loop.
+    private func summariseLogs() {
+        let now = Self.monotonicNanoseconds()
+        guard now >= nextLogSummary else { return }
+        nextLogSummary = now + 1_000_000_000
+        NetSNMPLibrary.messages.tick()
+        for listener in listeners.values { listener.log.tick() }
+    }
+
     private func pollOnce() {
-        var timeout: Int32 = -1
+        var timeout: Int32 = 1_000
         if let next = nextDeadline() {
             let now = Self.monotonicNanoseconds()
-            timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
+            timeout = next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 1_000))
         }
         let ready = readyFDs.withUnsafeMutableBufferPointer { buffer in
             fw_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)

@@ -34,21 +34,49 @@ public enum OneShotPoll {
     }
 
     public static func run(_ targets: [SNMPTarget], engine: SNMPEngine) async -> (results: [Result], summary: Summary) {
+        var results: [Result] = []
+        var iterator = targets.makeIterator()
+        let summary = await stream(&iterator, engine: engine, window: max(1, targets.count)) { results.append($0) }
+        return (results, summary)
+    }
+
+    /// Polls targets as `targets` yields them, at most `window` at a time, and hands each result
+    /// to `emit` in the order the targets came. Memory is bounded by the window, not by the
+    /// number of targets (a list of a million elements is read as it is polled).
+    public static func stream<Targets: IteratorProtocol>(_ targets: inout Targets, engine: SNMPEngine, window: Int,
+                                                         emit: (Result) -> Void) async -> Summary
+    where Targets.Element == SNMPTarget {
         let start = ContinuousClock.now
-        let results = await withTaskGroup(of: (Int, Result).self) { group in
-            for (index, target) in targets.enumerated() {
-                group.addTask { (index, await poll(target, engine: engine)) }
+        var summary = Summary(targets: 0, answered: 0, timedOut: 0, failed: 0, elapsedSeconds: 0)
+        await withTaskGroup(of: (Int, Result).self) { group in
+            var started = 0
+            var emitted = 0
+            var exhausted = false
+            // Results that finished before an earlier target's: at most `window` wait here.
+            var finished: [Int: Result] = [:]
+            while true {
+                while !exhausted && started - emitted < max(1, window) {
+                    guard let target = targets.next() else {
+                        exhausted = true
+                        break
+                    }
+                    let index = started
+                    started += 1
+                    group.addTask { (index, await poll(target, engine: engine)) }
+                }
+                guard let (index, result) = await group.next() else { break }
+                finished[index] = result
+                while let ready = finished.removeValue(forKey: emitted) {
+                    emitted += 1
+                    summary.targets += 1
+                    if ready.answered { summary.answered += 1 } else if ready.timedOut { summary.timedOut += 1 } else { summary.failed += 1 }
+                    emit(ready)
+                }
             }
-            var ordered = [Result?](repeating: nil, count: targets.count)
-            for await (index, result) in group { ordered[index] = result }
-            return ordered.compactMap { $0 }
         }
         let elapsed = start.duration(to: .now)
-        let summary = Summary(targets: results.count, answered: results.filter(\.answered).count,
-                              timedOut: results.filter(\.timedOut).count,
-                              failed: results.filter { !$0.answered && !$0.timedOut }.count,
-                              elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        return (results, summary)
+        summary.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return summary
     }
 
     static func poll(_ target: SNMPTarget, engine: SNMPEngine) async -> Result {
@@ -110,35 +138,67 @@ public enum OneShotPoll {
     }
 
     public static func text(_ results: [Result], _ summary: Summary) -> String {
+        (results.map(text) + [text(summary)]).joined(separator: "\n")
+    }
+
+    /// One target's lines: whether it answered, then its ports.
+    public static func text(_ result: Result) -> String {
         var lines: [String] = []
-        for result in results {
-            let name = result.target == result.address || result.address.hasPrefix(result.target + ":")
-                ? result.address : "\(result.target) (\(result.address))"
-            guard result.answered else {
-                lines.append("\(name): NO ANSWER: \(result.error ?? "unknown error")")
-                continue
-            }
-            lines.append("\(name): answered in \(result.milliseconds) ms, sysUpTime \(result.sysUpTime.map(uptimeText) ?? "-"), sysName \(result.sysName ?? "-")")
-            guard !result.ports.isEmpty else { continue }
-            let nameWidth = max(6, result.ports.map { ($0.ifName ?? "-").count }.max() ?? 6)
-            func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
-            lines.append("  " + pad("ifIndex", 8) + pad("ifName", nameWidth + 2) + pad("admin", 8) + pad("oper", 16) + pad("inErrors", 12) + "outErrors")
-            for port in result.ports {
-                lines.append("  " + pad(String(port.ifIndex), 8) + pad(port.ifName ?? "-", nameWidth + 2) + pad(port.adminStatus, 8)
-                             + pad(port.operStatus, 16) + pad(port.inErrors.map(String.init) ?? "-", 12) + (port.outErrors.map(String.init) ?? "-"))
-            }
+        let name = result.target == result.address || result.address.hasPrefix(result.target + ":")
+            ? result.address : "\(result.target) (\(result.address))"
+        guard result.answered else { return "\(name): NO ANSWER: \(result.error ?? "unknown error")" }
+        lines.append("\(name): answered in \(result.milliseconds) ms, sysUpTime \(result.sysUpTime.map(uptimeText) ?? "-"), sysName \(result.sysName ?? "-")")
+        guard !result.ports.isEmpty else { return lines[0] }
+        let nameWidth = max(6, result.ports.map { ($0.ifName ?? "-").count }.max() ?? 6)
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+        lines.append("  " + pad("ifIndex", 8) + pad("ifName", nameWidth + 2) + pad("admin", 8) + pad("oper", 16) + pad("inErrors", 12) + "outErrors")
+        for port in result.ports {
+            lines.append("  " + pad(String(port.ifIndex), 8) + pad(port.ifName ?? "-", nameWidth + 2) + pad(port.adminStatus, 8)
+                         + pad(port.operStatus, 16) + pad(port.inErrors.map(String.init) ?? "-", 12) + (port.outErrors.map(String.init) ?? "-"))
         }
-        lines.append(String(format: "summary: %d answered, %d timed out, %d failed, %d targets in %.2f s",
-                            summary.answered, summary.timedOut, summary.failed, summary.targets, summary.elapsedSeconds))
         return lines.joined(separator: "\n")
     }
 
+    /// The closing line.
+    public static func text(_ summary: Summary) -> String {
+        String(format: "summary: %d answered, %d timed out, %d failed, %d targets in %.2f s",
+               summary.answered, summary.timedOut, summary.failed, summary.targets, summary.elapsedSeconds)
+    }
+
     public static func json(_ results: [Result], _ summary: Summary) -> String {
-        struct Document: Codable { var results: [Result]; var summary: Summary }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = (try? encoder.encode(Document(results: results, summary: summary))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var writer = JSONStream()
+        var text = writer.opening
+        for result in results { text += writer.element(result) }
+        return text + writer.closing(summary)
+    }
+
+    /// The JSON document written a result at a time: `{"results": [...], "summary": {...}}`,
+    /// byte for byte what encoding the whole document at once gives.
+    public struct JSONStream {
+        private var count = 0
+        private let encoder: JSONEncoder
+
+        public init() {
+            encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+        }
+
+        public var opening: String { "{\n  \"results\" : [\n" }
+
+        public mutating func element(_ result: Result) -> String {
+            count += 1
+            return (count > 1 ? ",\n" : "") + indented(result, by: "    ")
+        }
+
+        public func closing(_ summary: Summary) -> String {
+            "\n  ],\n  \"summary\" : " + indented(summary, by: "  ").dropFirst(2) + "\n}"
+        }
+
+        private func indented(_ value: some Encodable, by prefix: String) -> String {
+            let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+            return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "" : prefix + $0 }.joined(separator: "\n")
+        }
     }
 }

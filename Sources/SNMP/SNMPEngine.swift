@@ -33,6 +33,7 @@ public final class SNMPEngine: Sendable {
     public init(configuration: Configuration = Configuration(),
                 logger: Logger = Logger(label: "forewarn.snmp")) throws(SNMPError) {
         NetSNMPLibrary.initialise()
+        NetSNMPLibrary.messages.use(logger)
         let sessions = configuration.maxOpenSessions ?? Self.descriptorBudget()
         let outstanding = max(1, min(configuration.maxOutstanding, sessions))
         loop = try IOLoop(settings: .init(maxOutstanding: outstanding, maxOpenSessions: max(1, sessions),
@@ -157,14 +158,14 @@ extension SNMPEngine {
     public func listenForTraps(on endpoint: SocketEndpoint, ratePerSecond: Double = 50, burst: Int = 200,
                                communities: Set<Secret>? = nil,
                                deliver: @escaping @Sendable (ReceivedTrap) -> Void) async throws(SNMPError) -> TrapListener {
-        let listener = TrapListener(loop: loop)
-        let logger = self.logger
+        let log = AggregatedLog(logger: logger)
+        let listener = TrapListener(loop: loop, log: log)
         let result: Result<Void, SNMPError> = await withCheckedContinuation { continuation in
             loop.submit { loop in
                 let context = TrapListenerContext(endpoint: endpoint,
                                                   admission: TrapAdmission(ratePerSecond: ratePerSecond, burst: burst),
                                                   communities: communities.map { Set($0.map(\.value)) },
-                                                  logger: logger, deliver: deliver)
+                                                  log: log, deliver: deliver)
                 let opened = loop.openTrapListener(context)
                 if case .success = opened { listener.context = context }
                 continuation.resume(returning: opened)
@@ -207,8 +208,14 @@ public final class TrapListener: @unchecked Sendable {
     // resumes (a happens-before edge) and afterwards only touched on that thread.
     let loop: IOLoop
     var context: TrapListenerContext?
+    /// What the listener drops, and what its receiver logs about the traps it takes, per reason
+    /// and minute.
+    public let log: AggregatedLog
 
-    init(loop: IOLoop) { self.loop = loop }
+    init(loop: IOLoop, log: AggregatedLog) {
+        self.loop = loop
+        self.log = log
+    }
 
     public func close() {
         loop.submit { [self] loop in

@@ -1,19 +1,18 @@
 import ForewarnModel
 
 /// Per-source limits for incoming traps, decided before a datagram is parsed: a token bucket per
-/// source address (so one storming agent cannot starve the rest), and "log once per source per
-/// interval" for drops and problems, with the number suppressed meanwhile. Synchronous and
+/// source address, so one storming agent cannot starve the rest. What is dropped is logged
+/// through `AggregatedLog` (per reason and minute, not per source). Synchronous and
 /// clock-generic: tests drive it with virtual instants.
 public struct TrapAdmission<Instant: InstantProtocol> where Instant.Duration == Duration {
     public enum Verdict: Equatable {
         case accept
-        /// Over the rate: drop it. `log` is true for the first drop from this source per log interval.
-        case drop(log: Bool, suppressed: Int)
+        /// Over the rate: drop it.
+        case drop
     }
 
     public var ratePerSecond: Double
     public var burst: Double
-    public var logInterval: Duration
     /// Beyond this many sources tracked, the least recently seen are forgotten.
     public var maxSources: Int
 
@@ -23,14 +22,11 @@ public struct TrapAdmission<Instant: InstantProtocol> where Instant.Duration == 
     }
 
     private var buckets: [IPAddress: Bucket] = [:]
-    private var logged = LogOncePerKey<Instant>(interval: .seconds(60))
 
-    public init(ratePerSecond: Double, burst: Int, logInterval: Duration = .seconds(60), maxSources: Int = 100_000) {
+    public init(ratePerSecond: Double, burst: Int, maxSources: Int = 100_000) {
         self.ratePerSecond = ratePerSecond
         self.burst = Double(max(1, burst))
-        self.logInterval = logInterval
         self.maxSources = maxSources
-        logged = LogOncePerKey(interval: logInterval)
     }
 
     public mutating func admit(_ source: IPAddress, at now: Instant) -> Verdict {
@@ -48,13 +44,7 @@ public struct TrapAdmission<Instant: InstantProtocol> where Instant.Duration == 
             return .accept
         }
         buckets[source] = bucket
-        let decision = logged.shouldLog("rate:\(source)", at: now)
-        return .drop(log: decision.log, suppressed: decision.suppressed)
-    }
-
-    /// For problems found after admission (malformed, unknown source): log or count silently.
-    public mutating func shouldLog(_ problem: String, from source: IPAddress, at now: Instant) -> (log: Bool, suppressed: Int) {
-        logged.shouldLog("\(problem):\(source)", at: now)
+        return .drop
     }
 
     private mutating func forgetOldest() {
@@ -64,21 +54,14 @@ public struct TrapAdmission<Instant: InstantProtocol> where Instant.Duration == 
     }
 }
 
-/// Allows a message per key once per interval and counts the ones suppressed in between.
-public struct LogOncePerKey<Instant: InstantProtocol> where Instant.Duration == Duration {
-    public var interval: Duration
-    private var last: [String: (at: Instant, suppressed: Int)] = [:]
-
-    public init(interval: Duration) { self.interval = interval }
-
-    public mutating func shouldLog(_ key: String, at now: Instant) -> (log: Bool, suppressed: Int) {
-        if let previous = last[key], previous.at.duration(to: now) < interval {
-            last[key] = (previous.at, previous.suppressed + 1)
-            return (false, previous.suppressed + 1)
-        }
-        let suppressed = last[key]?.suppressed ?? 0
-        if last.count > 50_000 { last.removeAll() }
-        last[key] = (now, 0)
-        return (true, suppressed)
-    }
+/// What the trap path logs through `AggregatedLog`: each reason is logged at once the first time,
+/// then summarised once a minute.
+enum TrapLogReasons {
+    static let rateLimited = AggregatedLog.Reason("trap.rate_limited", .warning, "trap rate limit exceeded: dropping")
+    static let undecodable = AggregatedLog.Reason("trap.undecodable", .warning, "undecodable or unauthenticated SNMP message")
+    static let wrongCommunity = AggregatedLog.Reason("trap.wrong_community", .warning,
+                                                     "trap with a community not in snmp.trap_communities dropped")
+    static let unknownSource = AggregatedLog.Reason("trap.unknown_source", .warning,
+                                                    "trap from an address that is no configured element")
+    static let accepted = AggregatedLog.Reason("trap.accepted", .info, "trap received; polling to confirm")
 }

@@ -62,19 +62,19 @@ final class TrapListenerContext {
     var admission: TrapAdmission<ContinuousClock.Instant>
     /// Communities accepted from v1/v2c senders; nil: any.
     let communities: Set<String>?
-    var wrongCommunityLog = LogOncePerKey<ContinuousClock.Instant>(interval: .seconds(60))
     let deliver: @Sendable (ReceivedTrap) -> Void
-    let logger: Logger
+    /// Drops and problems, per reason and minute: a flood costs a few lines, not one per datagram.
+    let log: AggregatedLog
     var counters = TrapListenerCounters()
     var currentSource: (IPAddress, UInt16)?
     var delivered = false
 
     init(endpoint: SocketEndpoint, admission: TrapAdmission<ContinuousClock.Instant>, communities: Set<String>? = nil,
-         logger: Logger, deliver: @escaping @Sendable (ReceivedTrap) -> Void) {
+         log: AggregatedLog, deliver: @escaping @Sendable (ReceivedTrap) -> Void) {
         self.endpoint = endpoint
         self.admission = admission
         self.communities = communities
-        self.logger = logger
+        self.log = log
         self.deliver = deliver
     }
 
@@ -107,12 +107,8 @@ final class TrapListenerContext {
         if version != .v3, let communities, !communities.contains(securityName) {
             counters.wrongCommunity += 1
             EngineMetrics.trapsWrongCommunity.increment()
-            let decision = wrongCommunityLog.shouldLog(source.description, at: .now)
-            if decision.log {
-                logger.warning("trap with a community not in snmp.trap_communities dropped (logged once a minute per source)",
-                               metadata: ["trap.source": "\(source)", "trap.version": "\(version.rawValue)",
-                                          "suppressed": "\(decision.suppressed)"])
-            }
+            log.note(TrapLogReasons.wrongCommunity, source: source.description,
+                     metadata: ["trap.source": "\(source)", "trap.version": "\(version.rawValue)"])
             return
         }
         if isInform, let handle, let reply = snmp_clone_pdu(pdu) {
@@ -227,20 +223,15 @@ extension IOLoop {
                 if !context.delivered {
                     context.counters.undecodable += 1
                     EngineMetrics.trapsDroppedMalformed.increment()
-                    let decision = context.admission.shouldLog("undecodable", from: source, at: .now)
-                    if decision.log {
-                        logger.warning("undecodable or unauthenticated SNMP message (logged once a minute per source)",
-                                       metadata: ["trap.source": "\(source)", "suppressed": "\(decision.suppressed)"])
-                    }
+                    context.log.note(TrapLogReasons.undecodable, source: source.description,
+                                     metadata: ["trap.source": "\(source)"])
                 }
-            case .drop(let log, let suppressed):
+            case .drop:
                 _ = recv(context.fd, &byte, 1, Int32(MSG_DONTWAIT))
                 context.counters.rateLimited += 1
                 EngineMetrics.trapsDroppedRateLimit.increment()
-                if log {
-                    logger.warning("trap rate limit exceeded: dropping (logged once a minute per source)",
-                                   metadata: ["trap.source": "\(source)", "suppressed": "\(suppressed)"])
-                }
+                context.log.note(TrapLogReasons.rateLimited, source: source.description,
+                                 metadata: ["trap.source": "\(source)"])
             }
         }
     }

@@ -66,35 +66,36 @@ public struct TrapReceiver: Service {
             return
         }
         logger.info("listening for SNMP traps and informs", metadata: ["trap.listen": "\(settings.listen)"])
-        var unknown = LogOncePerKey<ContinuousClock.Instant>(interval: .seconds(60))
         await withGracefulShutdownHandler {
             for await trap in stream {
-                handle(trap, unknown: &unknown)
+                handle(trap, log: listener.log)
             }
         } onGracefulShutdown: {
             continuation.finish()
         }
         listener.close()
+        listener.log.flush()
     }
 
-    func handle(_ trap: ReceivedTrap, unknown: inout LogOncePerKey<ContinuousClock.Instant>) {
+    /// Each trap is logged at debug level; at info and above, per reason and minute (the first
+    /// at once, then how many more and from where), so that a flood cannot fill the journal.
+    func handle(_ trap: ReceivedTrap, log: AggregatedLog) {
         let element = scheduler.element(at: trap.source) ?? trap.agentAddress.flatMap { scheduler.element(at: $0) }
         onTrap?(trap, element)
         guard let element else {
             EngineMetrics.trapsDroppedUnknown.increment()
-            let decision = unknown.shouldLog(trap.source.description, at: .now)
-            if decision.log {
-                logger.warning("trap from an address that is no configured element (logged once a minute per source)",
-                               metadata: ["trap.source": "\(trap.source)", "trap.oid": "\(trap.trapOID)",
-                                          "trap.agent_address": "\(trap.agentAddress.map(\.description) ?? "-")",
-                                          "suppressed": "\(decision.suppressed)"])
-            }
+            let metadata: Logger.Metadata = ["trap.source": "\(trap.source)", "trap.oid": "\(trap.trapOID)",
+                                             "trap.agent_address": "\(trap.agentAddress.map(\.description) ?? "-")"]
+            logger.debug("trap from an address that is no configured element", metadata: metadata)
+            log.note(TrapLogReasons.unknownSource, source: trap.source.description, metadata: metadata)
             return
         }
         let name = Self.name(of: trap.trapOID)
         let reason = "\(name) \(trap.isInform ? "inform" : "trap")" + (trap.ifIndex.map { " for ifIndex \($0)" } ?? "")
-        logger.info("trap received; polling to confirm", metadata: ["element.id": "\(element)", "trap.oid": "\(trap.trapOID)",
-                                                                   "trap.name": "\(name)", "trap.source": "\(trap.source)"])
+        let metadata: Logger.Metadata = ["element.id": "\(element)", "trap.oid": "\(trap.trapOID)", "trap.name": "\(name)",
+                                         "trap.source": "\(trap.source)"]
+        logger.debug("trap received; polling to confirm", metadata: metadata)
+        log.note(TrapLogReasons.accepted, source: element.rawValue, metadata: metadata)
         scheduler.confirm(element, ifIndex: trap.ifIndex, reason: reason)
     }
 

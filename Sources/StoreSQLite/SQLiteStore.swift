@@ -12,8 +12,13 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     let pool: DatabasePool
     /// Held while a daemon has the store open (`StoreAccess.daemon`).
     private let daemonLock: DaemonLock?
+    /// The file opened, to notice it deleted or replaced under a running daemon.
+    private let file: StorePath.Identity?
 
     public convenience init(path: String, access: StoreAccess) throws(StoreError) {
+        if let problem = StorePath.problem(path) {
+            throw StoreError(location: path, operation: "open", reason: problem)
+        }
         if (access == .readOnly || access == .existing) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }
@@ -24,6 +29,9 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     /// commands while no daemon runs; nil when a daemon holds the lock (or it cannot be taken:
     /// then the commands wait for the daemon). Not checked for damage: that is the daemon's start.
     public static func openUnlessDaemonRuns(path: String) throws(StoreError) -> SQLiteStore? {
+        if let problem = StorePath.problem(path) {
+            throw StoreError(location: path, operation: "open", reason: problem)
+        }
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }
@@ -56,6 +64,7 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
             }
             if access == .daemon { try Self.checkIntegrity(pool) }
             if access != .readOnly { try Schema.migrator.migrate(pool) }
+            file = StorePath.identity(path)
         } catch let damage as StoreDamage {
             throw StoreError(location: path, operation: "open", reason: damage.description)
         } catch let error as DatabaseError where StoreDamage.isDamage(error) {
@@ -155,7 +164,14 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
         }
     }
 
+    /// Every write first checks that the file opened is still the one at the path: SQLite goes on
+    /// writing into a file deleted (or moved away) under it, where nothing will ever read what it
+    /// writes; the write fails instead, so the writers keep what they have and the daemon says it
+    /// is degraded.
     func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        if let file, let problem = StorePath.problem(replacing: file, at: location) {
+            throw StoreError(location: location, operation: operation, reason: problem)
+        }
         do { return try await pool.write(body) } catch {
             throw StoreError(location: location, operation: operation, reason: Self.describe(error))
         }
@@ -165,6 +181,13 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
         if let databaseError = error as? DatabaseError {
             return databaseError.message ?? databaseError.description
         }
+        // Foundation's file errors: the system's reason, not the NSError dump.
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code))).lowercased()
+        }
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))).lowercased() }
+        if nsError.domain == NSCocoaErrorDomain { return nsError.localizedDescription }
         return String(describing: error)
     }
 }

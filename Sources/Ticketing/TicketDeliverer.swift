@@ -90,6 +90,9 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
         await withTaskGroup(of: Void.self) { group in
             var inflight = 0
             var lastBacklog = clock.now.advanced(by: .seconds(-3600))
+            // A store that cannot be read is logged when it starts failing, once a minute while
+            // it does and when it reads again, not at every poll.
+            var claimFailure: (text: String, loggedAt: C.Instant, failures: Int)?
             while !Task.isCancelled {
                 if clock.now >= lastBacklog.advanced(by: .seconds(5)) {
                     lastBacklog = clock.now
@@ -101,8 +104,22 @@ public final class TicketDeliverer<C: Clock>: Sendable where C.Duration == Durat
                     do {
                         claimed = try await store.claimOutbox(limit: settings.concurrency - inflight, now: wallClock(),
                                                               lease: settings.lease)
+                        if let failure = claimFailure {
+                            logger.notice("ticket outbox read again", metadata: ["attempts.failed": "\(failure.failures)"])
+                            claimFailure = nil
+                        }
                     } catch {
-                        logger.error("cannot read the ticket outbox", metadata: ["error": "\(error)"])
+                        let text = "\(error)"
+                        if var failure = claimFailure, failure.text == text,
+                           failure.loggedAt.duration(to: clock.now) < .seconds(60) {
+                            failure.failures += 1
+                            claimFailure = failure
+                        } else {
+                            logger.error("cannot read the ticket outbox", metadata: [
+                                "error": "\(text)", "attempts.failed": "\((claimFailure?.failures ?? 0) + 1)",
+                            ])
+                            claimFailure = (text, clock.now, (claimFailure?.failures ?? 0) + 1)
+                        }
                     }
                 }
                 for item in claimed {

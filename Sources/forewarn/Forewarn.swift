@@ -98,7 +98,11 @@ struct Run: AsyncParsableCommand {
                                                 instance: instance),
                                  logLevel: level, metrics: registry, logger: logger)
         } catch let failure as Daemon.Failure {
-            FileHandle.standardError.write(Data("forewarn: cannot start:\n\(failure)\n".utf8))
+            if case .service = failure {
+                FileHandle.standardError.write(Data("forewarn: stopped: \(failure)\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("forewarn: cannot start:\n\(failure)\n".utf8))
+            }
             throw ExitCode.failure
         }
     }

@@ -34,28 +34,75 @@ struct Poll: AsyncParsableCommand {
     func run() async throws {
         NetSNMPLibrary.initialise()
         let configuration = try loadConfiguration()
-        var names = targets
-        if let file {
-            let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
-            }
-            names += text.split(whereSeparator: \.isNewline)
-                .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "" }
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let elements = Dictionary((configuration?.elements ?? []).map { ($0.id.rawValue, $0) }) { first, _ in first }
+        let addressProfile = try addressProfile(configuration)
+        let resolve = { (name: String) throws(ValidationError) -> SNMPTarget in
+            try Self.resolve(name, configuration: configuration, elements: elements, addressProfile: addressProfile)
         }
-        let resolved = try names.map { try resolve($0, configuration) }
+        // Targets on the command line are checked before anything is polled; a --file is read
+        // while it is polled, so a list of any length takes the same memory.
+        var source = TargetSource(named: try targets.map(resolve), resolve: resolve)
+        if let file {
+            do { source.lines = try InputFile.Lines(file) } catch { throw ValidationError("cannot read \(error)") }
+        }
+        let maxOutstanding = configuration?.snmp.maxOutstanding ?? 1_000
         let engine: SNMPEngine
         do {
-            engine = try SNMPEngine(configuration: .init(maxOutstanding: configuration?.snmp.maxOutstanding ?? 1_000))
+            engine = try SNMPEngine(configuration: .init(maxOutstanding: maxOutstanding))
         } catch {
             FileHandle.standardError.write(Data("forewarn: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        let (results, summary) = await OneShotPoll.run(resolved, engine: engine)
+        var document = OneShotPoll.JSONStream()
+        if json { print(document.opening, terminator: "") }
+        let summary = await OneShotPoll.stream(&source, engine: engine, window: min(100_000, max(1_000, 4 * maxOutstanding))) {
+            print(json ? document.element($0) : OneShotPoll.text($0), terminator: json ? "" : "\n")
+        }
         engine.shutdown()
-        print(json ? OneShotPoll.json(results, summary) : OneShotPoll.text(results, summary))
+        print(json ? document.closing(summary) : OneShotPoll.text(summary))
+        if source.problems > 0 { throw ExitCode.failure }
         if summary.answered < summary.targets { throw ExitCode(3) }
+    }
+
+    /// The command line's targets, then --file's, one line at a time; a line that names no
+    /// target is reported (FILE:LINE) and skipped, and a file that cannot be read further ends
+    /// the list. Either makes the exit status 1.
+    struct TargetSource: IteratorProtocol {
+        var named: [SNMPTarget]
+        var lines: InputFile.Lines?
+        let resolve: (String) throws(ValidationError) -> SNMPTarget
+        private(set) var problems = 0
+
+        init(named: [SNMPTarget], resolve: @escaping (String) throws(ValidationError) -> SNMPTarget) {
+            self.named = named.reversed()
+            self.resolve = resolve
+        }
+
+        mutating func next() -> SNMPTarget? {
+            if let target = named.popLast() { return target }
+            while let file = lines {
+                let line: String?
+                do { line = try file.next() } catch {
+                    report("cannot read \(error)")
+                    lines = nil
+                    return nil
+                }
+                guard let line else {
+                    lines = nil
+                    return nil
+                }
+                let name = (line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "")
+                    .trimmingCharacters(in: .whitespaces)
+                if name.isEmpty { continue }
+                do { return try resolve(name) } catch { report("\(file.path):\(file.number): \(error.message)") }
+            }
+            return nil
+        }
+
+        private mutating func report(_ message: String) {
+            problems += 1
+            FileHandle.standardError.write(Data("forewarn: \(message)\n".utf8))
+        }
     }
 
     /// The configuration if one is given or installed; polling ad-hoc addresses needs none.
@@ -70,9 +117,10 @@ struct Poll: AsyncParsableCommand {
         }
     }
 
-    func resolve(_ name: String, _ configuration: Configuration?) throws -> SNMPTarget {
-        if let element = configuration?.elements.first(where: { $0.id.rawValue == name }) {
-            return SNMPTarget(element: element, profile: try addressProfile(configuration) ?? configuration!.profile(for: element))
+    static func resolve(_ name: String, configuration: Configuration?, elements: [String: Element],
+                        addressProfile: SNMPProfile?) throws(ValidationError) -> SNMPTarget {
+        if let element = elements[name], let configuration {
+            return SNMPTarget(element: element, profile: addressProfile ?? configuration.profile(for: element))
         }
         var address = IPAddress(name)
         var port: UInt16 = 161
@@ -81,9 +129,10 @@ struct Poll: AsyncParsableCommand {
             port = endpoint.port
         }
         guard let address else {
-            throw ValidationError("'\(name)' is neither an element in \(configuration?.source ?? "the configuration (none loaded)") nor an IP address")
+            throw ValidationError("'\(name)' is neither an element in \(configuration?.source ?? "the configuration (none loaded)") "
+                                  + "nor an IP address (host names are not looked up)")
         }
-        let profile = try addressProfile(configuration) ?? configuration?.profiles["default"] ?? .netSNMPDefault
+        let profile = addressProfile ?? configuration?.profiles["default"] ?? .netSNMPDefault
         return SNMPTarget(name: name, address: address, port: port, profile: profile)
     }
 

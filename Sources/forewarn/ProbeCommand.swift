@@ -61,22 +61,28 @@ struct Probe: AsyncParsableCommand {
         if let replay { return try replaySavefile(replay) }
         var texts = targets
         if let file {
-            guard let content = try? String(contentsOfFile: file, encoding: .utf8) else {
-                FileHandle.standardError.write(Data("forewarn probe: cannot read \(file)\n".utf8))
+            let content: String
+            do { content = try InputFile.text(file) } catch {
+                FileHandle.standardError.write(Data("forewarn probe: cannot read \(error)\n".utf8))
                 throw ExitCode(2)
             }
             texts += content.split(whereSeparator: \.isNewline)
                 .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        // The configuration is needed for line ids; bare addresses work without one.
+        // The configuration is needed for line ids; bare addresses work without one, and without
+        // --config a missing default file is no error (a name that is no address says why then).
         var configuration: Configuration?
-        do {
-            configuration = try ConfigLoader.load(path: options.config)
-        } catch {
-            if texts.contains(where: { IPAddress($0) == nil }) {
-                FileHandle.standardError.write(Data("forewarn probe: cannot read configuration:\n\(error)\n".utf8))
-                throw ExitCode(2)
+        let explicit = CommandLine.arguments.contains { $0 == "-c" || $0 == "--config" || $0.hasPrefix("--config=") }
+        let noConfiguration = !explicit && !FileManager.default.fileExists(atPath: options.config)
+        if !noConfiguration {
+            do {
+                configuration = try ConfigLoader.load(path: options.config)
+            } catch {
+                if texts.contains(where: { IPAddress($0) == nil }) {
+                    FileHandle.standardError.write(Data("forewarn probe: cannot read configuration:\n\(error)\n".utf8))
+                    throw ExitCode(2)
+                }
             }
         }
         let runOptions = ProbeRun.Options(count: count, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) },
@@ -85,6 +91,9 @@ struct Probe: AsyncParsableCommand {
         let inventory = configuration.map(ProbeRun.Inventory.init)
         let (resolved, problems) = ProbeRun.resolve(texts, inventory: inventory, options: runOptions)
         for problem in problems { FileHandle.standardError.write(Data("forewarn probe: \(problem)\n".utf8)) }
+        if noConfiguration && !problems.isEmpty {
+            FileHandle.standardError.write(Data("forewarn probe: no configuration was read, so no line ids are known (\(options.config) does not exist; --config FILE names one)\n".utf8))
+        }
         guard problems.isEmpty else { throw ExitCode(2) }
         let results: [ProbeRun.Result]
         do {
@@ -104,7 +113,13 @@ struct Probe: AsyncParsableCommand {
                 let truncated = frame.originalLength > frame.bytes.count ? " (captured \(frame.bytes.count) of \(frame.originalLength) bytes)" : ""
                 print("\(index + 1): \(ReplyParser.classify(frame.bytes))\(truncated)")
             }
-            if let problem = contents.problem { print("stopped early: \(problem)") }
+            if let problem = contents.problem {
+                // The frames before the cut are shown; the exit status says the file is damaged.
+                FileHandle.standardError.write(Data("forewarn probe: capture file \(path): \(problem)\n".utf8))
+                throw ExitCode(2)
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             FileHandle.standardError.write(Data("forewarn probe: \(error)\n".utf8))
             throw ExitCode(2)

@@ -7,6 +7,7 @@ import ServiceLifecycle
 import Persistence
 import Reports
 import Stores
+import Synchronization
 import Testing
 
 /// The service around the correlator, against a real store file: sources' observations and
@@ -242,5 +243,77 @@ extension CorrelatorServiceTests {
         try await running.value
         // The ids reserved and not used went back: the next one follows the incident's.
         #expect(try await store.reserveIncidentIDs(1).lowerBound == incident.id.rawValue + 1)
+    }
+}
+
+/// A store that refuses correlator batches while `failing` is set, and counts the attempts.
+final class RefusingIncidentStore: IncidentStore, CommandStore {
+    let inner: any Store
+    let failing = Mutex(true)
+    let attempts = Mutex(0)
+
+    init(_ inner: any Store) { self.inner = inner }
+
+    var location: String { inner.location }
+
+    func record(_ batch: CorrelationBatch) async throws(StoreError) {
+        attempts.withLock { $0 += 1 }
+        if failing.withLock({ $0 }) {
+            throw StoreError(location: location, operation: "record", reason: "database or disk is full")
+        }
+        try await inner.record(batch)
+    }
+
+    func recoverIncidents() async throws(StoreError) -> IncidentRecovery { try await inner.recoverIncidents() }
+    func reserveIncidentIDs(_ count: Int) async throws(StoreError) -> Range<Int64> { try await inner.reserveIncidentIDs(count) }
+    func releaseIncidentIDs(_ unused: Range<Int64>) async throws(StoreError) { try await inner.releaseIncidentIDs(unused) }
+    func incidents(openOnly: Bool, since: Date?) async throws(StoreError) -> [IncidentRecord] {
+        try await inner.incidents(openOnly: openOnly, since: since)
+    }
+    func incident(_ id: IncidentID) async throws(StoreError) -> IncidentDetail? { try await inner.incident(id) }
+    func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError) {
+        try await inner.appendTimeline(entries)
+    }
+    func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64 { try await inner.enqueue(command, at: at) }
+    func pendingCommands(limit: Int) async throws(StoreError) -> [QueuedCommand] { try await inner.pendingCommands(limit: limit) }
+    func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow] { try await inner.maintenanceWindows() }
+}
+
+/// A store that refuses the correlator's batches is tried again with back-off, not at every
+/// tick (five times a second, each time with the whole batch), and gets the batch once it
+/// takes writes again.
+@Suite struct CorrelatorServiceBackOffTests {
+    @Test func aRefusingStoreIsRetriedWithBackOffInVirtualTimeAndWrittenWhenItRecovers() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-backoff-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = RefusingIncidentStore(try StoreFactory.open(folder + "/forewarn.sqlite", access: .create))
+        let clock = ManualClock()
+        let epoch = Date(unixMilliseconds: 1_800_000_000_000)
+        let health = StoreHealth(location: store.location)
+        let service = CorrelatorService(store: store, current: CurrentConfiguration(CorrelatorServiceTests.configuration()),
+                                        clock: clock, wallClock: { epoch }, storeHealth: health, logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        #expect(try await CorrelatorServiceTests().eventually { clock.sleepers == 2 })
+
+        service.submit(Observation(subject: .element("acc1"), kind: .state(.down), since: epoch, observedAt: epoch,
+                                   source: .poll, detail: "3 polls timed out"))
+        // Two virtual minutes of 200 ms ticks.
+        for _ in 0..<600 {
+            clock.advance(by: .milliseconds(200))
+            _ = try await CorrelatorServiceTests().eventually { clock.sleepers == 2 }
+        }
+        let attempts = store.attempts.withLock { $0 }
+        #expect(attempts >= 5 && attempts <= 10, "\(attempts) attempts to write in two minutes")
+        #expect(health.problem?.contains("incident changes") == true)
+
+        store.failing.withLock { $0 = false }
+        #expect(try await CorrelatorServiceTests().eventually {
+            clock.advance(by: .milliseconds(200))
+            return try await store.incidents(openOnly: true, since: nil).count == 1
+        })
+        #expect(health.problem == nil)
+        await group.triggerGracefulShutdown()
+        try await running.value
     }
 }

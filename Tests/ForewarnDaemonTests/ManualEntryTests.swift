@@ -169,6 +169,12 @@ import Testing
         ])
     }
 
+    @Test func aFieldThatIsNoTextIsRefusedWhereItStands() {
+        #expect(Self.importProblems("lines,start,note\nL1,2026-11-10 09:00,cut\u{0}here\n") == [
+            "a.csv:2:20: note contains a NUL byte (byte 4 of the value)",
+        ])
+    }
+
     @Test func aBadHeaderOrFileIsRefusedBeforeAnyRow() {
         #expect(Self.importProblems("") == ["a.csv:1:1: the file is empty: expected a header row "
                                             + "(lines,element,customer,start,end,classification,note,first_call,ticket)"])

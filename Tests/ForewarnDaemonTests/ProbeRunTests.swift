@@ -51,7 +51,7 @@ struct ProbeRunTests {
         #expect(targets[2].line == nil && targets[2].count == 3)
         #expect(problems.map(\.description) == [
             "L-3: line L-3 is not probed (probe: none or no target)",
-            "nonsense: neither a configured line id nor an IP address",
+            "nonsense: neither a configured line id nor an IP address (host names are not looked up)",
         ])
     }
 

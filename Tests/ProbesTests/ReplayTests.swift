@@ -64,7 +64,12 @@ struct ReplayTests {
     func truncatedFile() throws {
         let contents = try Savefile.read(path: Self.fixture("truncated-file.pcap"))
         #expect(contents.frames.count == 1)
-        #expect(contents.problem?.contains("truncated") == true)
+        // 24-byte file header, then record 1 (16-byte header and 42 bytes): record 2 starts at 82
+        // and the file ends 10 bytes before it does.
+        #expect(contents.truncation?.record == 2)
+        #expect(contents.truncation?.offset == 82)
+        #expect(contents.problem == "record 2 at byte offset 82 is cut short: "
+                + "truncated dump file; tried to read 42 captured bytes, only got 32")
     }
 
     @Test("a file that is not a savefile is a clear error")
