@@ -277,6 +277,10 @@ final class RefusingIncidentStore: IncidentStore, CommandStore {
     func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64 { try await inner.enqueue(command, at: at) }
     func pendingCommands(limit: Int) async throws(StoreError) -> [QueuedCommand] { try await inner.pendingCommands(limit: limit) }
     func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow] { try await inner.maintenanceWindows() }
+    func manualIncidents(startingFrom: Date, to: Date) async throws(StoreError) -> [IncidentRecord] {
+        try await inner.manualIncidents(startingFrom: startingFrom, to: to)
+    }
+    func commandResult(_ id: Int64) async throws(StoreError) -> CommandResult? { try await inner.commandResult(id) }
 }
 
 /// A store that refuses the correlator's batches is tried again with back-off, not at every

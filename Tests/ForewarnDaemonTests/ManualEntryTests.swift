@@ -171,7 +171,7 @@ import Testing
 
     @Test func aFieldThatIsNoTextIsRefusedWhereItStands() {
         #expect(Self.importProblems("lines,start,note\nL1,2026-11-10 09:00,cut\u{0}here\n") == [
-            "a.csv:2:20: note contains a NUL byte (byte 4 of the value)",
+            "a.csv:2:21: note contains a NUL byte (byte 4 of the value)",
         ])
     }
 
