@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "StoreSQLite", dependencies: [
             "ForewarnModel", "Persistence",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // The SQLite C API, for the one read that steps millions of rows (a report's lines).
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // the store factory: `daemon.store` / `--store` to a store
         .target(name: "Stores", dependencies: ["Persistence", "StoreSQLite"]),
@@ -70,7 +72,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // account: status, incident listings and their JSON contracts; KPIs and reports come here
+        // account: status, incident listings and their JSON contracts; the KPIs (pure)
         .target(name: "Reports", dependencies: ["ForewarnModel", "Persistence"]),
         // account: outage per line and billing period, contractual credits, the billing feed (pure)
         .target(name: "Billing", dependencies: [
@@ -106,6 +108,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Persistence", "Stores", "ForewarnModel"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Persistence", "ForewarnModel"]),
         .testTarget(name: "TicketingTests", dependencies: [
             "Ticketing", "Persistence", "Stores", "ForewarnModel", "ForewarnConfig",
             .product(name: "Hummingbird", package: "hummingbird"),
