@@ -72,8 +72,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // account: status, incident listings and their JSON contracts; the KPIs (pure)
-        .target(name: "Reports", dependencies: ["ForewarnModel", "Persistence"]),
+        // account: status, incident listings and their JSON contracts; KPIs and operations reports (pure)
+        .target(name: "Reports", dependencies: [
+            "ForewarnModel", "Persistence", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // account: outage per line and billing period, contractual credits, the billing feed (pure)
         .target(name: "Billing", dependencies: [
             "ForewarnModel", "Persistence", .product(name: "Mustache", package: "swift-mustache"),
