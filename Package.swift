@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(name: "forewarn-bench", dependencies: [
                               "ForewarnConfig", "ForewarnModel", "Correlation", "Persistence", "Stores", "Ticketing",
                               "ForewarnDaemon",
-                              .product(name: "Hummingbird", package: "hummingbird"), "Billing",
+                              .product(name: "Hummingbird", package: "hummingbird"), "Billing", "Reports",
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "GRDB", package: "GRDB.swift"),

@@ -128,11 +128,12 @@ public protocol ReportQueries: StoreLocated {
     /// The headers of every incident detected in `[from, to)`, by id: the incidents a report's
     /// rates count.
     func incidents(detectedFrom from: Date, to: Date) async throws(StoreError) -> [Incident]
-    /// Every line interval overlapping `[from, to)` as columns, for a report over every line:
-    /// lines in id order (byte order of their UTF-8), each line's intervals by start, then
-    /// incident; each line's customer as stored with its first interval; with the headers of
-    /// the incidents the intervals belong to.
-    func reportLineTable(from: Date, to: Date) async throws(StoreError) -> LineOutageTable
+    /// Every line interval overlapping `[from, to)` as columns, for a report over every line, in
+    /// one or more parts (a large store is read in parts at once): every line wholly in one
+    /// part, lines in id order (byte order of their UTF-8) within a part and from one part to
+    /// the next, each line's intervals by start; each line's customer as stored with its first
+    /// interval; each part with the headers of the incidents its intervals belong to.
+    func reportLineTables(from: Date, to: Date) async throws(StoreError) -> [LineOutageTable]
 }
 
 extension ReportQueries {

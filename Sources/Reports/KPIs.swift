@@ -64,7 +64,7 @@ public struct KPIs: Sendable, Hashable {
         let (start, end) = inputs.period.bounds(in: inputs.zone)
         let outages = LineOutages(inputs.lines, start: start.unixMilliseconds, end: end.unixMilliseconds,
                                   now: inputs.now.unixMilliseconds,
-                                  counts: IncidentVerdicts(inputs.lines.incidents, counts: Self.countsOutage))
+                                  counts: IncidentVerdicts(inputs.lines, counts: Self.countsOutage))
         self.init(inputs, incidents: Self.periodIncidents(inputs, start: start, end: end),
                   lines: LineTotals(inputs, outages: outages))
     }

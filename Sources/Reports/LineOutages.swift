@@ -9,15 +9,21 @@ struct IncidentVerdicts {
     private var sparse: [Int64: Bool] = [:]
     private var isDense = false
 
-    init(_ incidents: [IncidentID: Incident], counts: (Incident) -> Bool) {
-        guard let low = incidents.keys.min()?.rawValue, let high = incidents.keys.max()?.rawValue else { return }
-        if high - low < Int64(incidents.count) * 4 + 1_000_000 {
+    /// The headers of every part.
+    init(_ parts: [LineOutageTable], counts: (Incident) -> Bool) {
+        let ids = parts.flatMap(\.incidents.keys)
+        guard let low = ids.min()?.rawValue, let high = ids.max()?.rawValue else { return }
+        if high - low < Int64(ids.count) * 4 + 1_000_000 {
             isDense = true
             base = low
             dense = [Bool](repeating: false, count: Int(high - low) + 1)
-            for (id, incident) in incidents where counts(incident) { dense[Int(id.rawValue - low)] = true }
+            for part in parts {
+                for (id, incident) in part.incidents where counts(incident) { dense[Int(id.rawValue - low)] = true }
+            }
         } else {
-            for (id, incident) in incidents { sparse[id.rawValue] = counts(incident) }
+            for part in parts {
+                for (id, incident) in part.incidents { sparse[id.rawValue] = counts(incident) }
+            }
         }
     }
 
@@ -34,21 +40,30 @@ struct IncidentVerdicts {
 /// the part of the period that has passed, in whole seconds (instants truncated, as credits
 /// count them); and whether one of those intervals overlaps the period at all (the line was hit).
 struct LineOutages {
-    /// By the table's line index.
-    var outageSeconds: [Int64]
-    var hit: [Bool]
+    /// By part, then by the part's line index.
+    var outageSeconds: [[Int64]] = []
+    var hit: [[Bool]] = []
 
     /// Seconds since 1970 of a millisecond instant, truncated toward the past.
     static func seconds(_ milliseconds: Int64) -> Int64 {
         milliseconds >= 0 ? milliseconds / 1000 : -((-milliseconds + 999) / 1000)
     }
 
-    init(_ table: LineOutageTable, start: Int64, end: Int64, now: Int64, counts: IncidentVerdicts) {
+    init(_ parts: [LineOutageTable], start: Int64, end: Int64, now: Int64, counts: IncidentVerdicts) {
+        for part in parts {
+            let (outage, hit) = Self.account(part, start: start, end: end, now: now, counts: counts)
+            outageSeconds.append(outage)
+            self.hit.append(hit)
+        }
+    }
+
+    static func account(_ table: LineOutageTable, start: Int64, end: Int64, now: Int64,
+                        counts: IncidentVerdicts) -> (outageSeconds: [Int64], hit: [Bool]) {
         let startSeconds = Self.seconds(start)
         let nowSeconds = Self.seconds(now)
         let elapsedEnd = min(Self.seconds(end), max(startSeconds, nowSeconds))
-        outageSeconds = [Int64](repeating: 0, count: table.lines.count)
-        hit = [Bool](repeating: false, count: table.lines.count)
+        var outageSeconds = [Int64](repeating: 0, count: table.lines.count)
+        var hit = [Bool](repeating: false, count: table.lines.count)
         var spans: [(start: Int64, end: Int64)] = []
         for line in table.lines.indices {
             spans.removeAll(keepingCapacity: true)
@@ -78,5 +93,6 @@ struct LineOutages {
             }
             outageSeconds[line] = total + current.end - current.start
         }
+        return (outageSeconds, hit)
     }
 }

@@ -27,17 +27,23 @@ struct LineTotals {
         let startSeconds = LineOutages.seconds(start.unixMilliseconds)
         elapsedSeconds = min(LineOutages.seconds(end.unixMilliseconds),
                              max(startSeconds, LineOutages.seconds(inputs.now.unixMilliseconds))) - startSeconds
-        var configured: [LineID: Line] = [:]
+        var configured: [LineID: (customer: CustomerID, element: ElementID)] = [:]
         configured.reserveCapacity(inputs.inventory.lines.count)
         for line in inputs.inventory.lines where configured[line.id] == nil {
-            configured[line.id] = line
+            configured[line.id] = (line.customer, line.element)
             elements[line.element, default: Tally()].lines += 1
             customers[line.customer, default: Tally()].lines += 1
         }
         monitored = configured.count
-        let table = inputs.lines
-        for index in table.lines.indices where outages.hit[index] {
-            let seconds = outages.outageSeconds[index]
+        for (part, table) in inputs.lines.enumerated() {
+            add(table, hit: outages.hit[part], outageSeconds: outages.outageSeconds[part], configured: configured)
+        }
+    }
+
+    private mutating func add(_ table: LineOutageTable, hit lineHit: [Bool], outageSeconds lineOutage: [Int64],
+                              configured: [LineID: (customer: CustomerID, element: ElementID)]) {
+        for index in table.lines.indices where lineHit[index] {
+            let seconds = lineOutage[index]
             hit += 1
             outageSeconds += seconds
             if let line = configured[table.lines[index]] {

@@ -66,7 +66,7 @@ public struct OperationsReport: Sendable {
         let (start, end) = inputs.period.bounds(in: inputs.zone)
         let outages = LineOutages(inputs.lines, start: start.unixMilliseconds, end: end.unixMilliseconds,
                                   now: inputs.now.unixMilliseconds,
-                                  counts: IncidentVerdicts(inputs.lines.incidents, counts: KPIs.countsOutage))
+                                  counts: IncidentVerdicts(inputs.lines, counts: KPIs.countsOutage))
         let totals = LineTotals(inputs, outages: outages)
         let counted = KPIs.periodIncidents(inputs, start: start, end: end)
         period = inputs.period

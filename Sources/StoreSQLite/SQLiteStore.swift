@@ -12,9 +12,13 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     let pool: DatabasePool
     /// Held while a daemon has the store open (`StoreAccess.daemon`).
     private let daemonLock: DaemonLock?
+    /// From this many interval rows on, a report's lines are read in two halves at once.
+    let reportSplitRows: Int64
 
-    public init(path: String, access: StoreAccess) throws(StoreError) {
+    /// `reportSplitRows`: below it one pass is as quick as two (tests lower it).
+    public init(path: String, access: StoreAccess, reportSplitRows: Int64 = 1_000_000) throws(StoreError) {
         location = path
+        self.reportSplitRows = reportSplitRows
         if (access == .readOnly || access == .existing) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }

@@ -66,7 +66,7 @@ import Testing
 
     static let inputs = ReportInputs(
         period: try! ReportPeriod(parsing: "2026-11"), zone: utc, now: t("2026-12-05T00:00:00Z"), incidents: incidents,
-        lines: lines, inventory: inventory,
+        lines: [lines], inventory: inventory,
         credits: [MonthCredits(month: "2026-11", closed: true, totals: ["CZK": 4_000, "EUR": 150])])
 
     @Test func countsOnlyNetworkIncidentsThatHitCustomers() {
@@ -141,8 +141,8 @@ import Testing
         ]
         let inputs = ReportInputs(
             period: try! ReportPeriod(parsing: "2026Q4"), zone: utc, now: t("2026-10-11T00:00:00Z"), incidents: incidents,
-            lines: table([(1, "L1", "C1", "2026-10-10T10:00:00Z", nil), (2, "L2", "C1", "2026-10-05T08:00:00Z", "2026-10-05T09:30:00Z")],
-                         incidents: incidents),
+            lines: [table([(1, "L1", "C1", "2026-10-10T10:00:00Z", nil),
+                           (2, "L2", "C1", "2026-10-05T08:00:00Z", "2026-10-05T09:30:00Z")], incidents: incidents)],
             inventory: ReportInventory(lines: (1...100).map { line("L\($0)", "C1", "E1") }))
         let kpis = KPIs(inputs)
         #expect(kpis.fixedWithinDay == Share(1, of: 1))
@@ -158,7 +158,7 @@ import Testing
 
     @Test func nothingToCountIsNoData() {
         let inputs = ReportInputs(period: try! ReportPeriod(parsing: "2026Q4"), zone: utc, now: t("2027-01-02T00:00:00Z"),
-                                  incidents: [], lines: LineOutageTable(), inventory: ReportInventory(lines: []))
+                                  incidents: [], lines: [], inventory: ReportInventory(lines: []))
         let kpis = KPIs(inputs)
         #expect(kpis.proactiveStatus == .noData)
         #expect(kpis.linesHitStatus == .noData)
@@ -176,7 +176,30 @@ import Testing
         shuffled.intervalEnds.swapAt(first, first + 1)
         shuffled.intervalIncidents.swapAt(first, first + 1)
         var inputs = Self.inputs
-        inputs.lines = shuffled
+        inputs.lines = [shuffled]
         #expect(KPIs(inputs).outageLineSeconds == 612_000)
+    }
+
+    @Test func partsCountAsOneTable() {
+        // The same intervals in two parts, L1–L4 and L5 on: the same figures.
+        let all = Self.lines
+        func part(_ lines: Range<Int>) -> LineOutageTable {
+            var part = LineOutageTable()
+            let first = all.lineBounds[lines.lowerBound]
+            part.lines = Array(all.lines[lines])
+            part.customers = Array(all.customers[lines])
+            part.lineBounds = all.lineBounds[lines.lowerBound...lines.upperBound].map { $0 - first }
+            let rows = first..<all.lineBounds[lines.upperBound]
+            part.intervalStarts = Array(all.intervalStarts[rows])
+            part.intervalEnds = Array(all.intervalEnds[rows])
+            part.intervalIncidents = Array(all.intervalIncidents[rows])
+            part.incidents = all.incidents.filter { header in part.intervalIncidents.contains(header.key.rawValue) }
+            return part
+        }
+        let split = all.lines.firstIndex(of: "L5")!
+        var inputs = Self.inputs
+        inputs.lines = [part(0..<split), part(split..<all.lines.count)]
+        #expect(KPIs(inputs) == KPIs(Self.inputs))
+        #expect(OperationsReport(inputs).json == OperationsReport(Self.inputs).json)
     }
 }

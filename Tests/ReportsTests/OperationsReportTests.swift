@@ -77,7 +77,7 @@ import Testing
 
     @Test func nothingKnownIsNullNeverAbsent() throws {
         let inputs = ReportInputs(period: try ReportPeriod(parsing: "2026-11"), zone: utc, now: t("2026-12-02T00:00:00Z"),
-                                  incidents: [], lines: LineOutageTable(), inventory: ReportInventory(lines: []))
+                                  incidents: [], lines: [], inventory: ReportInventory(lines: []))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(OperationsReport(inputs).json.utf8)) as? [String: Any])
         let kpis = try #require(object["kpis"] as? [String: Any])
         #expect(kpis["detection_lead_time"] is NSNull)

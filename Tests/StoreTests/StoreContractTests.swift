@@ -282,7 +282,7 @@ import Testing
                 Self.detected(2, at: 25, lines: [interval("L2", "C2", 20, 40), interval("L1", "C9", -50, -20)]),
                 Self.detected(3, at: 95, lines: [interval("L3", "C3", 90, 120)]),
             ], at: Self.at(100)))
-            let table = try await store.reportLineTable(from: Self.at(5), to: Self.at(90))
+            let table = Self.joined(try await store.reportLineTables(from: Self.at(5), to: Self.at(90)))
             // L1's interval [-50, -20) and L3's [90, 120) do not overlap [5, 90); lines by id bytes.
             #expect(table.lines == ["L1", "L10", "L2"])
             #expect(table.customers == ["C1", "C1", "C2"])
@@ -293,10 +293,29 @@ import Testing
             #expect(table.intervalIncidents == [1, 1, 1, 2])
             #expect(Set(table.incidents.keys) == [IncidentID(1), IncidentID(2)])
             #expect(table.incidents[IncidentID(2)]?.detectedAt == Self.at(25))
-            #expect(try await store.reportLineTable(from: Self.at(200), to: Self.at(300)).lines == ["L10"])
-            let empty = try await store.reportLineTable(from: Self.at(-100), to: Self.at(-60))
+            #expect(Self.joined(try await store.reportLineTables(from: Self.at(200), to: Self.at(300))).lines == ["L10"])
+            let empty = Self.joined(try await store.reportLineTables(from: Self.at(-100), to: Self.at(-60)))
             #expect(empty.lines.isEmpty && empty.lineBounds == [0] && empty.incidents.isEmpty)
         }
+    }
+
+    /// Parts of a report's line table as one table; every line in one part, the parts in line order.
+    static func joined(_ parts: [LineOutageTable]) -> LineOutageTable {
+        var table = LineOutageTable()
+        for part in parts {
+            if let last = table.lines.last, let first = part.lines.first {
+                #expect(last.rawValue.utf8.lexicographicallyPrecedes(first.rawValue.utf8), "parts out of line order")
+            }
+            let offset = table.intervalCount
+            table.lines += part.lines
+            table.customers += part.customers
+            table.lineBounds += part.lineBounds.dropFirst().map { $0 + offset }
+            table.intervalStarts += part.intervalStarts
+            table.intervalEnds += part.intervalEnds
+            table.intervalIncidents += part.intervalIncidents
+            table.incidents.merge(part.incidents) { first, _ in first }
+        }
+        return table
     }
 
     @Test(arguments: implementations) func ledgerTotalsSumEachPeriodPerCurrency(_ implementation: Implementation) async throws {
