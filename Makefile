@@ -22,10 +22,12 @@ test: deps
 	scripts/lab-swift-tests
 	scripts/lab-e2e
 	scripts/ticket-e2e
+	scripts/report-render-test
 
 test-swift: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/report-render-test
 
 test-lab: deps
 	$(SWIFT) build --product forewarn

@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "StoreSQLite", dependencies: [
             "ForewarnModel", "Persistence",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // The SQLite C API, for the one read that steps millions of rows (a report's lines).
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // the store factory: `daemon.store` / `--store` to a store
         .target(name: "Stores", dependencies: ["Persistence", "StoreSQLite"]),
@@ -70,8 +72,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // account: status, incident listings and their JSON contracts; KPIs and reports come here
-        .target(name: "Reports", dependencies: ["ForewarnModel", "Persistence"]),
+        // account: status, incident listings and their JSON contracts; KPIs and operations reports (pure)
+        .target(name: "Reports", dependencies: [
+            "ForewarnModel", "Persistence", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // account: outage per line and billing period, contractual credits, the billing feed (pure)
         .target(name: "Billing", dependencies: [
             "ForewarnModel", "Persistence", .product(name: "Mustache", package: "swift-mustache"),
@@ -106,6 +110,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Persistence", "Stores", "ForewarnModel"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Persistence", "ForewarnModel"]),
         .testTarget(name: "TicketingTests", dependencies: [
             "Ticketing", "Persistence", "Stores", "ForewarnModel", "ForewarnConfig",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -124,7 +129,7 @@ let package = Package(
         .executableTarget(name: "forewarn-bench", dependencies: [
                               "ForewarnConfig", "ForewarnModel", "Correlation", "Persistence", "Stores", "Ticketing",
                               "ForewarnDaemon",
-                              .product(name: "Hummingbird", package: "hummingbird"), "Billing",
+                              .product(name: "Hummingbird", package: "hummingbird"), "Billing", "Reports",
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "GRDB", package: "GRDB.swift"),

@@ -95,7 +95,15 @@ enum CreditsBench {
         print(try box.value!.get())
     }
 
-    static func inventory() throws -> CreditInventory {
+    /// 200,000 lines, 100 on each access element, 4 per customer, on the three contracts in turn.
+    static func lines() -> [Line] {
+        (0..<lineCount).map { line in
+            Line(id: lineID(line), customer: CustomerID("C\(line / 4)"), element: ElementID("acc\(line / 100)"), port: nil,
+                 probe: .none, target: nil, contract: ContractID(["home", "business", "premium"][line % 3]), service: .data)
+        }
+    }
+
+    static func inventory(lines: [Line] = lines()) throws -> CreditInventory {
         func percent(_ text: String) -> Percentage { Percentage(decimal: text)! }
         let tiers = CreditRule.tiers([AvailabilityTier(below: percent("99.9"), credit: percent("10")),
                                       AvailabilityTier(below: percent("99.5"), credit: percent("25")),
@@ -114,10 +122,6 @@ enum CreditsBench {
                      availabilityTarget: percent($0.2), creditPolicy: PolicyID($0.0), timeZone: "Europe/Prague",
                      locale: $0.0 == "premium" ? "en" : "cs")
         }
-        let lines = (0..<lineCount).map { line in
-            Line(id: lineID(line), customer: CustomerID("C\(line / 4)"), element: ElementID("acc\(line / 100)"), port: nil,
-                 probe: .none, target: nil, contract: contracts[line % 3].id, service: .data)
-        }
         let maintenance = (0..<20).map { index in
             let start = period.bounds(in: zone).start.addingTimeInterval(Double(index) * 86_400)
             return MaintenanceWindow(id: MaintenanceID("MW\(index)"), start: start, end: start.addingTimeInterval(7_200),
@@ -135,8 +139,15 @@ enum CreditsBench {
     /// Incident `i` takes element `i % 2,000`'s 100 lines; its start and length come from a fixed
     /// sequence (1 min to 6 h); 1 in 20 is customer-caused, 1 in 50 planned, 1 in 100 still open.
     static func fill(_ path: String) throws -> Int {
-        let queue = try DatabaseQueue(path: path)
         let (start, end) = period.bounds(in: zone)
+        return try fill(path, from: start, to: end, incidents: incidentCount)
+    }
+
+    /// The same over `[from, to)` with `incidents` incidents; with `calls`, 1 in 3 incidents has a
+    /// customer's first call from 10 min before to 2 h after its detection (for reports).
+    static func fill(_ path: String, from start: Date, to end: Date, incidents incidentCount: Int,
+                     calls: Bool = false) throws -> Int {
+        let queue = try DatabaseQueue(path: path)
         let startMs = start.unixMilliseconds
         let spanSeconds = Int64(end.timeIntervalSince(start)) - 6 * 3_600
         var state: UInt64 = 12_345
@@ -148,8 +159,8 @@ enum CreditsBench {
         try queue.write { db in
             let incident = try db.makeStatement(sql: """
                 INSERT INTO incident (id, state, root_type, root_id, root_kind, severity, planned, classification,
-                                      started_at, detected_at, resolved_at, updated_at, group_key)
-                VALUES (?, ?, 'element', ?, 'unreachable', 'major', ?, ?, ?, ?, ?, ?, ?)
+                                      started_at, detected_at, first_call_at, resolved_at, updated_at, group_key)
+                VALUES (?, ?, 'element', ?, 'unreachable', 'major', ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let interval = try db.makeStatement(sql: """
                 INSERT INTO incident_line (incident_id, line, customer, start_at, end_at) VALUES (?, ?, ?, ?, ?)
@@ -161,8 +172,11 @@ enum CreditsBench {
                 let open = id % 100 == 0
                 let classification = id % 20 == 0 ? "customer-caused" : "network"
                 let finish: Int64? = open ? nil : begin + length
+                let detected = begin + 20_000
+                let call: Int64? = calls && id % 3 == 0 ? detected - 600_000 + next(7_800) * 1_000 : nil
                 try incident.execute(arguments: [id, open ? "open" : "resolved", "acc\(element)", id % 50 == 0 ? 1 : 0,
-                                                 classification, begin, begin, finish, finish ?? begin, "element:acc\(element)"])
+                                                 classification, begin, calls ? detected : begin, call, finish,
+                                                 finish ?? begin, "element:acc\(element)"])
                 for line in (element * 100)..<(element * 100 + 100) {
                     try interval.execute(arguments: [id, lineID(line).rawValue, "C\(line / 4)", begin, finish])
                     count += 1

@@ -12,6 +12,9 @@ let benchmarks: [String: () throws -> Void] = [
     "correlation-sustained": CorrelationBench.sustained,
     "correlation-daemon-burst": DaemonBurstBench.run,
     "credits": CreditsBench.run,
+    "report": ReportBench.run,
+    // One format of the report, in a process of its own (report starts it).
+    "report-format": ReportBench.format,
     "ticket-delivery": TicketBench.run,
     // The ticketing server ticket-delivery starts as a child process.
     "ticket-server": TicketBench.serve,

@@ -134,6 +134,15 @@ public struct CreditLedger: Sendable {
         return feed
     }
 
+    /// A period's credits per currency (minor units), and whether it is closed: the ledger's
+    /// totals once closed, the feed's as of `now` while open (for reports).
+    public func totals(_ period: BillingPeriod, now: Date) async throws -> (closed: Bool, totals: [String: Int64]) {
+        if try await store.closedCreditPeriods().contains(where: { $0.period == period.description }) {
+            return (true, try await store.ledgerTotals(periods: [period.description])[period.description] ?? [:])
+        }
+        return (false, try await openFeed(period, now: now).totals)
+    }
+
     public struct PeriodSummary: Sendable, Hashable {
         public var period: String
         public var state: CreditFeed.State

@@ -51,7 +51,8 @@ struct ConfigReader {
 
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
                                "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles",
-                               "correlation", "snmp", "ticketing", "billing", "credit_policies", "contracts_csv"]
+                               "correlation", "snmp", "ticketing", "billing", "credit_policies", "contracts_csv",
+                               "reports"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -117,6 +118,7 @@ struct ConfigReader {
         configuration.maintenance = readMaintenance(top.list("maintenance", sink: &sink), index: index)
         configuration.hooks = readHooks(top.list("hooks", sink: &sink))
         if let correlation = top.value("correlation") { configuration.correlation = readCorrelation(correlation) }
+        if let reports = top.value("reports") { configuration.reportTargets = readReports(reports) }
         if let ticketing = top.value("ticketing"),
            let fields = Fields(ticketing, what: "ticketing", allowed: ["concurrency", "poll_interval"], sink: &sink) {
             if let concurrency = fields.integer("concurrency", in: 1...1_024, sink: &sink) {

@@ -70,6 +70,8 @@ public struct Configuration: Sendable {
     /// `billing:` defaults and `credit_policies:` by id.
     public var billing = BillingSettings()
     public var creditPolicies: [PolicyID: CreditPolicy] = [:]
+    /// `reports.targets`: what the operations report judges the KPIs against.
+    public var reportTargets = ReportTargets()
 
     public init(source: String, daemon: DaemonSettings, profiles: [ProfileID: SNMPProfile] = [:],
                 elements: [Element] = [], lines: [Line] = [], customers: [Customer] = [],

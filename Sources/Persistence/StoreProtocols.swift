@@ -106,6 +106,9 @@ public protocol CreditLedgerStore: StoreLocated {
     func closedCreditPeriod(_ period: String) async throws(StoreError) -> ClosedCreditPeriod?
     /// Every closed period's name and when it was closed, oldest period first (without documents).
     func closedCreditPeriods() async throws(StoreError) -> [(period: String, closedAt: Date)]
+    /// Per period, the sum of its ledger entries (its credits and the adjustments booked in it)
+    /// per currency, in minor units; a period without entries is absent.
+    func ledgerTotals(periods: [String]) async throws(StoreError) -> [String: [String: Int64]]
 }
 
 /// The reads that credits, KPIs and operations reports are computed from.
@@ -120,6 +123,15 @@ public protocol ReportQueries: StoreLocated {
     /// Lines with an interval overlapping `[from, to)` in an incident written after `since`
     /// (reclassified, corrected, entered by hand): what may change a closed period's credits.
     func linesChanged(since: Date, from: Date, to: Date) async throws(StoreError) -> Set<LineID>
+    /// The headers of every incident detected in `[from, to)`, by id: the incidents a report's
+    /// rates count.
+    func incidents(detectedFrom from: Date, to: Date) async throws(StoreError) -> [Incident]
+    /// Every line interval overlapping `[from, to)` as columns, for a report over every line, in
+    /// one or more parts (a large store is read in parts at once): every line wholly in one
+    /// part, lines in id order (byte order of their UTF-8) within a part and from one part to
+    /// the next, each line's intervals by start; each line's customer as stored with its first
+    /// interval; each part with the headers of the incidents its intervals belong to.
+    func reportLineTables(from: Date, to: Date) async throws(StoreError) -> [LineOutageTable]
 }
 
 extension ReportQueries {

@@ -17,33 +17,53 @@ struct StoredValueError: Error, CustomStringConvertible {
 struct RowReader {
     let table: String
     let row: Row
-    let key: String
+    private let givenKey: String?
+    /// Where each column is in the row, when the statement selected a fixed list of columns:
+    /// values are then read by position instead of by name (a name lookup per value is most of
+    /// the cost of reading tens of thousands of incident headers).
+    let positions: [String: Int]?
+    /// The statement `row` is the current row of, read through directly in positional mode.
+    let statement: SQLiteStatement?
 
-    init(_ table: String, _ row: Row, key: String? = nil) {
+    init(_ table: String, _ row: Row, key: String? = nil, positions: [String: Int]? = nil,
+         statement: SQLiteStatement? = nil) {
         self.table = table
         self.row = row
-        if let key {
-            self.key = key
-        } else if let id = row["id"] as DatabaseValue?, !id.isNull {
-            self.key = "row \(id.description)"
-        } else {
-            self.key = "a row"
-        }
+        self.positions = positions
+        self.statement = statement
+        givenKey = key
+    }
+
+    /// How the row is named in a message: made only when one is (most rows are read without).
+    var key: String {
+        if let givenKey { return givenKey }
+        let id: DatabaseValue? = positions.map { $0["id"].map { row[$0] } } ?? (row.hasColumn("id") ? row["id"] : nil)
+        if let id, !id.isNull { return "row \(id.description)" }
+        return "a row"
     }
 
     func fail(_ problem: String) -> StoredValueError { StoredValueError(table: table, key: key, problem: problem) }
 
-    func value<T: DatabaseValueConvertible>(_ column: String) throws -> T {
+    private func stored(_ column: String) throws -> DatabaseValue {
+        if let positions {
+            guard let index = positions[column] else { throw fail("no column \(column)") }
+            if let statement { return DatabaseValue(sqliteStatement: statement, index: CInt(index)) }
+            return row[index]
+        }
         guard row.hasColumn(column) else { throw fail("no column \(column)") }
-        guard let value = row[column] as T? else {
-            throw fail("column \(column) holds \(row[column] as DatabaseValue), not a \(T.self)")
+        return row[column]
+    }
+
+    func value<T: DatabaseValueConvertible>(_ column: String) throws -> T {
+        let stored = try stored(column)
+        guard let value = T.fromDatabaseValue(stored) else {
+            throw fail("column \(column) holds \(stored), not a \(T.self)")
         }
         return value
     }
 
     func optional<T: DatabaseValueConvertible>(_ column: String) throws -> T? {
-        guard row.hasColumn(column) else { throw fail("no column \(column)") }
-        let stored = row[column] as DatabaseValue
+        let stored = try stored(column)
         if stored.isNull { return nil }
         guard let value = T.fromDatabaseValue(stored) else {
             throw fail("column \(column) holds \(stored), not a \(T.self)")
@@ -83,8 +103,25 @@ struct RowReader {
 
 /// Incident rows and the rows that hang off them.
 enum IncidentRows {
+    /// Every column an incident header is read from, for statements that read many headers:
+    /// `SELECT \(headerColumns) FROM incident …`, read with `header(_:)`.
+    static let headerColumnNames = ["id", "state", "root_type", "root_id", "root_kind", "group_key", "severity",
+                                    "planned", "proactive", "flapping", "classification", "started_at", "detected_at",
+                                    "first_call_at", "acknowledged_at", "resolved_at", "merged_into", "updated_at"]
+    static let headerColumns = headerColumnNames.joined(separator: ", ")
+    static let headerPositions = Dictionary(uniqueKeysWithValues: headerColumnNames.enumerated().map { ($1, $0) })
+
+    /// A header from the current row of `statement`, a `SELECT \(headerColumns)`: as strict as
+    /// `incident(_:)`, by position.
+    static func header(_ row: Row, of statement: Statement) throws -> Incident {
+        try incident(RowReader("incident", row, positions: headerPositions, statement: statement.sqliteStatement))
+    }
+
     static func incident(_ row: Row) throws -> Incident {
-        let reader = RowReader("incident", row)
+        try incident(RowReader("incident", row))
+    }
+
+    static func incident(_ reader: RowReader) throws -> Incident {
         return Incident(
             id: IncidentID(try reader.value("id")), state: try reader.choice("state", Incident.State.self),
             root: IncidentRoot(subject: try reader.subject(type: "root_type", id: "root_id"),

@@ -161,10 +161,10 @@ extension SQLiteStore {
         for start in stride(from: 0, to: sorted.count, by: 500) {
             let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM incident WHERE id IN (\(marks))",
-                                           arguments: StatementArguments(chunk))
+            let statement = try db.makeStatement(sql: "SELECT \(IncidentRows.headerColumns) FROM incident WHERE id IN (\(marks))")
+            let rows = try Row.fetchCursor(statement, arguments: StatementArguments(chunk))
             while let row = try rows.next() {
-                let incident = try IncidentRows.incident(row)
+                let incident = try IncidentRows.header(row, of: statement)
                 headers[incident.id] = incident
             }
         }

@@ -14,15 +14,19 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     private let daemonLock: DaemonLock?
     /// The file opened, to notice it deleted or replaced under a running daemon.
     private let file: StorePath.Identity?
+    /// From this many interval rows on, a report's lines are read in two halves at once.
+    let reportSplitRows: Int64
 
-    public convenience init(path: String, access: StoreAccess) throws(StoreError) {
+    /// `reportSplitRows`: below it one pass is as quick as two (tests lower it).
+    public convenience init(path: String, access: StoreAccess, reportSplitRows: Int64 = 1_000_000) throws(StoreError) {
         if let problem = StorePath.problem(path) {
             throw StoreError(location: path, operation: "open", reason: problem)
         }
         if (access == .readOnly || access == .existing) && !FileManager.default.fileExists(atPath: path) {
             throw StoreError(location: path, operation: "open", reason: "no such file (has the daemon run with this store?)")
         }
-        try self.init(path: path, access: access, lock: access == .daemon ? try Self.lockForDaemon(path) : nil)
+        try self.init(path: path, access: access, lock: access == .daemon ? try Self.lockForDaemon(path) : nil,
+                      reportSplitRows: reportSplitRows)
     }
 
     /// An existing store held as a daemon holds it (its lock), for the CLI to apply its own
@@ -44,9 +48,10 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
         return try SQLiteStore(path: path, access: .existing, lock: lock)
     }
 
-    private init(path: String, access: StoreAccess, lock: DaemonLock?) throws(StoreError) {
+    private init(path: String, access: StoreAccess, lock: DaemonLock?, reportSplitRows: Int64 = 1_000_000) throws(StoreError) {
         location = path
         daemonLock = lock
+        self.reportSplitRows = reportSplitRows
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)

@@ -106,13 +106,18 @@ enum CreditsAccess {
     /// Credits need the configuration (contracts, policies), always.
     static func ledger(_ options: ConfigOptions, _ storeOption: StoreOption, write: Bool = false) throws -> CreditLedger {
         let access = try StoreAccess(options, storeOption, needConfiguration: true)
+        return try ledger(access, store: write ? try access.open() : try access.read())
+    }
+
+    /// The ledger over `store`, with `access`'s configuration (which must have been read).
+    static func ledger(_ access: StoreAccess, store: any Store) throws -> CreditLedger {
         let configuration = access.configuration!
         let inventory = CreditInventory(
             lines: configuration.lines, contracts: configuration.contracts,
             policies: Array(configuration.creditPolicies.values), maintenance: configuration.maintenance,
             defaultTimeZone: configuration.billing.timeZone, defaultLocale: configuration.billing.locale,
             templates: try StatementTemplates())
-        return CreditLedger(store: write ? try access.open() : try access.read(), inventory: inventory)
+        return CreditLedger(store: store, inventory: inventory)
     }
 
     static func write(_ text: String, to path: String?) throws {

@@ -31,6 +31,9 @@ struct Forewarn: AsyncParsableCommand {
         } catch let failure as StoreError {
             FileHandle.standardError.write(Data("forewarn: \(failure)\n".utf8))
             Foundation.exit(1)
+        } catch let failure as ReportError {
+            FileHandle.standardError.write(Data("forewarn: \(failure)\n".utf8))
+            Foundation.exit(1)
         } catch {
             exit(withError: error)
         }
@@ -127,36 +130,6 @@ struct CheckConfig: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure
         }
-    }
-}
-
-struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Show whether the daemon is alive and what it monitors.",
-        discussion: """
-            Reads the daemon's heartbeat from the store. Exit status 0 when a daemon is alive \
-            (heartbeat younger than 30 s), 3 when none is, 1 on an error.
-            """)
-
-    @OptionGroup var options: ConfigOptions
-    @OptionGroup var storeOption: StoreOption
-    @Flag(help: "Print JSON instead of text.") var json = false
-
-    func run() async throws {
-        let path: String
-        if let store = storeOption.store {
-            path = store
-        } else {
-            do {
-                path = try ConfigLoader.load(path: options.config).daemon.storePath
-            } catch {
-                FileHandle.standardError.write(Data("forewarn: cannot read configuration:\n\(error)\n".utf8))
-                throw ExitCode.failure
-            }
-        }
-        let report = try await StatusReport(store: try StoreFactory.open(path, access: .readOnly))
-        print(json ? report.json : report.text)
-        if !report.anyAlive { throw ExitCode(3) }
     }
 }
 

@@ -261,6 +261,86 @@ import Testing
             #expect(try await store.lineIntervals(from: Self.at(-10), to: Self.at(1)).map(\.interval.line) == ["L1", "L2"])
         }
     }
+    static func detected(_ id: Int64, at seconds: Double, lines: [LineInterval] = []) -> IncidentChange {
+        var header = incident(id)
+        header.detectedAt = at(seconds)
+        header.startedAt = at(seconds - 5)
+        return IncidentChange(kind: .open, incident: header, lines: lines)
+    }
+
+    @Test(arguments: implementations) func incidentsDetectedInARangeComeByID(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            try await store.record(CorrelationBatch(changes: [Self.detected(3, at: 100), Self.detected(1, at: 50),
+                                                              Self.detected(2, at: 200), Self.detected(4, at: 10)],
+                                                    at: Self.at(200)))
+            // From inclusive, to exclusive.
+            #expect(try await store.incidents(detectedFrom: Self.at(50), to: Self.at(200)).map(\.id) == [IncidentID(1), IncidentID(3)])
+            #expect(try await store.incidents(detectedFrom: Self.at(0), to: Self.at(1_000)).map(\.detectedAt)
+                    == [Self.at(50), Self.at(200), Self.at(100), Self.at(10)])
+        }
+    }
+
+    @Test(arguments: implementations) func aReportLineTableHoldsEveryOverlappingIntervalInLineOrder(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            func interval(_ line: LineID, _ customer: CustomerID, _ start: Double, _ end: Double?) -> LineInterval {
+                LineInterval(line: line, customer: customer, start: Self.at(start), end: end.map(Self.at))
+            }
+            try await store.record(CorrelationBatch(changes: [
+                Self.detected(1, at: 5, lines: [interval("L2", "C2", 0, 60), interval("L10", "C1", 30, nil), interval("L1", "C1", 0, 10)]),
+                Self.detected(2, at: 25, lines: [interval("L2", "C2", 20, 40), interval("L1", "C9", -50, -20)]),
+                Self.detected(3, at: 95, lines: [interval("L3", "C3", 90, 120)]),
+            ], at: Self.at(100)))
+            let table = Self.joined(try await store.reportLineTables(from: Self.at(5), to: Self.at(90)))
+            // L1's interval [-50, -20) and L3's [90, 120) do not overlap [5, 90); lines by id bytes.
+            #expect(table.lines == ["L1", "L10", "L2"])
+            #expect(table.customers == ["C1", "C1", "C2"])
+            #expect(table.lineBounds == [0, 1, 2, 4])
+            #expect(table.intervalStarts == [0, 30, 0, 20].map { Self.at($0).unixMilliseconds })
+            #expect(table.intervalEnds == [Self.at(10).unixMilliseconds, LineOutageTable.stillOpen,
+                                           Self.at(60).unixMilliseconds, Self.at(40).unixMilliseconds])
+            #expect(table.intervalIncidents == [1, 1, 1, 2])
+            #expect(Set(table.incidents.keys) == [IncidentID(1), IncidentID(2)])
+            #expect(table.incidents[IncidentID(2)]?.detectedAt == Self.at(25))
+            #expect(Self.joined(try await store.reportLineTables(from: Self.at(200), to: Self.at(300))).lines == ["L10"])
+            let empty = Self.joined(try await store.reportLineTables(from: Self.at(-100), to: Self.at(-60)))
+            #expect(empty.lines.isEmpty && empty.lineBounds == [0] && empty.incidents.isEmpty)
+        }
+    }
+
+    /// Parts of a report's line table as one table; every line in one part, the parts in line order.
+    static func joined(_ parts: [LineOutageTable]) -> LineOutageTable {
+        var table = LineOutageTable()
+        for part in parts {
+            if let last = table.lines.last, let first = part.lines.first {
+                #expect(last.rawValue.utf8.lexicographicallyPrecedes(first.rawValue.utf8), "parts out of line order")
+            }
+            let offset = table.intervalCount
+            table.lines += part.lines
+            table.customers += part.customers
+            table.lineBounds += part.lineBounds.dropFirst().map { $0 + offset }
+            table.intervalStarts += part.intervalStarts
+            table.intervalEnds += part.intervalEnds
+            table.intervalIncidents += part.intervalIncidents
+            table.incidents.merge(part.incidents) { first, _ in first }
+        }
+        return table
+    }
+
+    @Test(arguments: implementations) func ledgerTotalsSumEachPeriodPerCurrency(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            func entry(_ period: String, _ line: LineID, _ minor: Int64, _ currency: String,
+                       _ kind: LedgerEntry.Kind = .credit) -> LedgerEntry {
+                LedgerEntry(period: period, line: line, customer: "C1", contract: "basic", kind: kind,
+                            amount: Money(minorUnits: minor, currency: currency), outageMilliseconds: 1_000,
+                            reason: "incident #1", createdAt: Self.at(0), adjusts: kind == .adjustment ? "2026-10" : nil)
+            }
+            try await store.appendLedger([entry("2026-11", "L1", 4_000, "CZK"), entry("2026-11", "L2", 1_500, "CZK"),
+                                          entry("2026-11", "L3", 99, "EUR"), entry("2026-11", "L1", -500, "CZK", .adjustment),
+                                          entry("2026-12", "L1", 7, "CZK")])
+            let totals = try await store.ledgerTotals(periods: ["2026-11", "2026-12", "2027-01"])
+            #expect(totals == ["2026-11": ["CZK": 5_000, "EUR": 99], "2026-12": ["CZK": 7]])
+        }
+    }
 }
 
 /// The store's part in incidents entered by hand: who entered them and when, tickets that
