@@ -107,7 +107,8 @@ enum IncidentRows {
     /// `SELECT \(headerColumns) FROM incident …`, read with `header(_:)`.
     static let headerColumnNames = ["id", "state", "root_type", "root_id", "root_kind", "group_key", "severity",
                                     "planned", "proactive", "flapping", "classification", "started_at", "detected_at",
-                                    "first_call_at", "acknowledged_at", "resolved_at", "merged_into", "updated_at"]
+                                    "first_call_at", "acknowledged_at", "resolved_at", "merged_into", "updated_at",
+                                    "entered_by", "entered_at"]
     static let headerColumns = headerColumnNames.joined(separator: ", ")
     static let headerPositions = Dictionary(uniqueKeysWithValues: headerColumnNames.enumerated().map { ($1, $0) })
 
