@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import ForewarnModel
 
 /// Reads the files Forewarn is given: the configuration, the CSV, secret and preset files it
 /// names, and target lists (`--file`). A regular file or a pipe is read; a folder or a device is
@@ -105,7 +106,7 @@ public enum InputFile {
         let kind = info.st_mode & S_IFMT
         guard kind == S_IFREG || kind == S_IFIFO else {
             close(descriptor)
-            throw Problem(path: path, reason: "is \(describe(kind)), not a file")
+            throw Problem(path: path, reason: "is \(FileKind.describe(kind)), not a file")
         }
         return descriptor
     }
@@ -132,7 +133,7 @@ public enum InputFile {
             }
             var info = stat()
             for ancestor in ancestors where stat(ancestor, &info) == 0 && info.st_mode & S_IFMT != S_IFDIR {
-                return "\(ancestor) is \(describe(info.st_mode & S_IFMT)), not a folder"
+                return "\(ancestor) is \(FileKind.describe(info.st_mode & S_IFMT)), not a folder"
             }
             return "a part of the path is not a folder"
         default: return systemReason(code)
@@ -140,16 +141,4 @@ public enum InputFile {
     }
 
     static func systemReason(_ code: Int32) -> String { String(cString: strerror(code)).lowercased() }
-
-    static func describe(_ kind: mode_t) -> String {
-        switch kind {
-        case S_IFREG: return "a file"
-        case S_IFDIR: return "a folder"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFIFO: return "a named pipe"
-        case S_IFSOCK: return "a socket"
-        default: return "not a regular file"
-        }
-    }
 }

@@ -45,8 +45,6 @@ public protocol IncidentStore: StoreLocated {
     func incidents(openOnly: Bool, since: Date?) async throws(StoreError) -> [IncidentRecord]
     /// One incident with its timeline, oldest entry first; nil when there is no such incident.
     func incident(_ id: IncidentID) async throws(StoreError) -> IncidentDetail?
-    /// Adds entries to incidents' timelines (ticket deliveries and their failures).
-    func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError)
     /// Incidents entered by hand whose start lies in `[from, to]`, oldest start first (an entry
     /// or import made twice is refused).
     func manualIncidents(startingFrom from: Date, to: Date) async throws(StoreError) -> [IncidentRecord]

@@ -5,9 +5,11 @@ internal import CPcap
 
 /// A live libpcap handle on one interface, opened once and kept: non-blocking, immediate
 /// delivery, inbound only, with a BPF filter.
+///
+/// `@unchecked Sendable` is safe because the value's fields are immutable and the `pcap_t` they
+/// point to is used by the owning engine's thread only (inject, dispatch, close); other threads
+/// only hold the value while handing it to that thread at start-up, never calling into libpcap.
 struct PcapHandle: @unchecked Sendable {
-    // @unchecked: the pcap_t is used by the owning engine's thread only (inject, dispatch, close);
-    // other threads only hold the value while handing it to that thread at start-up.
     let pointer: OpaquePointer
     let interface: String
     let selectableDescriptor: Int32

@@ -84,7 +84,7 @@ extension OperationsReport {
         </svg>
         </section>
         {{/weekly}}
-        {{#leadTimes}}
+        {{#rowCharts}}
         <section id="{{id}}">
         <h2>{{title}}</h2>
         <svg viewBox="0 0 700 {{height}}" role="img" aria-label="{{title}}">
@@ -92,16 +92,7 @@ extension OperationsReport {
         {{/rows}}
         </svg>
         </section>
-        {{/leadTimes}}
-        {{#bands}}
-        <section id="{{id}}">
-        <h2>{{title}}</h2>
-        <svg viewBox="0 0 700 {{height}}" role="img" aria-label="{{title}}">
-        {{#rows}}<text x="0" y="{{textY}}">{{label}}</text><rect class="{{kind}}" x="300" y="{{y}}" width="{{width}}" height="16"/><text x="{{valueX}}" y="{{textY}}">{{value}}</text>
-        {{/rows}}
-        </svg>
-        </section>
-        {{/bands}}
+        {{/rowCharts}}
         <section id="worst-elements">
         <h2>Ten worst elements</h2>
         <table>

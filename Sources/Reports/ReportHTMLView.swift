@@ -87,8 +87,8 @@ struct ReportHTMLView {
     var tiles: [Tile]
     var facts: [Fact]
     var weekly: ColumnChart
-    var leadTimes: RowChart
-    var bands: RowChart
+    /// Detection lead time, then availability per element.
+    var rowCharts: [RowChart]
     var worstElements: [Worst]
     var worstCustomers: [Worst]
     var noWorstElements: Bool
@@ -162,10 +162,11 @@ struct ReportHTMLView {
             leadRows.append((bucket.label, Double(bucket.incidents), F.grouped(bucket.incidents), late ? "late" : "early"))
         }
         leadRows.append(("not called about", Double(report.notCalled), F.grouped(report.notCalled), "none"))
-        leadTimes = Self.rows(id: "lead", title: "Detection lead time: first call − detection (incidents)", rows: leadRows)
+        let leadTimes = Self.rows(id: "lead", title: "Detection lead time: first call − detection (incidents)", rows: leadRows)
         var bandRows: [(String, Double, String, String)] = []
         for band in report.bands { bandRows.append((band.label, Double(band.elements), F.grouped(band.elements), "band")) }
-        bands = Self.rows(id: "bands", title: "Availability per element (elements)", rows: bandRows)
+        let bands = Self.rows(id: "bands", title: "Availability per element (elements)", rows: bandRows)
+        rowCharts = [leadTimes, bands]
         func worst(_ rows: [OperationsReport.Availability], named: Bool) -> [Worst] {
             let longest = max(rows.map(\.outageSeconds).max() ?? 0, 1)
             return rows.map { row in

@@ -203,9 +203,12 @@ extension SNMPEngine {
 }
 
 /// An open trap socket; `close()` stops it. Counters are read on the I/O thread.
+///
+/// `@unchecked Sendable` is safe because `loop` and `log` are immutable and Sendable, and the one
+/// mutable property, `context`, is written once on the I/O thread before the opening
+/// continuation resumes (a happens-before edge) and afterwards read only in commands that thread
+/// runs (`close`, `counters`).
 public final class TrapListener: @unchecked Sendable {
-    // @unchecked: `context` is written once on the I/O thread before the opening continuation
-    // resumes (a happens-before edge) and afterwards only touched on that thread.
     let loop: IOLoop
     var context: TrapListenerContext?
     /// What the listener drops, and what its receiver logs about the traps it takes, per reason
@@ -232,8 +235,8 @@ public final class TrapListener: @unchecked Sendable {
 
 /// Links a caller's cancellation to its request on the loop thread.
 ///
-/// `@unchecked Sendable`: both properties are read and written only inside commands the loop
-/// thread runs (`loop.submit`), one at a time, so they are never accessed concurrently.
+/// `@unchecked Sendable` is safe because both properties are read and written only inside
+/// commands the loop thread runs (`loop.submit`), one at a time, so never concurrently.
 private final class CancellationHandle: @unchecked Sendable {
     var request: PendingRequest?
     var cancelled = false

@@ -182,13 +182,7 @@ extension SQLiteStore {
         }
     }
 
-    public func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError) {
-        guard !entries.isEmpty else { return }
-        try await write("append \(entries.count) timeline entries") { db in
-            for (incident, entry) in entries { try Self.insertTimeline(incident, entry, db) }
-        }
-    }
-
+    /// A delivery's line in an incident's timeline (`recordOutbox` writes it with the outcome).
     static func insertTimeline(_ incident: IncidentID, _ entry: TimelineEntry, _ db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO incident_event (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)")
             .execute(arguments: [incident.rawValue, entry.at.unixMilliseconds, entry.kind,

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import ForewarnModel
 
 /// What stands where a store should be, checked before SQLite or Foundation see the path: they
 /// describe a device as "permission denied" or "unable to open", and a file in place of a folder
@@ -17,7 +18,7 @@ enum StorePath {
             if kind == S_IFDIR {
                 return "is a folder, not a store file (name the SQLite file, such as \(folderJoined(path))forewarn.sqlite)"
             }
-            return "is \(describe(kind)), not a store file"
+            return "is \(FileKind.describe(kind)), not a store file"
         }
         guard errno == ENOENT || errno == ENOTDIR else { return nil }
         // The file is missing: the nearest existing ancestor must be a folder.
@@ -25,7 +26,7 @@ enum StorePath {
         while !folder.isEmpty {
             if stat(folder, &info) == 0 {
                 let kind = info.st_mode & S_IFMT
-                return kind == S_IFDIR ? nil : "\(folder) is \(describe(kind)), not a folder, so the store cannot be there"
+                return kind == S_IFDIR ? nil : "\(folder) is \(FileKind.describe(kind)), not a folder, so the store cannot be there"
             }
             guard errno == ENOENT || errno == ENOTDIR, folder != "/" else { return nil }
             folder = (folder as NSString).deletingLastPathComponent
@@ -57,18 +58,6 @@ enum StorePath {
             return "another file has taken the store's place while the daemon runs; restart the daemon to use it"
         }
         return nil
-    }
-
-    static func describe(_ kind: mode_t) -> String {
-        switch kind {
-        case S_IFREG: return "a file"
-        case S_IFDIR: return "a folder"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFIFO: return "a named pipe"
-        case S_IFSOCK: return "a socket"
-        default: return "not a regular file"
-        }
     }
 
     private static func folderJoined(_ path: String) -> String { path.hasSuffix("/") ? path : path + "/" }

@@ -271,9 +271,6 @@ final class RefusingIncidentStore: IncidentStore, CommandStore {
         try await inner.incidents(openOnly: openOnly, since: since)
     }
     func incident(_ id: IncidentID) async throws(StoreError) -> IncidentDetail? { try await inner.incident(id) }
-    func appendTimeline(_ entries: [(incident: IncidentID, entry: TimelineEntry)]) async throws(StoreError) {
-        try await inner.appendTimeline(entries)
-    }
     func enqueue(_ command: OperatorCommand, at: Date) async throws(StoreError) -> Int64 { try await inner.enqueue(command, at: at) }
     func pendingCommands(limit: Int) async throws(StoreError) -> [QueuedCommand] { try await inner.pendingCommands(limit: limit) }
     func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow] { try await inner.maintenanceWindows() }

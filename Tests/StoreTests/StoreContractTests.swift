@@ -218,9 +218,11 @@ import Testing
                                                                          payload: "{}", notBefore: Self.at(300))],
                                                     at: Self.at(10)))
             #expect(try await store.claimOutbox(limit: 10, now: Self.at(299), lease: .seconds(30)).isEmpty)
-            #expect(try await store.claimOutbox(limit: 10, now: Self.at(300), lease: .seconds(30)).count == 1)
-            try await store.appendTimeline([(IncidentID(1), TimelineEntry(at: Self.at(301), kind: "ticket",
-                                                                         detail: "hook rt: ticket 7 opened"))])
+            let claimed = try await store.claimOutbox(limit: 10, now: Self.at(300), lease: .seconds(30))
+            #expect(claimed.count == 1)
+            try await store.markDone(claimed.map(\.id), at: Self.at(301), outcome: .sent, note: nil,
+                                     ticket: TicketUpdate(ticketID: "7", state: nil),
+                                     timeline: TimelineEntry(at: Self.at(301), kind: "ticket", detail: "hook rt: ticket 7 opened"))
             let timeline = try #require(try await store.incident(IncidentID(1))).timeline
             #expect(timeline.last == TimelineEntry(at: Self.at(301), kind: "ticket", detail: "hook rt: ticket 7 opened"))
         }
