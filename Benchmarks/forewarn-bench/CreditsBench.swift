@@ -34,27 +34,44 @@ enum CreditsBench {
         let store = try StoreFactory.open(path, access: .readOnly)
         let ledger = CreditLedger(store: store, inventory: try inventory())
         let now = Date(timeIntervalSince1970: period.bounds(in: zone).end.timeIntervalSince1970 + 3_600)
-        let outcome = Result<(Double, CreditFeed, Int), any Error>.Box()
+        // Timed: what `forewarn credits --period 2026-11 --output FILE` does — the feed computed
+        // and written to the file as it goes.
+        let output = folder + "/credits-2026-11.csv"
+        let outcome = Result<Double, any Error>.Box()
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
                 let start = ContinuousClock.now
-                let feed = try await ledger.feed(period, now: now)
-                let csv = feed.renderedBytes(.csv)  // what `forewarn credits --output FILE` writes
-                outcome.value = .success((seconds(ContinuousClock.now - start), feed, csv.count))
+                FileManager.default.createFile(atPath: output, contents: nil)
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+                try await ledger.writeCSV(period, now: now) { try handle.write(contentsOf: $0) }
+                try handle.close()
+                outcome.value = .success(seconds(ContinuousClock.now - start))
             } catch {
                 outcome.value = .failure(error)
             }
             done.signal()
         }
         done.wait()
-        let (ours, feed, csvBytes) = try outcome.value!.get()
+        let ours = try outcome.value!.get()
         let rss = peakRSSMiB()
+        let written = try Data(contentsOf: URL(fileURLWithPath: output))
+        // Untimed: the same feed held whole, for the check against the peer and the file's bytes.
+        let feedBox = Result<CreditFeed, any Error>.Box()
+        Task {
+            do { feedBox.value = .success(try await ledger.feed(period, now: now)) } catch { feedBox.value = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        let feed = try feedBox.value!.get()
+        guard written.elementsEqual(feed.renderedBytes(.csv)) else {
+            throw BenchError("the streamed CSV differs from the feed rendered whole")
+        }
         try phases(store: store, inventory: try inventory(), now: now)
         let credited = feed.rows.filter { $0.creditMinorUnits > 0 }.count
         let union = feed.rows.reduce(Int64(0)) { $0 + $1.outageSeconds + $1.exclusions.reduce(0) { $0 + $1.seconds } }
-        print(String(format: "credits: %d rows (%d credited), CSV %.1f MB, in %.2f s; peak RSS %d MiB", feed.rows.count,
-                     credited, Double(csvBytes) / 1e6, ours, rss))
+        print(String(format: "credits: %d rows (%d credited), CSV %.1f MB written, in %.2f s; peak RSS %d MiB", feed.rows.count,
+                     credited, Double(written.count) / 1e6, ours, rss))
         let peer = try sqliteUnion(path)
         if let peer {
             print(String(format: "peer: sqlite3 shell, per-line union as one query (window functions): %.2f s", peer.seconds))

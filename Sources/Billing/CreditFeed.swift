@@ -90,47 +90,55 @@ public struct CreditFeed: Sendable, Hashable, Codable {
 
     /// `csv`, rendered into one buffer without a string per field.
     public var csvBytes: [UInt8] {
-        let comma = UInt8(ascii: ",")
         var out: [UInt8] = []
-        out.reserveCapacity(rows.count * 256 + 256)
-        out.append(contentsOf: Self.csvColumns.joined(separator: ",").utf8)
-        out += [13, 10]
-        for row in rows {
-            Self.append(row.customer, to: &out)
-            out.append(comma)
-            Self.append(row.line, to: &out)
-            out.append(comma)
-            Self.append(row.contract, to: &out)
-            out.append(comma)
-            Self.append(row.period, to: &out)
-            out.append(comma)
-            Self.append(row.outageSeconds, to: &out)
-            out.append(comma)
-            Self.append(row.availabilityPercent, to: &out)
-            out.append(comma)
-            Self.append(row.credit, to: &out)
-            out.append(comma)
-            Self.append(row.currency, to: &out)
-            out.append(comma)
-            for (index, incident) in row.incidents.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: " ")) }
-                Self.append(incident, to: &out)
-            }
-            for kind in Self.ruleKinds {
-                out.append(comma)
-                if let amount = row.rules[kind] { Self.append(amount, to: &out) }
-            }
-            out.append(comma)
-            Self.append(row.kind.rawValue, to: &out)
-            out.append(comma)
-            if let adjusts = row.adjusts { Self.append(adjusts, to: &out) }
-            out.append(comma)
-            if !row.exclusions.isEmpty || row.note != nil { Self.append(Self.exclusionText(row), to: &out) }
-            out.append(comma)
-            Self.append(row.statement, to: &out)
-            out += [13, 10]
-        }
+        out.reserveCapacity(rows.count * 320 + 256)
+        Self.appendCSVHeader(to: &out)
+        for row in rows { Self.appendCSV(row, to: &out) }
         return out
+    }
+
+    /// The CSV's first line, the column names.
+    public static func appendCSVHeader(to out: inout [UInt8]) {
+        out.append(contentsOf: csvColumns.joined(separator: ",").utf8)
+        out += [13, 10]
+    }
+
+    /// One row of the CSV, CRLF included.
+    public static func appendCSV(_ row: CreditRow, to out: inout [UInt8]) {
+        let comma = UInt8(ascii: ",")
+        append(row.customer, to: &out)
+        out.append(comma)
+        append(row.line, to: &out)
+        out.append(comma)
+        append(row.contract, to: &out)
+        out.append(comma)
+        append(row.period, to: &out)
+        out.append(comma)
+        append(row.outageSeconds, to: &out)
+        out.append(comma)
+        append(row.availabilityPercent, to: &out)
+        out.append(comma)
+        append(row.credit, to: &out)
+        out.append(comma)
+        append(row.currency, to: &out)
+        out.append(comma)
+        for (index, incident) in row.incidents.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: " ")) }
+            append(incident, to: &out)
+        }
+        for kind in ruleKinds {
+            out.append(comma)
+            if let amount = row.rules[kind] { append(amount, to: &out) }
+        }
+        out.append(comma)
+        append(row.kind.rawValue, to: &out)
+        out.append(comma)
+        if let adjusts = row.adjusts { append(adjusts, to: &out) }
+        out.append(comma)
+        if !row.exclusions.isEmpty || row.note != nil { append(exclusionText(row), to: &out) }
+        out.append(comma)
+        append(row.statement, to: &out)
+        out += [13, 10]
     }
 
     static func isSpecial(_ byte: UInt8) -> Bool {

@@ -48,6 +48,61 @@ public struct CreditLedger: Sendable {
                                   now: now)
     }
 
+    /// The period's feed as CSV, handed to `write` in chunks of about `chunkBytes` as the rows are
+    /// computed (on every core): the same bytes as `feed(period, now:).only(customer:)
+    /// .renderedBytes(.csv)` without every row in memory at once (a billing run's file).
+    public func writeCSV(_ period: BillingPeriod, now: Date, customer: String? = nil, chunkBytes: Int = 1 << 20,
+                         to write: ([UInt8]) throws -> Void) async throws {
+        var buffer: [UInt8] = []
+        CreditFeed.appendCSVHeader(to: &buffer)
+        @Sendable func csv(_ rows: [CreditRow]) -> [UInt8] {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(rows.count * 320)
+            for row in rows where customer == nil || row.customer == customer { CreditFeed.appendCSV(row, to: &bytes) }
+            return bytes
+        }
+        func take(_ bytes: [UInt8]) throws {
+            buffer += bytes
+            if buffer.count >= chunkBytes {
+                try write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        if let closed = try await store.closedCreditPeriod(period.description) {
+            try take(csv(try CreditFeed.decode(json: closed.document).rows))
+        } else {
+            try await openBlocks(period, now: now, transform: csv, consume: take)
+        }
+        if !buffer.isEmpty { try write(buffer) }
+    }
+
+    /// The open period's feed in blocks of rows (credits, then the adjustments it books), in the
+    /// feed's order, each made into a `T` by `transform` on the core that computed it: for the
+    /// CSV file, totals and the list of periods, without the whole feed in memory.
+    func openBlocks<T: Sendable>(_ period: BillingPeriod, now: Date, transform: @escaping @Sendable ([CreditRow]) -> T,
+                                 consume: (T) throws -> Void) async throws {
+        let adjustments = try await adjustments(bookedIn: period, now: now)
+        let range = try inventory.range(of: period)
+        let table = try await store.lineOutageTable(from: range.start, to: range.end, lines: nil)
+        try await CreditRun.rowBlocks(period: period, inventory: inventory, table: table,
+                                      maintenance: try await maintenance(), now: now, transform: transform,
+                                      consume: consume)
+        if !adjustments.isEmpty { try consume(transform(adjustments)) }
+    }
+
+    /// Rows and totals per currency (minor units) of the open period's feed as of `now`.
+    func openTotals(_ period: BillingPeriod, now: Date) async throws -> (rows: Int, totals: [String: Int64]) {
+        var rows = 0
+        var totals: [String: Int64] = [:]
+        try await openBlocks(period, now: now, transform: { block in
+            (block.count, block.reduce(into: [String: Int64]()) { $0[$1.currency, default: 0] += $1.creditMinorUnits })
+        }, consume: { block in
+            rows += block.0
+            totals.merge(block.1, uniquingKeysWith: +)
+        })
+        return (rows, totals)
+    }
+
     /// Corrections of closed periods whose incidents changed after they were closed: booked in the
     /// first period after each that is still open. A closed period's own entries never change.
     func adjustments(bookedIn target: BillingPeriod, now: Date) async throws -> [CreditRow] {
@@ -140,7 +195,7 @@ public struct CreditLedger: Sendable {
         if try await store.closedCreditPeriods().contains(where: { $0.period == period.description }) {
             return (true, try await store.ledgerTotals(periods: [period.description])[period.description] ?? [:])
         }
-        return (false, try await openFeed(period, now: now).totals)
+        return (false, try await openTotals(period, now: now).totals)
     }
 
     public struct PeriodSummary: Sendable, Hashable {
@@ -167,9 +222,9 @@ public struct CreditLedger: Sendable {
         let closedNames = Set(closed.map(\.period))
         while period <= current {
             if !closedNames.contains(period.description) {
-                let feed = try await openFeed(period, now: now)
+                let (rows, totals) = try await openTotals(period, now: now)
                 summaries.append(PeriodSummary(period: period.description, state: .open, closedAt: nil,
-                                               rows: feed.rows.count, totals: feed.totals))
+                                               rows: rows, totals: totals))
             }
             period = period.next
         }

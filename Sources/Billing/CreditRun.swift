@@ -106,61 +106,141 @@ public enum CreditRun {
     static func forEach(period: BillingPeriod, inventory: CreditInventory, table: LineOutageTable,
                         maintenance: [MaintenanceWindow], now: Date, detail: Bool,
                         _ body: (LineCredit) throws(BillingError) -> Void) throws(BillingError) {
-        let days = period.days
-        let periodText = period.description
-        let nowSeconds = OutageAccounting.seconds(now.unixMilliseconds)
-        var zones: [String: (zone: TimeZone, span: SecondSpans.Span, offsets: ZoneOffsets)] = [:]
-        var termsByContract: [ContractID?: Terms] = [:]
-        func terms(_ contract: Contract?) throws(BillingError) -> Terms {
-            if let known = termsByContract[contract?.id] { return known }
-            let zoneName = contract?.timeZone ?? inventory.defaultTimeZone
-            if zones[zoneName] == nil {
-                let zone = try inventory.zone(zoneName)
+        let plan = try Plan(period: period, inventory: inventory, table: table, maintenance: maintenance, now: now,
+                            detail: detail)
+        try plan.run(0..<plan.order.count, body)
+    }
+
+    /// The feed's rows (a billing run, without detail) in blocks of `linesPerBlock` lines computed
+    /// on every core, each block made into a `T` by `transform` on the core that computed it, and
+    /// handed to `consume` in the feed's order. At most `width` blocks are in memory at once.
+    public static func rowBlocks<T: Sendable>(
+        period: BillingPeriod, inventory: CreditInventory, table: LineOutageTable, maintenance: [MaintenanceWindow],
+        now: Date, linesPerBlock: Int = 2_048, width: Int = 2 * ProcessInfo.processInfo.activeProcessorCount,
+        transform: @escaping @Sendable ([CreditRow]) -> T, consume: (T) throws -> Void
+    ) async throws {
+        let plan = try Plan(period: period, inventory: inventory, table: table, maintenance: maintenance, now: now,
+                            detail: false)
+        let blocks = stride(from: 0, to: plan.order.count, by: max(1, linesPerBlock)).map {
+            $0..<min($0 + max(1, linesPerBlock), plan.order.count)
+        }
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            var started = 0
+            func start() {
+                guard started < blocks.count else { return }
+                let (index, range) = (started, blocks[started])
+                group.addTask {
+                    var rows: [CreditRow] = []
+                    rows.reserveCapacity(range.count)
+                    try plan.run(range) { rows.append($0.row) }
+                    return (index, transform(rows))
+                }
+                started += 1
+            }
+            for _ in 0..<max(1, width) { start() }
+            var done: [Int: T] = [:]
+            var next = 0
+            while let (index, block) = try await group.next() {
+                done[index] = block
+                while let ready = done.removeValue(forKey: next) {
+                    try consume(ready)
+                    next += 1
+                    start()
+                }
+            }
+        }
+    }
+
+    /// What every line of a run shares, worked out once: the order of the lines, their
+    /// configuration, each zone's bounds and offsets, the incidents' verdicts.
+    struct Plan: Sendable {
+        typealias Zone = (zone: TimeZone, span: SecondSpans.Span, offsets: ZoneOffsets)
+        let period: BillingPeriod
+        let periodText: String
+        let days: Int
+        let nowSeconds: Int64
+        let inventory: CreditInventory
+        let table: LineOutageTable
+        let maintenance: [MaintenanceWindow]
+        let detail: Bool
+        let configured: [Line?]
+        let customers: [CustomerID]
+        /// Indices into `table.lines`, by customer then line.
+        let order: [Int]
+        let maintainedLines: Set<LineID>
+        let maintainedElements: Set<ElementID>
+        let verdicts: LineAccountant.Verdicts
+        let zones: [String: Zone]
+
+        init(period: BillingPeriod, inventory: CreditInventory, table: LineOutageTable, maintenance: [MaintenanceWindow],
+             now: Date, detail: Bool) throws(BillingError) {
+            self.period = period
+            periodText = period.description
+            days = period.days
+            nowSeconds = OutageAccounting.seconds(now.unixMilliseconds)
+            (self.inventory, self.table, self.maintenance, self.detail) = (inventory, table, maintenance, detail)
+            var zones: [String: Zone] = [:]
+            for name in inventory.zoneNames {
+                let zone = try inventory.zone(name)
                 let bounds = period.bounds(in: zone)
                 let span = SecondSpans.Span(OutageAccounting.seconds(bounds.start.unixMilliseconds),
                                             OutageAccounting.seconds(bounds.end.unixMilliseconds))
-                zones[zoneName] = (zone, span, ZoneOffsets(zone, from: span.start, to: span.end))
+                zones[name] = (zone, span, ZoneOffsets(zone, from: span.start, to: span.end))
             }
-            let (zone, span, offsets) = zones[zoneName]!
-            let made = Terms(contract: contract, policy: contract?.creditPolicy.flatMap { inventory.policies[$0] },
-                             zone: zone, span: span, offsets: offsets, locale: contract?.locale ?? inventory.defaultLocale)
-            termsByContract[contract?.id] = made
-            return made
+            self.zones = zones
+            let configured = table.lines.map { inventory.lines[$0] }
+            let customers = table.lines.indices.map { configured[$0]?.customer ?? table.customers[$0] }
+            order = table.lines.indices.sorted { a, b in
+                customers[a] != customers[b] ? customers[a].rawValue < customers[b].rawValue
+                    : table.lines[a].rawValue < table.lines[b].rawValue
+            }
+            (self.configured, self.customers) = (configured, customers)
+            maintainedLines = Set(maintenance.flatMap(\.lines))
+            maintainedElements = Set(maintenance.flatMap(\.elements))
+            verdicts = LineAccountant.verdicts(table.incidents)
         }
 
-        let configured = table.lines.map { inventory.lines[$0] }
-        let customers = table.lines.indices.map { configured[$0]?.customer ?? table.customers[$0] }
-        let order = table.lines.indices.sorted { a, b in
-            customers[a] != customers[b] ? customers[a].rawValue < customers[b].rawValue
-                : table.lines[a].rawValue < table.lines[b].rawValue
-        }
-        let maintainedLines = Set(maintenance.flatMap(\.lines))
-        let maintainedElements = Set(maintenance.flatMap(\.elements))
-        let verdicts = LineAccountant.verdicts(table.incidents)
-        var accountant = LineAccountant()
-        for index in order {
-            let line = table.lines[index]
-            let config = configured[index]
-            let contract = config?.contract.flatMap { inventory.contracts[$0] }
-            let terms = try terms(contract)
-            let intervals = table.lineBounds[index]..<table.lineBounds[index + 1]
-            let maintained = (!maintainedLines.isEmpty && maintainedLines.contains(line))
-                || (!maintainedElements.isEmpty && config.map { maintainedElements.contains($0.element) } == true)
-            let outage = detail || maintained
-                ? OutageAccounting.account(line: line, customer: customers[index], element: config?.element,
-                                           period: terms.span, intervals: table.intervals(ofLine: index),
-                                           incidents: table.incidents, maintenance: maintenance, now: nowSeconds)
-                : accountant.account(line: line, customer: customers[index], period: terms.span, table: table,
-                                     intervals: intervals, verdicts: verdicts, now: nowSeconds)
-            guard outage.outageSeconds > 0 || !outage.exclusions.isEmpty else { continue }
-            var credit = try credit(outage, period: period, periodText: periodText, days: days, terms: terms,
-                                    configured: config != nil, inventory: inventory, trace: detail)
-            if !detail {
-                credit.outage.intervals = []
-                credit.outage.restoreTimes = []
-                credit.computation = nil
+        /// The credits of the lines at `positions` of `order`, in that order.
+        func run(_ positions: Range<Int>, _ body: (LineCredit) throws(BillingError) -> Void) throws(BillingError) {
+            var termsByContract: [ContractID?: Terms] = [:]
+            func terms(_ contract: Contract?) throws(BillingError) -> Terms {
+                if let known = termsByContract[contract?.id] { return known }
+                let zoneName = contract?.timeZone ?? inventory.defaultTimeZone
+                guard let (zone, span, offsets) = zones[zoneName] else {
+                    throw BillingError("unknown time zone '\(zoneName)'")
+                }
+                let made = Terms(contract: contract, policy: contract?.creditPolicy.flatMap { inventory.policies[$0] },
+                                 zone: zone, span: span, offsets: offsets,
+                                 locale: contract?.locale ?? inventory.defaultLocale)
+                termsByContract[contract?.id] = made
+                return made
             }
-            try body(credit)
+            var accountant = LineAccountant()
+            for index in order[positions] {
+                let line = table.lines[index]
+                let config = configured[index]
+                let contract = config?.contract.flatMap { inventory.contracts[$0] }
+                let terms = try terms(contract)
+                let intervals = table.lineBounds[index]..<table.lineBounds[index + 1]
+                let maintained = (!maintainedLines.isEmpty && maintainedLines.contains(line))
+                    || (!maintainedElements.isEmpty && config.map { maintainedElements.contains($0.element) } == true)
+                let outage = detail || maintained
+                    ? OutageAccounting.account(line: line, customer: customers[index], element: config?.element,
+                                               period: terms.span, intervals: table.intervals(ofLine: index),
+                                               incidents: table.incidents, maintenance: maintenance, now: nowSeconds)
+                    : accountant.account(line: line, customer: customers[index], period: terms.span, table: table,
+                                         intervals: intervals, verdicts: verdicts, now: nowSeconds)
+                guard outage.outageSeconds > 0 || !outage.exclusions.isEmpty else { continue }
+                var credit = try CreditRun.credit(outage, period: period, periodText: periodText, days: days,
+                                                  terms: terms, configured: config != nil, inventory: inventory,
+                                                  trace: detail)
+                if !detail {
+                    credit.outage.intervals = []
+                    credit.outage.restoreTimes = []
+                    credit.computation = nil
+                }
+                try body(credit)
+            }
         }
     }
 

@@ -79,75 +79,45 @@ extension SQLiteStore {
         }
     }
 
-    /// One pass over `incident_line` in storage order (no ORDER BY, no index: a whole period is
-    /// most of the table), lines numbered as first met, then grouped by line in memory.
+    /// One pass over the covering index `incident_line_report` (line, start_at, end_at,
+    /// incident_id, customer): the intervals arrive grouped by line and in start order, so they
+    /// go straight into the table's columns — no sort, no map from line to index.
     public func lineOutageTable(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError) -> LineOutageTable {
         if let lines {
             return LineOutageTable(try await lineOutageIntervals(from: from, to: to, lines: lines))
         }
         return try await read("read line outage intervals") { db in
-            var lineIndex: [String: Int] = [:]
-            var lineTexts: [String] = []
-            var customers: [String] = []
-            // The (start, incident) of the interval each line's customer was taken from.
-            var customerKeys: [(Int64, Int64)] = []
-            var rowLines: [Int32] = []
-            var rowIncidents: [Int64] = []
-            var rowStarts: [Int64] = []
-            var rowEnds: [Int64] = []
+            var table = LineOutageTable()
+            var ids = Set<Int64>()
+            // The (start, incident) of the interval the current line's customer was taken from.
+            var customerKey: (Int64, Int64) = (0, 0)
+            var current = ""
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT line, incident_id, start_at, end_at, customer FROM incident_line
+                SELECT line, incident_id, start_at, end_at, customer FROM incident_line INDEXED BY incident_line_report
                 WHERE start_at < ? AND (end_at IS NULL OR end_at > ?)
+                ORDER BY line, start_at
                 """, arguments: [to.unixMilliseconds, from.unixMilliseconds])
             while let row = try cursor.next() {
-                let text: String = row[0]
+                let line: String = row[0]
                 let incident: Int64 = row[1]
                 let start: Int64 = row[2]
-                let end: Int64 = row.hasNull(atIndex: 3) ? LineOutageTable.stillOpen : row[3]
-                let line: Int
-                if let known = lineIndex[text] {
-                    line = known
-                    if (start, incident) < customerKeys[line] {
-                        customers[line] = row[4]
-                        customerKeys[line] = (start, incident)
-                    }
-                } else {
-                    line = lineTexts.count
-                    lineIndex[text] = line
-                    lineTexts.append(text)
-                    customers.append(row[4])
-                    customerKeys.append((start, incident))
+                if line != current || table.lines.isEmpty {
+                    if !table.lines.isEmpty { table.lineBounds.append(table.intervalStarts.count) }
+                    current = line
+                    table.lines.append(LineID(line))
+                    table.customers.append(CustomerID(row[4] as String))
+                    customerKey = (start, incident)
+                } else if start == customerKey.0 && incident < customerKey.1 {
+                    // Same start, lower incident: that interval's customer is the line's.
+                    table.customers[table.customers.count - 1] = CustomerID(row[4] as String)
+                    customerKey = (start, incident)
                 }
-                rowLines.append(Int32(line))
-                rowIncidents.append(incident)
-                rowStarts.append(start)
-                rowEnds.append(end)
+                table.intervalIncidents.append(incident)
+                table.intervalStarts.append(start)
+                table.intervalEnds.append(row.hasNull(atIndex: 3) ? LineOutageTable.stillOpen : row[3])
+                ids.insert(incident)
             }
-            lineIndex = [:]
-            customerKeys = []
-            var table = LineOutageTable()
-            table.lines = lineTexts.map(LineID.init)
-            table.customers = customers.map(CustomerID.init)
-            // Counting sort by line: each line's intervals together, in storage order.
-            var bounds = [Int](repeating: 0, count: lineTexts.count + 1)
-            for line in rowLines { bounds[Int(line) + 1] += 1 }
-            for index in 0..<lineTexts.count { bounds[index + 1] += bounds[index] }
-            var next = Array(bounds.dropLast())
-            table.lineBounds = bounds
-            let count = rowLines.count
-            table.intervalIncidents = [Int64](repeating: 0, count: count)
-            table.intervalStarts = [Int64](repeating: 0, count: count)
-            table.intervalEnds = [Int64](repeating: 0, count: count)
-            var ids = Set<Int64>()
-            for row in 0..<count {
-                let line = Int(rowLines[row])
-                let slot = next[line]
-                next[line] += 1
-                table.intervalIncidents[slot] = rowIncidents[row]
-                table.intervalStarts[slot] = rowStarts[row]
-                table.intervalEnds[slot] = rowEnds[row]
-                if row == 0 || rowIncidents[row] != rowIncidents[row - 1] { ids.insert(rowIncidents[row]) }
-            }
+            if !table.lines.isEmpty { table.lineBounds.append(table.intervalStarts.count) }
             table.incidents = try Self.incidentHeaders(ids, db)
             return table
         }

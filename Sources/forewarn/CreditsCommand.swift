@@ -36,9 +36,22 @@ struct Credits: AsyncParsableCommand {
 
         func run() async throws {
             let ledger = try CreditsAccess.ledger(options, storeOption)
-            let feed = try await ledger.feed(try CreditsAccess.period(period), now: Date())
-            let bytes = feed.only(customer: customer).renderedBytes(CreditFeed.Format(rawValue: format)!)
-            try CreditsAccess.write(bytes, to: output)
+            let billingPeriod = try CreditsAccess.period(period)
+            let chosen = CreditFeed.Format(rawValue: format)!
+            guard chosen == .csv else {
+                let feed = try await ledger.feed(billingPeriod, now: Date())
+                try CreditsAccess.write(feed.only(customer: customer).renderedBytes(chosen), to: output)
+                return
+            }
+            // The billing feed streams: written as its rows are computed, never whole in memory.
+            let file = try PiecewiseOutput(output)
+            do {
+                try await ledger.writeCSV(billingPeriod, now: Date(), customer: customer) { try file.write($0) }
+                try file.finish()
+            } catch {
+                file.abandon()
+                throw error
+            }
         }
     }
 
@@ -134,5 +147,57 @@ enum CreditsAccess {
         } catch {
             throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
         }
+    }
+}
+
+/// Standard output, or a file written in pieces and put in place only when whole: the pieces go
+/// to a temporary file beside it, renamed over the file at the end, so a run that fails halfway
+/// never leaves a truncated feed where billing picks it up.
+final class PiecewiseOutput {
+    let path: String?
+    private let partial: String?
+    private let handle: FileHandle
+
+    init(_ path: String?) throws {
+        self.path = path
+        guard let path else {
+            (partial, handle) = (nil, FileHandle.standardOutput)
+            return
+        }
+        let partial = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: partial, contents: nil),
+              let handle = FileHandle(forWritingAtPath: partial) else {
+            throw CommandFailure("cannot write \(path): cannot create \(partial)")
+        }
+        (self.partial, self.handle) = (partial, handle)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        do {
+            try handle.write(contentsOf: bytes)
+        } catch {
+            throw CommandFailure("cannot write \(path ?? "standard output"): \(error.localizedDescription)")
+        }
+    }
+
+    func finish() throws {
+        guard let path, let partial else { return }
+        do {
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+        guard rename(partial, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: partial)
+            throw CommandFailure("cannot write \(path): \(reason)")
+        }
+    }
+
+    func abandon() {
+        guard let partial else { return }
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: partial)
     }
 }

@@ -74,7 +74,7 @@ import Testing
         return (inventory, LineOutageIntervals(intervals: intervals, incidents: incidents), maintenance)
     }
 
-    @Test func aBillingRunGivesTheRowsOfTheFullAccount() throws {
+    @Test func aBillingRunGivesTheRowsOfTheFullAccount() async throws {
         var random = Generator(state: 20_261_031)
         let period = BillingPeriod("2026-10")!
         let now = Date(timeIntervalSince1970: period.bounds(in: Self.prague).end.timeIntervalSince1970 - 3 * 86_400)
@@ -97,6 +97,13 @@ import Testing
             #expect(run.map(\.outage.counted) == full.map(\.outage.counted))
             #expect(try CreditRun.rows(period: period, inventory: inventory, table: table, maintenance: maintenance,
                                        now: now) == full.map(\.row))
+            // On every core in blocks of 7 lines, 3 blocks at a time: the same rows in the same order.
+            var blocks: [[CreditRow]] = []
+            try await CreditRun.rowBlocks(period: period, inventory: inventory, table: table, maintenance: maintenance,
+                                          now: now, linesPerBlock: 7, width: 3, transform: { $0 },
+                                          consume: { blocks.append($0) })
+            #expect(blocks.flatMap { $0 } == full.map(\.row))
+            #expect(blocks.count == (table.lines.count + 6) / 7)
             lines += full.count
         }
         // The scenarios reach what they are meant to: many lines, exclusions, notes and bill texts.

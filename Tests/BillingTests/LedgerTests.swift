@@ -128,6 +128,94 @@ import Testing
         }
     }
 
+    /// The CSV as `forewarn credits --output` writes it, in chunks of about `chunkBytes` (small
+    /// here), joined.
+    static func streamed(_ ledger: CreditLedger, _ period: String, now: Date, customer: String? = nil) async throws
+        -> (bytes: [UInt8], chunks: Int)
+    {
+        var bytes: [UInt8] = []
+        var chunks = 0
+        try await ledger.writeCSV(BillingPeriod(period)!, now: now, customer: customer, chunkBytes: 40) { chunk in
+            bytes += chunk
+            chunks += 1
+        }
+        return (bytes, chunks)
+    }
+
+    @Test func theStreamedFeedIsTheFeedByteForByte() async throws {
+        try await Self.withLedger { ledger, store in
+            let november = BillingPeriod("2026-11")!
+            let closeTime = Self.instant("2026-12-01T10:00:00Z")
+            let open = try await Self.streamed(ledger, "2026-11", now: closeTime)
+            #expect(open.bytes == Array(try await ledger.feed(november, now: closeTime).csv.utf8))
+            let onlyC2 = try await Self.streamed(ledger, "2026-11", now: closeTime, customer: "C2")
+            #expect(onlyC2.bytes == Array(try await ledger.feed(november, now: closeTime).only(customer: "C2").csv.utf8))
+            #expect(String(decoding: onlyC2.bytes, as: UTF8.self).split(separator: "\r\n").count == 2)
+
+            let closed = try await ledger.close(november, now: closeTime)
+            try await store.record(CorrelationBatch(changes: [
+                IncidentChange(kind: .update, incident: Self.incident(2, .network, updated: "2026-12-03T09:00:00Z")),
+            ], at: Self.instant("2026-12-03T09:00:00Z")))
+            // A closed period streams its frozen document; the next one its adjustment.
+            let later = Self.instant("2026-12-20T00:00:00Z")
+            #expect(try await Self.streamed(ledger, "2026-11", now: later).bytes == Array(closed.csv.utf8))
+            let december = try await Self.streamed(ledger, "2026-12", now: later)
+            #expect(december.bytes == Array(try await ledger.feed(BillingPeriod("2026-12")!, now: later).csv.utf8))
+            #expect(String(decoding: december.bytes, as: UTF8.self).contains(",adjustment,2026-11,"))
+            // Totals without the rows held: the same as the feed's.
+            let totals = try await ledger.totals(BillingPeriod("2026-12")!, now: later)
+            #expect(totals.closed == false && totals.totals == ["CZK": 4_000])
+        }
+    }
+
+    /// The billing run's read (one pass over the covering index) against the plain read of the
+    /// same intervals: the same lines, customers, intervals and incident headers.
+    @Test func theBillingRunReadsWhatThePlainReadReads() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-billing-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try StoreFactory.open(folder + "/forewarn.sqlite", access: .create)
+        func interval(_ line: String, _ customer: String, _ start: String, _ end: String?) -> LineInterval {
+            LineInterval(line: LineID(line), customer: CustomerID(customer), start: Self.instant(start),
+                         end: end.map(Self.instant))
+        }
+        // L1 is in #3 and #4 from the same instant under different customers (a line moved between
+        // customers): the lower incident's customer is the line's. L2 has an interval before the
+        // period (not read) and one still open. L3 is only in October.
+        try await store.record(CorrelationBatch(changes: [
+            IncidentChange(kind: .resolve, incident: Self.incident(4, .network, updated: "2026-11-20T00:00:00Z"), lines: [
+                interval("L1", "C9", "2026-11-05T08:00:00Z", "2026-11-05T09:00:00Z"),
+                interval("L2", "C2", "2026-11-06T08:00:00Z", "2026-11-06T08:30:00Z"),
+            ]),
+            IncidentChange(kind: .resolve, incident: Self.incident(3, .planned, updated: "2026-11-20T00:00:00Z"), lines: [
+                interval("L1", "C1", "2026-11-05T08:00:00Z", "2026-11-05T10:00:00Z"),
+                interval("L1", "C1", "2026-11-01T00:00:00Z", "2026-11-01T00:10:00Z"),
+                interval("L3", "C3", "2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"),
+            ]),
+            IncidentChange(kind: .open, incident: Self.incident(5, .network, updated: "2026-11-20T00:00:00Z"), lines: [
+                interval("L2", "C2", "2026-11-25T08:00:00Z", nil),
+                interval("L2", "C2", "2026-10-25T08:00:00Z", "2026-10-25T09:00:00Z"),
+            ]),
+        ], at: Self.instant("2026-11-25T08:00:00Z")))
+        let (from, to) = (Self.instant("2026-10-31T23:00:00Z"), Self.instant("2026-11-30T23:00:00Z"))
+        let table = try await store.lineOutageTable(from: from, to: to, lines: nil)
+        let plain = LineOutageTable(try await store.lineOutageIntervals(from: from, to: to, lines: nil))
+        func normalized(_ table: LineOutageTable) -> [String] {
+            table.lines.indices.map { index in
+                let intervals = (table.lineBounds[index]..<table.lineBounds[index + 1]).map {
+                    "#\(table.intervalIncidents[$0]) \(table.intervalStarts[$0])-\(table.intervalEnds[$0])"
+                }.sorted()
+                return "\(table.lines[index]) \(table.customers[index]): \(intervals.joined(separator: ", "))"
+            }.sorted()
+        }
+        #expect(normalized(table) == normalized(plain))
+        #expect(table.lines.sorted() == ["L1", "L2"])
+        #expect(table.customers[table.lines.firstIndex(of: "L1")!] == "C1")
+        #expect(table.intervalCount == 5)
+        #expect(table.incidents.keys.map(\.rawValue).sorted() == [3, 4, 5])
+        #expect(table.intervalEnds.filter { $0 == LineOutageTable.stillOpen }.count == 1)
+    }
+
     @Test func explainWalksFromIntervalsToTheAmount() async throws {
         try await Self.withLedger { ledger, _ in
             let text = try await ledger.explain(line: "L1", period: BillingPeriod("2026-11")!,

@@ -318,5 +318,20 @@ import Testing
         // The union, 10:00–13:00: three hours, not four.
         #expect(row?["outage_seconds"] as? Int == 10_800, "\(feed.output)")
         #expect(row?["incidents"] as? [Int] == [1, 2], "\(feed.output)")
+
+        // The billing file: streamed to FILE, the same bytes as on standard output, no partial
+        // file left; a file that cannot be written is an error naming it, and nothing is left.
+        let folder = (fixture.storePath as NSString).deletingLastPathComponent
+        let file = folder + "/credits.csv"
+        let toFile = try cli(fixture, ["credits", "--period", period, "--output", file])
+        #expect(toFile.status == 0 && toFile.output.isEmpty, "\(toFile.errors)")
+        let toStandardOutput = try cli(fixture, ["credits", "--period", period])
+        let written = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(written == toStandardOutput.output)
+        #expect(written.contains("\r\nC1,L1,"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".partial-") }.isEmpty)
+        let refused = try cli(fixture, ["credits", "--period", period, "--output", folder + "/missing/credits.csv"])
+        #expect(refused.status != 0)
+        #expect(refused.errors.contains(folder + "/missing/credits.csv"), "\(refused.errors)")
     }
 }
