@@ -44,7 +44,7 @@ enum CreditsBench {
                 let start = ContinuousClock.now
                 FileManager.default.createFile(atPath: output, contents: nil)
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-                try await ledger.writeCSV(period, now: now) { try handle.write(contentsOf: $0) }
+                try await ledger.export(period, now: now, format: .csv) { try handle.write(contentsOf: $0) }
                 try handle.close()
                 outcome.value = .success(seconds(ContinuousClock.now - start))
             } catch {
@@ -79,8 +79,37 @@ enum CreditsBench {
         } else {
             print("peer: sqlite3 not available (scripts/install-deps installs it)")
         }
+        try closing(path, inventory: try inventory(), now: now, open: written)
         print("target: under 5 s and 500 MB — \(ours < 5 && rss < 500 ? "met" : "NOT MET")")
         print("bench: credits ours=\(String(format: "%.2f", ours)) peer=\(peer.map { String(format: "%.2f", $0.seconds) } ?? "-") unit=s")
+    }
+
+    /// Once a month, not timed against the target: closing the period (the ledger's 200,000
+    /// entries and the frozen feed), then exporting the closed period again, which must give the
+    /// open export's bytes.
+    static func closing(_ path: String, inventory: CreditInventory, now: Date, open: Data) throws {
+        let ledger = CreditLedger(store: try StoreFactory.open(path, access: .existing), inventory: inventory)
+        let box = Result<(Double, Double, Data), any Error>.Box()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                var lap = ContinuousClock.now
+                _ = try await ledger.close(period, now: now)
+                let close = seconds(ContinuousClock.now - lap)
+                lap = ContinuousClock.now
+                var bytes = Data()
+                try await ledger.export(period, now: now, format: .csv) { bytes.append(contentsOf: $0) }
+                box.value = .success((close, seconds(ContinuousClock.now - lap), bytes))
+            } catch {
+                box.value = .failure(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        let (close, export, bytes) = try box.value!.get()
+        print(String(format: "credits: closing the period %.2f s; exporting it closed %.2f s, %@; peak RSS so far %d MiB",
+                     close, export, bytes == open ? "the same bytes as open" : "DIFFERENT BYTES", peakRSSMiB()))
+        guard bytes == open else { throw BenchError("the closed period's export differs from the open one") }
     }
 
     /// Where the time goes, measured again piece by piece after the timed run.

@@ -82,7 +82,11 @@ public struct CreditFeed: Sendable, Hashable, Codable {
 
     /// The feed as bytes, CSV written straight into them: what `--output` writes.
     public func renderedBytes(_ format: Format) -> [UInt8] {
-        format == .csv ? csvBytes : Array(rendered(format).utf8)
+        switch format {
+        case .csv: return csvBytes
+        case .json: return jsonBytes
+        case .text: return Array(text.utf8)
+        }
     }
 
     /// RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, UTF-8.
@@ -177,12 +181,19 @@ public struct CreditFeed: Sendable, Hashable, Codable {
         return parts.joined(separator: "; ")
     }
 
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        // Encoding values of these plain types cannot fail.
-        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+    /// Pretty-printed, keys in order, snake case: the bytes `JSONEncoder` writes (see `FeedJSON`).
+    public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    public var jsonBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 900 + 256)
+        FeedJSON.appendHead(asOf: asOf, period: period, to: &out)
+        for (index, row) in rows.enumerated() {
+            if index > 0 { out.append(contentsOf: ",\n".utf8) }
+            FeedJSON.appendRow(row, to: &out)
+        }
+        FeedJSON.appendTail(state: state, to: &out)
+        return out
     }
 
     public static func decode(json: String) throws(BillingError) -> CreditFeed {

@@ -48,30 +48,69 @@ public struct CreditLedger: Sendable {
                                   now: now)
     }
 
-    /// The period's feed as CSV, handed to `write` in chunks of about `chunkBytes` as the rows are
-    /// computed (on every core): the same bytes as `feed(period, now:).only(customer:)
-    /// .renderedBytes(.csv)` without every row in memory at once (a billing run's file).
-    public func writeCSV(_ period: BillingPeriod, now: Date, customer: String? = nil, chunkBytes: Int = 1 << 20,
-                         to write: ([UInt8]) throws -> Void) async throws {
+    /// The period's feed as `feed(period, now:).only(customer:).renderedBytes(format)` gives it,
+    /// handed to `write` in chunks of about `chunkBytes`. An open period's CSV and JSON are
+    /// written as the rows are computed (on every core), never the whole feed in memory; a closed
+    /// period's CSV and JSON are the bytes frozen when it was closed.
+    public func export(_ period: BillingPeriod, now: Date, format: CreditFeed.Format, customer: String? = nil,
+                       chunkBytes: Int = 1 << 20, to write: ([UInt8]) throws -> Void) async throws {
         var buffer: [UInt8] = []
-        CreditFeed.appendCSVHeader(to: &buffer)
-        @Sendable func csv(_ rows: [CreditRow]) -> [UInt8] {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(rows.count * 320)
-            for row in rows where customer == nil || row.customer == customer { CreditFeed.appendCSV(row, to: &bytes) }
-            return bytes
-        }
         func take(_ bytes: [UInt8]) throws {
             buffer += bytes
-            if buffer.count >= chunkBytes {
-                try write(buffer)
-                buffer.removeAll(keepingCapacity: true)
+            var written = 0
+            while buffer.count - written >= chunkBytes {
+                try write(Array(buffer[written..<written + chunkBytes]))
+                written += chunkBytes
             }
+            buffer.removeFirst(written)
         }
         if let closed = try await store.closedCreditPeriod(period.description) {
-            try take(csv(try CreditFeed.decode(json: closed.document).rows))
+            if customer == nil && format == .csv, let csv = closed.csv {
+                try take(csv)
+            } else if customer == nil && format == .json {
+                try take(Array(closed.document.utf8))
+            } else {
+                try take(try CreditFeed.decode(json: closed.document).only(customer: customer).renderedBytes(format))
+            }
         } else {
-            try await openBlocks(period, now: now, transform: csv, consume: take)
+            switch format {
+            case .csv:
+                var header: [UInt8] = []
+                CreditFeed.appendCSVHeader(to: &header)
+                try take(header)
+                try await openBlocks(period, now: now, transform: { rows in
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(rows.count * 320)
+                    for row in rows where customer == nil || row.customer == customer {
+                        CreditFeed.appendCSV(row, to: &bytes)
+                    }
+                    return bytes
+                }, consume: take)
+            case .json:
+                var head: [UInt8] = []
+                FeedJSON.appendHead(asOf: RFC3339.format(now), period: period.description, to: &head)
+                try take(head)
+                // Each row after a separator; the first row's is dropped.
+                var first = true
+                try await openBlocks(period, now: now, transform: { rows in
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(rows.count * 900)
+                    for row in rows where customer == nil || row.customer == customer {
+                        bytes.append(contentsOf: ",\n".utf8)
+                        FeedJSON.appendRow(row, to: &bytes)
+                    }
+                    return bytes
+                }, consume: { bytes in
+                    guard !bytes.isEmpty else { return }
+                    try take(first ? Array(bytes.dropFirst(2)) : bytes)
+                    first = false
+                })
+                var tail: [UInt8] = []
+                FeedJSON.appendTail(state: .open, to: &tail)
+                try take(tail)
+            case .text:
+                try take(try await openFeed(period, now: now).only(customer: customer).renderedBytes(.text))
+            }
         }
         if !buffer.isEmpty { try write(buffer) }
     }
@@ -185,7 +224,7 @@ public struct CreditLedger: Sendable {
                         createdAt: now, adjusts: row.adjusts, incidents: row.incidents.map(IncidentID.init))
         }
         try await store.closeCreditPeriod(ClosedCreditPeriod(period: period.description, closedAt: now,
-                                                             document: feed.json), entries: entries)
+                                                             document: feed.json, csv: feed.csvBytes), entries: entries)
         return feed
     }
 

@@ -92,16 +92,21 @@ public struct LineOutageTable: Sendable {
 }
 
 /// A billing period frozen by `forewarn credits close`: its ledger entries were written with
-/// it, and `document` is the feed exactly as exported then (re-exports are byte-identical).
+/// it, and `document` and `csv` are the feed exactly as exported then (re-exports are byte-identical).
 public struct ClosedCreditPeriod: Sendable, Hashable {
     /// `2026-11`.
     public var period: String
     public var closedAt: Date
+    /// The JSON export (`--format json`) of the period as closed.
     public var document: String
+    /// The CSV export (`--format csv`) as closed; nil for a period closed before it was kept
+    /// (its CSV is then rendered from `document`, to the same bytes).
+    public var csv: [UInt8]?
 
-    public init(period: String, closedAt: Date, document: String) {
+    public init(period: String, closedAt: Date, document: String, csv: [UInt8]? = nil) {
         self.period = period
         self.closedAt = closedAt
         self.document = document
+        self.csv = csv
     }
 }

@@ -11,8 +11,9 @@ extension SQLiteStore {
                 throw StoredValueError(table: "credit_period", key: "period \(period.period)", problem: "already closed")
             }
             try Self.insertLedger(entries, db)
-            try db.execute(sql: "INSERT INTO credit_period (period, closed_at, document) VALUES (?, ?, ?)",
-                           arguments: [period.period, period.closedAt.unixMilliseconds, period.document])
+            try db.execute(sql: "INSERT INTO credit_period (period, closed_at, document, csv) VALUES (?, ?, ?, ?)",
+                           arguments: [period.period, period.closedAt.unixMilliseconds, period.document,
+                                       period.csv.map { Data($0) }])
         }
     }
 
@@ -20,8 +21,9 @@ extension SQLiteStore {
         try await read("read credit period \(period)") { db in
             try Row.fetchOne(db, sql: "SELECT * FROM credit_period WHERE period = ?", arguments: [period]).map { row in
                 let reader = RowReader("credit_period", row, key: "period \(period)")
+                let csv: Data? = try reader.optional("csv")
                 return ClosedCreditPeriod(period: period, closedAt: try reader.date("closed_at"),
-                                          document: try reader.value("document"))
+                                          document: try reader.value("document"), csv: csv.map { [UInt8]($0) })
             }
         }
     }

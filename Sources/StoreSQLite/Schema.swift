@@ -278,6 +278,13 @@ enum Schema {
                 CREATE INDEX incident_detected ON incident (detected_at);
                 """)
         }
+        migrator.registerMigration("0010 closed periods keep their CSV") { db in
+            try db.execute(sql: """
+                -- The CSV export of a closed period as written when it was closed, served as it is
+                -- (NULL for periods closed before: rendered again from the document, same bytes).
+                ALTER TABLE credit_period ADD COLUMN csv BLOB;
+                """)
+        }
         return migrator
     }
 }

@@ -36,17 +36,13 @@ struct Credits: AsyncParsableCommand {
 
         func run() async throws {
             let ledger = try CreditsAccess.ledger(options, storeOption)
-            let billingPeriod = try CreditsAccess.period(period)
-            let chosen = CreditFeed.Format(rawValue: format)!
-            guard chosen == .csv else {
-                let feed = try await ledger.feed(billingPeriod, now: Date())
-                try CreditsAccess.write(feed.only(customer: customer).renderedBytes(chosen), to: output)
-                return
-            }
-            // The billing feed streams: written as its rows are computed, never whole in memory.
+            // Written as it is computed (CSV and JSON of an open period) or read (a closed one).
             let file = try PiecewiseOutput(output)
             do {
-                try await ledger.writeCSV(billingPeriod, now: Date(), customer: customer) { try file.write($0) }
+                try await ledger.export(try CreditsAccess.period(period), now: Date(),
+                                        format: CreditFeed.Format(rawValue: format)!, customer: customer) {
+                    try file.write($0)
+                }
                 try file.finish()
             } catch {
                 file.abandon()

@@ -142,4 +142,39 @@ import Testing
         #expect(lines[1] == "\"C,1\",\"L\"\"1\"\"\",K1,2026-11,-120,99.9000,-40.00,CZK,7 1234567890123,40.00,,,,"
             + "adjustment,2026-10,\"line\nbreak\",\"Oprava slevy: −40,00 Kč\"")
     }
+
+    /// The feed's own JSON writer against Foundation's encoder (whose bytes closed periods were
+    /// frozen in): random rows with every optional present or not, empty and full arrays and
+    /// rules, strings with quotes, backslashes, slashes, control characters and non-ASCII.
+    @Test func theFeedsJSONIsTheEncodersByteForByte() throws {
+        var random = Generator(state: 20_261_202)
+        let alphabet: [String] = ["a", "Z", "0", " ", ",", "\"", "\\", "/", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}",
+                                  "\u{1F}", "\u{7F}", "é", "Kč", "–", "\u{2028}", "😀", "_"]
+        func text() -> String { (0..<random.next(12)).map { _ in alphabet[Int(random.next(Int64(alphabet.count)))] }.joined() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        for round in 0..<60 {
+            let rows = (0..<random.next(5)).map { _ in
+                var rules: [String: String] = [:]
+                for kind in CreditFeed.ruleKinds where random.next(2) == 0 { rules[kind] = text() }
+                let exclusions = (0..<random.next(3)).map { _ in
+                    Exclusion(kind: [.maintenance, .customerCaused, .forceMajeure, .planned][Int(random.next(4))],
+                              reason: text(), seconds: random.next(1_000_000) - 10,
+                              incident: random.next(2) == 0 ? nil : IncidentID(random.next(1 << 40)))
+                }
+                return CreditRow(customer: text(), line: text(), contract: text(), period: text(),
+                                 kind: random.next(2) == 0 ? .credit : .adjustment,
+                                 adjusts: random.next(2) == 0 ? nil : text(), outageSeconds: random.next(3_000_000) - 5,
+                                 availabilityPercent: text(), credit: text(), creditMinorUnits: random.next(1 << 50) - (1 << 49),
+                                 currency: text(), incidents: (0..<random.next(4)).map { _ in random.next(1 << 40) },
+                                 rules: rules, exclusions: exclusions, note: random.next(2) == 0 ? nil : text(),
+                                 statement: text())
+            }
+            let feed = CreditFeed(period: text(), state: round % 2 == 0 ? .open : .closed, asOf: text(), rows: rows)
+            let expected = Array(try encoder.encode(feed)) + [10]
+            #expect(feed.jsonBytes == expected, "\(String(decoding: expected, as: UTF8.self))")
+            #expect(try CreditFeed.decode(json: feed.json) == feed)
+        }
+    }
 }

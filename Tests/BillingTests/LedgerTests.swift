@@ -128,43 +128,68 @@ import Testing
         }
     }
 
-    /// The CSV as `forewarn credits --output` writes it, in chunks of about `chunkBytes` (small
+    /// The export as `forewarn credits --output` writes it, in chunks of `chunkBytes` (small
     /// here), joined.
-    static func streamed(_ ledger: CreditLedger, _ period: String, now: Date, customer: String? = nil) async throws
-        -> (bytes: [UInt8], chunks: Int)
-    {
+    static func streamed(_ ledger: CreditLedger, _ period: String, now: Date, format: CreditFeed.Format = .csv,
+                         customer: String? = nil) async throws -> [UInt8] {
         var bytes: [UInt8] = []
-        var chunks = 0
-        try await ledger.writeCSV(BillingPeriod(period)!, now: now, customer: customer, chunkBytes: 40) { chunk in
-            bytes += chunk
-            chunks += 1
+        try await ledger.export(BillingPeriod(period)!, now: now, format: format, customer: customer, chunkBytes: 40) {
+            #expect($0.count <= 40)
+            bytes += $0
         }
-        return (bytes, chunks)
+        return bytes
+    }
+
+    /// Every format, with and without a customer, against the feed held whole and rendered.
+    static func expectExportsAreTheFeed(_ ledger: CreditLedger, _ period: String, now: Date) async throws {
+        let feed = try await ledger.feed(BillingPeriod(period)!, now: now)
+        for format in CreditFeed.Format.allCases {
+            for customer in [nil, "C2"] {
+                let exported = try await Self.streamed(ledger, period, now: now, format: format, customer: customer)
+                #expect(exported == feed.only(customer: customer).renderedBytes(format), "\(period) \(format) \(customer ?? "all")")
+            }
+        }
     }
 
     @Test func theStreamedFeedIsTheFeedByteForByte() async throws {
         try await Self.withLedger { ledger, store in
             let november = BillingPeriod("2026-11")!
             let closeTime = Self.instant("2026-12-01T10:00:00Z")
-            let open = try await Self.streamed(ledger, "2026-11", now: closeTime)
-            #expect(open.bytes == Array(try await ledger.feed(november, now: closeTime).csv.utf8))
+            try await Self.expectExportsAreTheFeed(ledger, "2026-11", now: closeTime)
             let onlyC2 = try await Self.streamed(ledger, "2026-11", now: closeTime, customer: "C2")
-            #expect(onlyC2.bytes == Array(try await ledger.feed(november, now: closeTime).only(customer: "C2").csv.utf8))
-            #expect(String(decoding: onlyC2.bytes, as: UTF8.self).split(separator: "\r\n").count == 2)
+            #expect(String(decoding: onlyC2, as: UTF8.self).split(separator: "\r\n").count == 2)
 
             let closed = try await ledger.close(november, now: closeTime)
             try await store.record(CorrelationBatch(changes: [
                 IncidentChange(kind: .update, incident: Self.incident(2, .network, updated: "2026-12-03T09:00:00Z")),
             ], at: Self.instant("2026-12-03T09:00:00Z")))
-            // A closed period streams its frozen document; the next one its adjustment.
+            // A closed period exports what was frozen; the next one books the adjustment.
             let later = Self.instant("2026-12-20T00:00:00Z")
-            #expect(try await Self.streamed(ledger, "2026-11", now: later).bytes == Array(closed.csv.utf8))
+            #expect(try await Self.streamed(ledger, "2026-11", now: later) == closed.csvBytes)
+            #expect(try await Self.streamed(ledger, "2026-11", now: later, format: .json) == closed.jsonBytes)
+            #expect(try await store.closedCreditPeriod("2026-11")?.csv == closed.csvBytes)
+            try await Self.expectExportsAreTheFeed(ledger, "2026-11", now: later)
+            try await Self.expectExportsAreTheFeed(ledger, "2026-12", now: later)
             let december = try await Self.streamed(ledger, "2026-12", now: later)
-            #expect(december.bytes == Array(try await ledger.feed(BillingPeriod("2026-12")!, now: later).csv.utf8))
-            #expect(String(decoding: december.bytes, as: UTF8.self).contains(",adjustment,2026-11,"))
+            #expect(String(decoding: december, as: UTF8.self).contains(",adjustment,2026-11,"))
             // Totals without the rows held: the same as the feed's.
             let totals = try await ledger.totals(BillingPeriod("2026-12")!, now: later)
             #expect(totals.closed == false && totals.totals == ["CZK": 4_000])
+        }
+    }
+
+    /// A period closed before the CSV was kept with it: its CSV is rendered from the frozen
+    /// document, to the bytes it had.
+    @Test func aPeriodClosedWithoutItsCSVExportsTheSameBytes() async throws {
+        try await Self.withLedger { ledger, store in
+            let closeTime = Self.instant("2026-12-01T10:00:00Z")
+            var feed = try await ledger.feed(BillingPeriod("2026-11")!, now: closeTime)
+            feed.state = .closed
+            try await store.closeCreditPeriod(ClosedCreditPeriod(period: "2026-11", closedAt: closeTime, document: feed.json),
+                                              entries: [])
+            #expect(try await store.closedCreditPeriod("2026-11")?.csv == nil)
+            #expect(try await Self.streamed(ledger, "2026-11", now: closeTime) == feed.csvBytes)
+            #expect(try await Self.streamed(ledger, "2026-11", now: closeTime, format: .json) == feed.jsonBytes)
         }
     }
 
