@@ -44,7 +44,10 @@ extension Correlator {
 
     /// Moves everything of `other` into `survivor`; `other` ends as merged.
     mutating func merge(_ other: IncidentID, into survivor: IncidentID, now: Instant) {
-        guard other != survivor, var absorbed = open.removeValue(forKey: other), var target = open[survivor] else { return }
+        // Both taken out of the table while they change: a copy left in it would make the first
+        // insertion copy every line of the survivor, at each of thousands of merges.
+        guard other != survivor, open[survivor] != nil, var absorbed = open.removeValue(forKey: other) else { return }
+        var target = open.removeValue(forKey: survivor)!
         for line in absorbed.openLines {
             lineIncident[Int(line)] = survivor.rawValue
             target.openLines.insert(line)
@@ -90,23 +93,23 @@ extension Correlator {
     }
 
     mutating func attach(_ key: FaultKey, to id: IncidentID, now: Instant) {
-        guard var incident = open[id], var fault = faults[key] else { return }
+        // The incident is changed in place in `open` (no copy of it is held while its sets
+        // change: that would copy them, every line of a large incident, at each change).
+        guard open[id] != nil, var fault = faults[key] else { return }
         fault.incident = id
         faults[key] = fault
         let subject = topology.subject(of: key)
         switch key {
         case .element(let element):
-            incident.faults.insert(key)
-            open[id] = incident
+            open[id]!.faults.insert(key)
             emitter.fault(id, record(key, fault))
             emitter.touch(id, .grow)
             note(id, "fault", "\(subject) unreachable since \(Self.format(fault.since)): \(fault.detail)", now: now)
             expandScope(id, from: element, start: fault.since, now: now)
         case .port(let port):
-            incident.faults.insert(key)
-            let newPort = incident.ports.insert(port.port).inserted
-            if incident.portWindow == nil { incident.portWindow = fault.since }
-            open[id] = incident
+            open[id]!.faults.insert(key)
+            let newPort = open[id]!.ports.insert(port.port).inserted
+            if open[id]!.portWindow == nil { open[id]!.portWindow = fault.since }
             emitter.fault(id, record(key, fault))
             emitter.touch(id, .grow)
             note(id, "fault", "\(subject) \(fault.health.rawValue) since \(Self.format(fault.since)): \(fault.detail)",
@@ -114,7 +117,7 @@ extension Correlator {
             for line in topology.linesByPort[port] ?? [] {
                 addLine(line, to: id, start: fault.since, ifUnseenSince: fault.since)
             }
-            if case .ports(let element) = incident.key, newPort, incident.ports.count == 2 {
+            if case .ports(let element) = open[id]!.key, newPort, open[id]!.ports.count == 2 {
                 let root = IncidentRoot(subject: .element(topology.elementIDs[Int(element)]), kind: .lineCard)
                 let previous = open[id]!.header.root
                 open[id]!.header.root = root
@@ -123,7 +126,7 @@ extension Correlator {
                      now: now, significant: true)
             }
         case .line(let line):
-            if incident.holds.remove(line) != nil { open[id] = incident }
+            open[id]!.holds.remove(line)
             if lineIncident[Int(line)] == 0 {
                 addLine(line, to: id, start: fault.since, ifUnseenSince: nil)
                 emitter.touch(id, .grow)
@@ -148,16 +151,19 @@ extension Correlator {
         var confirmationsAsked = 0
         let confirmUntil = seconds(now) + settings.confirmationWait.inSeconds
         for (below, root) in cutDescendants(element) {
-            guard let target = openByKey[rootGroup(root)], let incident = open[target] else { continue }
+            // The target's key and start, not a copy of it: merges and new lines change it in place.
+            guard let target = openByKey[rootGroup(root)], let (targetKey, startedAt) = open[target].map({
+                ($0.key, $0.header.startedAt.timeIntervalSince1970)
+            }) else { continue }
             // Lines of an element failing with others behind one upstream were cut off when the
             // upstream stopped forwarding: from the incident's first evidence.
             var lineStartAt = start
-            if case .forwarding = incident.key { lineStartAt = min(start, incident.header.startedAt.timeIntervalSince1970) }
+            if case .forwarding = targetKey { lineStartAt = min(start, startedAt) }
             for other in (byAnchor[below] ?? []).sorted() where other != target {
-                guard let candidate = open[other] else { continue }
-                if currentGroup(of: candidate.key) == incident.key { merge(other, into: target, now: now) }
+                guard let candidateKey = open[other]?.key else { continue }
+                if currentGroup(of: candidateKey) == targetKey { merge(other, into: target, now: now) }
             }
-            for other in peerPortIncidents(facing: below, group: incident.key) where other != target {
+            for other in peerPortIncidents(facing: below, group: targetKey) where other != target {
                 merge(other, into: target, now: now)
             }
             for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] == 0 {

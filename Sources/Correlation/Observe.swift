@@ -309,16 +309,17 @@ extension Correlator {
     mutating func clear(_ key: FaultKey, _ fault: Fault, at: Double, detail: String, now: Instant) {
         faults.removeValue(forKey: key)
         if case .element = key { cutCacheValid = false }
-        guard let id = fault.incident, var incident = open[id] else { return }
-        incident.faults.remove(key)
+        // Changed in place in `open`: a copy held here would make every line ended below copy
+        // the incident's set of lines (a large incident's restore would take minutes).
+        guard let id = fault.incident, open[id] != nil else { return }
+        open[id]!.faults.remove(key)
         let subject = topology.subject(of: key)
         var cleared = record(key, fault)
         cleared.clearedAt = Date(timeIntervalSince1970: at)
         cleared.flapping = false
         if case .line = key {} else { emitter.fault(id, cleared) }
-        let isRoot = incident.header.root.subject == subject
-        if isRoot { incident.rootCleared = true }
-        open[id] = incident
+        let isRoot = open[id]!.header.root.subject == subject
+        if isRoot { open[id]!.rootCleared = true }
         note(id, isRoot ? "root-cleared" : "cleared", "\(subject) up since \(Self.format(at))"
              + (detail.isEmpty ? "" : ": \(detail)"), now: now)
         // Lines this fault held down may sit in other incidents too (a symptom that came back
@@ -326,7 +327,7 @@ extension Correlator {
         var touched: Set<IncidentID> = [id]
         switch key {
         case .element(let element):
-            for line in incident.openLines.sorted() { endLine(line, at: at, explicitUp: false, now: now) }
+            for line in open[id]!.openLines.sorted() { endLine(line, at: at, explicitUp: false, now: now) }
             var asked = 0
             for below in descendants(of: element) {
                 for line in topology.linesByElement[Int(below)] where lineIncident[Int(line)] != 0 {
@@ -368,9 +369,10 @@ extension Correlator {
 
     mutating func endLine(_ line: Int32, at: Double, explicitUp: Bool, now: Instant) {
         let raw = lineIncident[Int(line)]
-        guard raw != 0, let incident = open[IncidentID(raw)] else { return }
         let id = IncidentID(raw)
-        if incident.holds.contains(line) {
+        // Read through `open`, no copy of the incident held: its set of lines changes below.
+        guard raw != 0, let held = open[id]?.holds.contains(line) else { return }
+        if held {
             if explicitUp {
                 note(id, "probe", "line \(topology.lineIDs[Int(line)]) answers; held open by the customer's call", now: now)
             }

@@ -17,10 +17,15 @@ import Ticketing
 /// tests); `wallClock` dates what is written.
 public final class CorrelatorService<C: Clock>: Service, ObservationSink
 where C.Duration == Duration, C.Instant: Sendable {
+    /// Each input with the instant it entered the queue. Decisions are taken as of then: inputs
+    /// are handled in queue order, so a tick queued after a burst of evidence is handled after
+    /// all of it, and a backlog (a burst on a loaded machine) never lets a hold-down expire
+    /// before the evidence queued ahead of the tick was seen — a core's failure queued behind
+    /// its 200,000 lines still makes one incident, not 200,000 merged one by one.
     enum Input: Sendable {
-        case event(CorrelatorEvent)
-        case tick
-        case commands([QueuedCommand])
+        case event(CorrelatorEvent, at: C.Instant)
+        case tick(at: C.Instant)
+        case commands([QueuedCommand], at: C.Instant)
     }
 
     public typealias Timing = CorrelatorTiming
@@ -69,9 +74,9 @@ where C.Duration == Duration, C.Instant: Sendable {
     }
 
     /// Never blocks; safe from any thread.
-    public func submit(_ observation: Observation) { continuation.yield(.event(.observation(observation))) }
+    public func submit(_ observation: Observation) { continuation.yield(.event(.observation(observation), at: clock.now)) }
 
-    public func submit(_ event: CorrelatorEvent) { continuation.yield(.event(event)) }
+    public func submit(_ event: CorrelatorEvent) { continuation.yield(.event(event, at: clock.now)) }
 
     public func run() async throws {
         var generation = current.generation
@@ -81,12 +86,14 @@ where C.Duration == Duration, C.Instant: Sendable {
         var correlator = try await start(configuration, carrying: [], ids: [], announcer: &announcer, into: &pending)
         var lastCommand: Int64 = 0
         await write(&pending, announcer: &announcer, hooks: configuration.hooks)
+        // As of when the input being handled was queued; never backwards.
+        var decidedAt = clock.now
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [continuation, timing, clock] in
                 while !Task.isCancelled {
                     try? await clock.sleep(for: timing.tick)
-                    continuation.yield(.tick)
+                    continuation.yield(.tick(at: clock.now))
                 }
             }
             group.addTask { [continuation, timing, store, logger, clock] in
@@ -94,7 +101,7 @@ where C.Duration == Duration, C.Instant: Sendable {
                 while !Task.isCancelled {
                     do {
                         let commands = try await store.pendingCommands(limit: 500)
-                        if !commands.isEmpty { continuation.yield(.commands(commands)) }
+                        if !commands.isEmpty { continuation.yield(.commands(commands, at: clock.now)) }
                         lastFailure = nil
                     } catch {
                         let text = String(describing: error)
@@ -124,6 +131,7 @@ where C.Duration == Duration, C.Instant: Sendable {
                             correlator = try await start(configuration, carrying: correlator.heldObservations,
                                                          ids: correlator.unusedIncidentIDs, announcer: &announcer,
                                                          into: &pending)
+                            decidedAt = max(decidedAt, clock.now)  // the new correlator's epoch
                         } catch {
                             logger.error("cannot rebuild the correlator, keeping the old inventory",
                                          metadata: ["error": "\(error)"])
@@ -132,19 +140,22 @@ where C.Duration == Duration, C.Instant: Sendable {
                 }
                 await supplyIncidentIDs(to: &correlator)
                 switch input {
-                case .event(let event):
-                    collect(correlator.handle(event, now: clock.now), into: &pending)
+                case .event(let event, let at):
+                    decidedAt = max(decidedAt, at)
+                    collect(correlator.handle(event, now: decidedAt), into: &pending)
                     if pending.batch.changes.count >= timing.batchLimit {
                         await write(&pending, announcer: &announcer, hooks: configuration.hooks)
                     }
-                case .tick:
-                    collect(correlator.tick(now: clock.now), into: &pending)
+                case .tick(let at):
+                    decidedAt = max(decidedAt, at)
+                    collect(correlator.tick(now: decidedAt), into: &pending)
                     await write(&pending, announcer: &announcer, hooks: configuration.hooks)
-                case .commands(let commands):
+                case .commands(let commands, let at):
+                    decidedAt = max(decidedAt, at)
                     for queued in commands where queued.id > lastCommand {
                         lastCommand = queued.id
                         await supplyIncidentIDs(to: &correlator)
-                        let result = apply(queued, to: &correlator, into: &pending)
+                        let result = apply(queued, to: &correlator, into: &pending, now: decidedAt)
                         pending.batch.processedCommands.append((queued.id, result))
                     }
                     await write(&pending, announcer: &announcer, hooks: configuration.hooks)
@@ -195,7 +206,7 @@ where C.Duration == Duration, C.Instant: Sendable {
             for queued in fresh {
                 taken.insert(queued.id)
                 await supplyIncidentIDs(to: &correlator)
-                let result = apply(queued, to: &correlator, into: &pending)
+                let result = apply(queued, to: &correlator, into: &pending, now: clock.now)
                 pending.batch.processedCommands.append((queued.id, result))
                 results.append((queued.id, result))
             }
@@ -256,7 +267,8 @@ where C.Duration == Duration, C.Instant: Sendable {
         }
     }
 
-    private func apply(_ queued: QueuedCommand, to correlator: inout Machine, into pending: inout Pending) -> String {
+    private func apply(_ queued: QueuedCommand, to correlator: inout Machine, into pending: inout Pending,
+                       now: C.Instant) -> String {
         guard let command = queued.command else { return "refused: \(queued.problem ?? "unreadable")" }
         let event: CorrelatorEvent
         switch command {
@@ -267,7 +279,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         case .addIncidents(let incidents): event = .manualIncidents(incidents)
         case .editIncident(let edit): event = .incidentEdit(edit)
         }
-        let actions = correlator.handle(event, now: clock.now)
+        let actions = correlator.handle(event, now: now)
         let refusals = actions.compactMap { action -> String? in
             if case .rejected(let reason) = action { return reason }
             return nil

@@ -151,7 +151,9 @@ public struct TicketAnnouncer: Sendable {
 
     private mutating func apply(_ change: IncidentChange) {
         let id = change.incident.id
-        var scope = scopes[id] ?? Scope()
+        // Taken out of the table while it changes: a copy left in it would make the first change
+        // copy every line of the scope (at each change of a 200,000-line incident).
+        var scope = scopes.removeValue(forKey: id) ?? Scope()
         for interval in change.lines {
             let start = interval.start.unixMilliseconds
             if let end = interval.end, end.unixMilliseconds <= start {
@@ -162,7 +164,7 @@ public struct TicketAnnouncer: Sendable {
             }
         }
         if let survivor = change.absorbedInto {
-            var target = scopes[survivor] ?? Scope()
+            var target = scopes.removeValue(forKey: survivor) ?? Scope()
             for (line, entry) in scope.lines {
                 target.add(line, customer: entry.customer, start: entry.start, end: entry.end)
             }
