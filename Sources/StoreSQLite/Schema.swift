@@ -278,7 +278,7 @@ enum Schema {
                 CREATE INDEX incident_detected ON incident (detected_at);
                 """)
         }
-        migrator.registerMigration("0010 closed periods keep their CSV") { db in
+        migrator.registerMigration("0011 closed periods keep their CSV") { db in
             try db.execute(sql: """
                 -- The CSV export of a closed period as written when it was closed, served as it is
                 -- (NULL for periods closed before: rendered again from the document, same bytes).

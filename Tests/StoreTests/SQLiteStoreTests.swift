@@ -24,10 +24,10 @@ struct TemporaryStore {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
         let store = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads"])
+        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0011 closed periods keep their CSV"])
         // Opening again applies nothing twice.
         let reopened = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads"])
+        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0011 closed periods keep their CSV"])
 
         let queue = try DatabaseQueue(path: temporary.path)
         let tables = try queue.read { db in
