@@ -13,16 +13,21 @@ import Testing
 /// The real binary: a customer's call becomes an incident, operators act on it through the
 /// CLI, and after `kill -9` the restarted daemon continues the same incident.
 @Suite(.serialized) struct IncidentCommandTests {
-    /// Elements on loopback addresses where no agent answers; listeners on free loopback ports.
+    /// Elements on loopback addresses where no agent answers, polled with a profile that waits
+    /// longer than any of these tests runs (so that no element is found unreachable while the
+    /// tests look at incidents of customers' calls, however loaded the machine); listeners on
+    /// free loopback ports.
     static func configuration(_ fixture: DaemonFixture) -> String { """
         daemon:
           store: unused.sqlite
           heartbeat_interval: 1s
           http_listen: 127.0.0.1:\(fixture.httpPort)
           trap_listen: 127.0.0.1:\(fixture.trapPort)
+        snmp_profiles:
+          - {id: patient, version: 2c, community: public, timeout: 60s, retries: 10}
         elements:
-          - {id: core, address: 127.77.1.1, snmp_port: 16161, kind: core}
-          - {id: acc1, address: 127.77.1.2, snmp_port: 16161, kind: access, upstream: [{element: core, port: ge-0/0/1, peer_port: xe-1/0/1}]}
+          - {id: core, address: 127.77.1.1, snmp_port: 16161, kind: core, snmp_profile: patient}
+          - {id: acc1, address: 127.77.1.2, snmp_port: 16161, kind: access, snmp_profile: patient, upstream: [{element: core, port: ge-0/0/1, peer_port: xe-1/0/1}]}
         customers:
           - {id: C1}
           - {id: C2}
