@@ -69,6 +69,7 @@ public enum Daemon {
         let confirmations = ConfirmationRouter()
         let deliverer = TicketDeliveryService.make(store: store, configuration: configuration, logger: logger)
         let storeHealth = StoreHealth(location: store.location)
+        let collection = CollectionStatistics()
         let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
                                            outboxWritten: { deliverer.wake() }, storeHealth: storeHealth, logger: logger)
         // Stops after the sources (services stop in reverse order), before the correlator.
@@ -78,20 +79,23 @@ public enum Daemon {
             transitions,
             TicketDeliveryService(deliverer: deliverer, current: current),
             HeartbeatService(store: store, current: current, identity: identity,
-                             notifier: notifier, liveness: liveness, storeHealth: storeHealth, logger: logger),
+                             notifier: notifier, liveness: liveness, storeHealth: storeHealth, collection: collection,
+                             logger: logger),
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
         let lineConfirmations = LineConfirmations()
         confirmations.register(lineConfirmations)
         services.append(ProbeService(configuration: configuration,
-                                     sinks: [TransitionSink(store: transitions, correlator: correlator, logger: logger)],
+                                     sinks: [TransitionSink(store: transitions, correlator: correlator, logger: logger,
+                                                            collection: collection)],
                                      liveness: nil, confirmations: lineConfirmations,
-                                     confirmationSink: CorrelatorLineSink(correlator: correlator), logger: logger))
+                                     confirmationSink: CorrelatorLineSink(correlator: correlator), collection: collection,
+                                     logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {
             let snmp = try SNMPServices.make(configuration: configuration, current: current, store: transitions, correlator: correlator,
-                                             logger: logger)
+                                             collection: collection, logger: logger)
             services += snmp.services
             confirmations.register(snmp.confirmations)
         } catch {

@@ -30,17 +30,23 @@ enum HTTPListener {
                             headers: [.contentType: "text/plain; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: (verdict ?? "ok") + "\n")))
         }
+        let statusMetrics = StatusMetrics()
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            await statusMetrics.refresh(store: store, configuration: current.configuration, now: Date(), logger: logger)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         router.get("/api/v1/status") { _, _ -> Response in
             do {
-                return jsonResponse(try await StatusReport(store: store).json)
+                return try await StatusAPI.status(store: store, configuration: current.configuration, now: Date())
             } catch {
                 logger.error("status request failed", metadata: ["error": "\(error)"])
-                throw HTTPError(.internalServerError, message: "\(error)")
+                return StatusAPI.error(.internalServerError, "\(error)")
             }
+        }
+        router.get("/api/v1/report") { request, _ -> Response in
+            await StatusAPI.report(query: request.uri.queryParameters.map { (String($0.key), String($0.value)) }, store: store, configuration: current.configuration,
+                                   now: Date(), logger: logger)
         }
         // The contact centre logs a call: queued for the correlator like `forewarn report-call`.
         router.post("/api/v1/calls") { request, context -> Response in

@@ -20,6 +20,8 @@ struct ProbeService: Service {
     /// Out-of-schedule rounds the correlator asks for; their answers go to `confirmationSink`.
     var confirmations: LineConfirmations? = nil
     var confirmationSink: (any LineObservationSink)? = nil
+    /// Told which lines are probed and how many rounds ran, for the heartbeat.
+    var collection: CollectionStatistics? = nil
     let logger: Logger
 
     func run() async throws {
@@ -29,6 +31,7 @@ struct ProbeService: Service {
                             metadata: ["lines": "\(unreachable.count)", "line.ids": "\(unreachable.prefix(20).map(\.rawValue))"])
         }
         guard !plan.lines.isEmpty else {
+            collection?.probing([])
             logger.info("no lines to probe")
             // A service that returns ends the whole group: idle until shutdown instead.
             try? await gracefulShutdown()
@@ -44,7 +47,9 @@ struct ProbeService: Service {
         defer { capture?.close() }
         let probers = startProbers(for: plan, capture: capture)
         defer { probers.values.forEach { $0.shutdown() } }
-        let probed = plan.lines.filter { probers[$0.prober] != nil }.count
+        let probedLines = plan.lines.filter { probers[$0.prober] != nil }.map(\.id)
+        let probed = probedLines.count
+        collection?.probing(Set(probedLines))
         guard probed > 0 else {
             try? await gracefulShutdown()
             return
@@ -56,6 +61,7 @@ struct ProbeService: Service {
         let liveness = self.liveness
         let confirmations = self.confirmations
         let confirmationSink = self.confirmationSink
+        let collection = self.collection
         let logger = self.logger
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -70,7 +76,10 @@ struct ProbeService: Service {
                     await monitor.run(deliver: { observations in
                         confirmations?.record(observations)
                         for sink in sinks { await sink.deliver(observations) }
-                    }, progress: { _ in liveness?.markProgress() })
+                    }, progress: { statistics in
+                        liveness?.markProgress()
+                        collection?.probeRounds(total: statistics.rounds)
+                    })
                 }
             }
         }

@@ -141,9 +141,10 @@ import Testing
     }
 
     @Test func statusWithoutAStoreSaysSo() throws {
+        // No store: no daemon ever ran on it, which is "not running" (3) for whoever monitors the monitor.
         let result = try ForewarnBinary.run(["status", "--store", "/nonexistent/forewarn.sqlite"])
-        #expect(result.status == 1)
-        #expect(result.errors.contains("no such file"))
+        #expect(result.status == 3)
+        #expect(result.output.contains("DAEMON NOT RUNNING: store /nonexistent/forewarn.sqlite does not exist"))
     }
 
     @Test func everyCommandHasHelp() throws {
