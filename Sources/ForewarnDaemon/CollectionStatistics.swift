@@ -45,6 +45,12 @@ final class CollectionStatistics: Sendable {
         }
     }
 
+    /// A line's verdict now: `unknown` while the prober has it without a verdict, nil when the
+    /// prober does not have it (or has not started).
+    func lineHealth(_ line: LineID) -> Health? {
+        state.withLock { state in state.lines[line] ?? (state.probed?.contains(line) == true ? .unknown : nil) }
+    }
+
     func probing(_ lines: Set<LineID>) { state.withLock { $0.probed = lines } }
 
     /// The prober's rounds since it started (a running total).

@@ -70,6 +70,7 @@ public enum Daemon {
         let deliverer = TicketDeliveryService.make(store: store, configuration: configuration, logger: logger)
         let storeHealth = StoreHealth(location: store.location)
         let collection = CollectionStatistics()
+        let lastRounds = LineProbeLog()
         let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
                                            outboxWritten: { deliverer.wake() }, storeHealth: storeHealth, logger: logger)
         // Stops after the sources (services stop in reverse order), before the correlator.
@@ -91,7 +92,7 @@ public enum Daemon {
                                                             collection: collection)],
                                      liveness: nil, confirmations: lineConfirmations,
                                      confirmationSink: CorrelatorLineSink(correlator: correlator), collection: collection,
-                                     logger: logger))
+                                     lastRounds: lastRounds, logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {
             let snmp = try SNMPServices.make(configuration: configuration, current: current, store: transitions, correlator: correlator,
@@ -108,7 +109,7 @@ public enum Daemon {
         services.append(HTTPListenerService(endpoint: configuration.daemon.httpListen, listener: HTTPListener.application(
             endpoint: configuration.daemon.httpListen, token: configuration.daemon.httpToken, store: store,
             liveness: liveness, tolerance: tolerance, storeHealth: storeHealth, registry: metrics, current: current,
-            logger: logger)))
+            collection: collection, lastRounds: lastRounds, logger: logger)))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -1,5 +1,6 @@
 import ForewarnConfig
 import ForewarnModel
+import Foundation
 import Logging
 import Probes
 import ServiceLifecycle
@@ -22,6 +23,8 @@ struct ProbeService: Service {
     var confirmationSink: (any LineObservationSink)? = nil
     /// Told which lines are probed and how many rounds ran, for the heartbeat.
     var collection: CollectionStatistics? = nil
+    /// Keeps every line's last round, for the line view.
+    var lastRounds: LineProbeLog? = nil
     let logger: Logger
 
     func run() async throws {
@@ -62,6 +65,11 @@ struct ProbeService: Service {
         let confirmations = self.confirmations
         let confirmationSink = self.confirmationSink
         let collection = self.collection
+        var rounds: (@Sendable ([Int], [ProbeOutcome], Date) -> Void)?
+        if let lastRounds = self.lastRounds {
+            rounds = { indices, outcomes, at in lastRounds.record(indices.map { plan.lines[$0].id }, outcomes, at: at) }
+        }
+        let roundsSink = rounds
         let logger = self.logger
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -79,7 +87,7 @@ struct ProbeService: Service {
                     }, progress: { statistics in
                         liveness?.markProgress()
                         collection?.probeRounds(total: statistics.rounds)
-                    })
+                    }, rounds: roundsSink)
                 }
             }
         }

@@ -135,4 +135,41 @@ import Testing
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit().status == 0)
     }
+
+    @Test func theLineViewOfTheRunningDaemon() async throws {
+        let fixture = try DaemonFixture(elements: 2)
+        defer { fixture.remove() }
+        let yaml = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        try fixture.writeRaw(yaml.replacingOccurrences(of: "elements:\n", with: """
+            customers:
+              - {id: C1, name: One}
+            lines:
+              - {id: L1, customer: C1, element: e2, probe: none}
+            elements:
+
+            """))
+        let notify = try NotifySocket(folder: fixture.folder)
+        let daemon = try RunningDaemon(fixture, environment: ["NOTIFY_SOCKET": notify.path])
+        #expect(notify.waitFor("READY=1", within: 20).last?.contains("READY=1") == true)
+        let port = fixture.httpPort
+        for _ in 0..<50 {
+            if (try? await get("/healthz", port: port)) != nil { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let unknown = try await get("/api/v1/lines/L404", port: port, token: fixture.httpToken)
+        #expect(unknown.status == 404 && unknown.body.contains("no line 'L404'"), "\(unknown)")
+        let known = try await get("/api/v1/lines/L1", port: port, token: fixture.httpToken)
+        #expect(known.status == 200, "\(known)")
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(known.body.utf8)) as? [String: Any])
+        #expect(view["schema"] as? String == "forewarn.line.v1")
+        #expect((view["state"] as? [String: Any])?["source"] as? String == "daemon")
+        #expect((view["path"] as? [[String: Any]])?.map { $0["element"] as? String } == ["e2"])
+        // The command asks the running daemon.
+        let command = try ForewarnBinary.run(["line", "L1", "--config", fixture.configPath, "--store", fixture.storePath])
+        #expect(command.status == 0, "\(command.errors)")
+        #expect(command.output.contains("now: UNPROBED") && !command.output.contains("did not answer"), "\(command.output)")
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit().status == 0)
+    }
 }
