@@ -31,15 +31,16 @@ enum HTTPListener {
                             headers: [.contentType: "text/plain; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: (verdict ?? "ok") + "\n")))
         }
-        let statusMetrics = StatusMetrics()
+        let accounting = StatusAccounting()
+        let statusMetrics = StatusMetrics(accounting: accounting)
         router.get("/metrics") { _, _ -> Response in
-            await statusMetrics.refresh(store: store, configuration: current.configuration, now: Date(), logger: logger)
+            await statusMetrics.refresh(store: store, current: current, now: Date(), logger: logger)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         router.get("/api/v1/status") { _, _ -> Response in
             do {
-                return try await StatusAPI.status(store: store, configuration: current.configuration, now: Date())
+                return try await StatusAPI.status(store: store, current: current, accounting: accounting, now: Date())
             } catch {
                 logger.error("status request failed", metadata: ["error": "\(error)"])
                 return StatusAPI.error(.internalServerError, "\(error)")

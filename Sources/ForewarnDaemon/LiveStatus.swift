@@ -4,6 +4,7 @@ import ForewarnModel
 import Foundation
 import Persistence
 import Reports
+import Synchronization
 
 /// The live status (`forewarn status`, `GET /api/v1/status`) and the operations report
 /// (`status --period`, `GET /api/v1/report`) from the store, the configuration and Billing:
@@ -11,28 +12,41 @@ import Reports
 public enum LiveStatus {
     /// The live status at `now`. Without a configuration (none readable) credits and KPIs are left
     /// out and `notes` say why; a failure computing them is a note too, not the status's failure.
-    public static func report(store: any Store, configuration: Configuration?, now: Date,
-                              notes: [String] = []) async throws(StoreError) -> StatusReport {
+    /// With `accounting`, credits and KPIs computed less than its `maxAge` ago are reused.
+    public static func report(store: any Store, configuration: Configuration?, now: Date, notes: [String] = [],
+                              accounting: StatusAccounting? = nil,
+                              generation: Int = 0) async throws(StoreError) -> StatusReport {
         var inputs = try await StatusInputs.read(from: store, now: now)
         inputs.notes = notes
         if let configuration {
-            do {
-                let zone = try zone(of: configuration)
-                let month = BillingPeriod.containing(now, in: zone)
-                let (closed, totals) = try await ledger(configuration, store: store).totals(month, now: now)
-                inputs.credits = MonthCredits(month: month.description, closed: closed, totals: totals)
-                let quarter = quarter(containing: now, in: zone)
-                let reportInputs = try await ReportInputs.read(
-                    from: store, period: quarter, zone: zone, now: now,
-                    inventory: ReportInventory(lines: configuration.lines, elements: configuration.elements),
-                    targets: configuration.reportTargets, credits: [])
-                inputs.kpis = StatusReport.QuarterKPIs(period: quarter, kpis: KPIs(reportInputs),
-                                                       targets: configuration.reportTargets)
-            } catch {
-                inputs.notes.append("credits and KPIs not computed: \(error)")
-            }
+            let figures = await (accounting ?? StatusAccounting(maxAge: 0))
+                .figures(configuration: configuration, generation: generation, store: store, now: now)
+            (inputs.credits, inputs.kpis) = (figures.credits, figures.kpis)
+            inputs.accountedAt = figures.at
+            inputs.notes += figures.notes
         }
         return StatusReport(inputs)
+    }
+
+    /// Credits of the month to date and the quarter's KPIs: the expensive part of the status.
+    static func accounting(configuration: Configuration, store: any Store, now: Date) async -> StatusAccounting.Figures {
+        var figures = StatusAccounting.Figures(at: now)
+        do {
+            let zone = try zone(of: configuration)
+            let month = BillingPeriod.containing(now, in: zone)
+            let (closed, totals) = try await ledger(configuration, store: store).totals(month, now: now)
+            figures.credits = MonthCredits(month: month.description, closed: closed, totals: totals)
+            let quarter = quarter(containing: now, in: zone)
+            let reportInputs = try await ReportInputs.read(
+                from: store, period: quarter, zone: zone, now: now,
+                inventory: ReportInventory(lines: configuration.lines, elements: configuration.elements),
+                targets: configuration.reportTargets, credits: [])
+            figures.kpis = StatusReport.QuarterKPIs(period: quarter, kpis: KPIs(reportInputs),
+                                                    targets: configuration.reportTargets)
+        } catch {
+            figures.notes.append("credits and KPIs not computed: \(error)")
+        }
+        return figures
     }
 
     /// The quarter holding `now` in `zone`.
@@ -85,4 +99,34 @@ public enum LiveStatus {
 public struct LiveStatusError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The credits and KPIs of the live status, computed at most once per `maxAge` (they read every
+/// line interval of the month and the quarter): `--watch`, `GET /api/v1/status` and `/metrics`
+/// reuse them; a reload (another configuration generation) or a clock gone back recomputes.
+public final class StatusAccounting: Sendable {
+    public struct Figures: Sendable {
+        public var credits: MonthCredits?
+        public var kpis: StatusReport.QuarterKPIs?
+        public var notes: [String] = []
+        /// When they were computed.
+        public var at: Date
+
+        init(at: Date) { self.at = at }
+    }
+
+    public let maxAge: TimeInterval
+    private let cached = Mutex<(figures: Figures, generation: Int)?>(nil)
+
+    public init(maxAge: TimeInterval = 60) { self.maxAge = maxAge }
+
+    public func figures(configuration: Configuration, generation: Int, store: any Store, now: Date) async -> Figures {
+        if let (figures, cachedGeneration) = cached.withLock({ $0 }), cachedGeneration == generation,
+           now >= figures.at, now.timeIntervalSince(figures.at) < maxAge {
+            return figures
+        }
+        let figures = await LiveStatus.accounting(configuration: configuration, store: store, now: now)
+        cached.withLock { $0 = (figures, generation) }
+        return figures
+    }
 }

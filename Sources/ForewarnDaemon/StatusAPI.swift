@@ -13,8 +13,10 @@ import Synchronization
 /// `GET /api/v1/report?period=P&format=text|json|html` (the operations report). A request that is
 /// not understood gets 400 naming the parameter; nothing here writes to the store.
 enum StatusAPI {
-    static func status(store: any Store, configuration: Configuration, now: Date) async throws(StoreError) -> Response {
-        HTTPListener.jsonResponse(try await LiveStatus.report(store: store, configuration: configuration, now: now).json)
+    static func status(store: any Store, current: CurrentConfiguration, accounting: StatusAccounting,
+                       now: Date) async throws(StoreError) -> Response {
+        HTTPListener.jsonResponse(try await LiveStatus.report(store: store, configuration: current.configuration, now: now,
+                                                              accounting: accounting, generation: current.generation).json)
     }
 
     static let reportParameters: Set<String> = ["period", "format"]
@@ -66,13 +68,13 @@ enum StatusAPI {
 }
 
 /// What `/metrics` adds from the store before each scrape: open incidents by severity, the
-/// outbox's backlog and dead letters, and the quarter's KPIs beside their targets (computed at
-/// most once a minute: a quarter's line intervals are the expensive read).
-final class StatusMetrics: Sendable {
-    private let kpisComputedAt = Mutex<Date?>(nil)
-    static let kpiEvery: TimeInterval = 60
+/// outbox's backlog and dead letters, and the quarter's KPIs beside their targets (from
+/// `StatusAccounting`: computed at most once a minute, a quarter's line intervals are the
+/// expensive read).
+struct StatusMetrics: Sendable {
+    let accounting: StatusAccounting
 
-    func refresh(store: any Store, configuration: Configuration, now: Date, logger: Logger) async {
+    func refresh(store: any Store, current: CurrentConfiguration, now: Date, logger: Logger) async {
         do {
             let open = try await store.incidents(openOnly: true, since: nil).map(\.incident)
             for severity in Severity.allCases {
@@ -86,23 +88,12 @@ final class StatusMetrics: Sendable {
         } catch {
             logger.error("metrics: cannot read open incidents and outbox", metadata: ["error": "\(error)"])
         }
-        let due = kpisComputedAt.withLock { last -> Bool in
-            guard last.map({ now.timeIntervalSince($0) >= Self.kpiEvery || now < $0 }) ?? true else { return false }
-            last = now
-            return true
-        }
-        guard due else { return }
-        do {
-            let zone = try LiveStatus.zone(of: configuration)
-            let quarter = LiveStatus.quarter(containing: now, in: zone)
-            let inputs = try await ReportInputs.read(
-                from: store, period: quarter, zone: zone, now: now,
-                inventory: ReportInventory(lines: configuration.lines, elements: configuration.elements),
-                targets: configuration.reportTargets, credits: [])
-            Self.record(KPIs(inputs), targets: configuration.reportTargets)
-        } catch {
-            kpisComputedAt.withLock { $0 = nil }
-            logger.error("metrics: cannot compute the quarter's KPIs", metadata: ["error": "\(error)"])
+        let figures = await accounting.figures(configuration: current.configuration, generation: current.generation,
+                                               store: store, now: now)
+        if let quarter = figures.kpis {
+            Self.record(quarter.kpis, targets: quarter.targets)
+        } else {
+            logger.error("metrics: cannot compute the quarter's KPIs", metadata: ["error": "\(figures.notes)"])
         }
     }
 

@@ -73,7 +73,8 @@ extension StatusReport {
             },
             "outbox": ["pending": outboxPending, "dead": outboxDead],
             "credits_month_to_date": credits.map { month -> Any in
-                ["month": month.month, "closed": month.closed, "credits": money(month.totals)]
+                ["month": month.month, "closed": month.closed, "credits": money(month.totals),
+                 "as_of": instant(accountedAt)]
             } ?? NSNull(),
             "notes": notes,
         ]
@@ -88,6 +89,7 @@ extension StatusReport {
             fixed["pending"] = kpis.fixedPending
             return [
                 "period": quarter.period.description,
+                "as_of": RFC3339.format(accountedAt ?? now),
                 "incidents": kpis.incidents,
                 "proactive_rate": rate(kpis.proactive, ">", targets.proactiveRate, kpis.proactiveStatus),
                 "lines_hit": rate(kpis.linesHit, "<", targets.linesHit, kpis.linesHitStatus),

@@ -55,6 +55,7 @@ public struct StatusReport: Sendable {
     public var backlog: [OutboxBacklog]
     public var credits: MonthCredits?
     public var kpis: QuarterKPIs?
+    public var accountedAt: Date?
     /// Why credits or KPIs are missing (no configuration readable), for the reader.
     public var notes: [String]
 
@@ -96,6 +97,7 @@ public struct StatusReport: Sendable {
         backlog = inputs.backlog.sorted { $0.hook.rawValue < $1.hook.rawValue }
         credits = inputs.credits
         kpis = inputs.kpis
+        accountedAt = inputs.accountedAt ?? inputs.now
         notes = inputs.notes
     }
 
@@ -140,6 +142,8 @@ public struct StatusInputs: Sendable {
     public var backlog: [OutboxBacklog]
     public var credits: MonthCredits?
     public var kpis: StatusReport.QuarterKPIs?
+    /// When credits and KPIs were computed (they may be reused for a minute).
+    public var accountedAt: Date?
     public var notes: [String]
 
     public init(store: String, now: Date, heartbeats: [Heartbeat], incidents: [IncidentRecord] = [],

@@ -107,6 +107,8 @@ struct LiveSource {
     let store: any Store
     var configuration: Configuration?
     var notes: [String] = []
+    /// `--watch` recomputes credits and KPIs once a minute, not every redraw.
+    let accounting = StatusAccounting()
 
     init(_ options: ConfigOptions, _ storeOption: StoreOption) async throws {
         var configuration: Configuration?
@@ -134,7 +136,8 @@ struct LiveSource {
     }
 
     func report(now: Date) async throws -> StatusReport {
-        try await LiveStatus.report(store: store, configuration: configuration, now: now, notes: notes)
+        try await LiveStatus.report(store: store, configuration: configuration, now: now, notes: notes,
+                                    accounting: accounting)
     }
 }
 

@@ -1,6 +1,7 @@
 import ForewarnModel
 import Foundation
 import Persistence
+import Stores
 @testable import ForewarnDaemon
 import Testing
 
@@ -59,5 +60,40 @@ import Testing
         // The newest mark at least 60 s old (t = 10) and every later one.
         #expect(kept.first?.at == Self.start.addingTimeInterval(10) && kept.count == 61)
         #expect(CollectionMeasure.window(Array(marks.prefix(5)), now: Self.start.addingTimeInterval(4)).count == 5)
+    }
+}
+
+/// The status's credits and KPIs are reused for a minute, and recomputed after it, after a
+/// reload, or when the clock went back.
+@Suite struct StatusAccountingTests {
+    @Test func creditsAndKPIsAreReusedForAMinuteOnly() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-accounting-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try StoreFactory.open(folder + "/forewarn.sqlite", access: .create)
+        let configuration = CorrelatorServiceTests.configuration()
+        let now = Date(unixMilliseconds: 1_795_000_000_000)  // 2026-11-18, in 2026Q4
+        let accounting = StatusAccounting(maxAge: 60)
+        func incidents(at seconds: TimeInterval, generation: Int = 0) async -> Int? {
+            await accounting.figures(configuration: configuration, generation: generation, store: store,
+                                     now: now.addingTimeInterval(seconds)).kpis?.kpis.incidents
+        }
+        func open(_ id: Int64) async throws {
+            let header = Incident(id: IncidentID(id), root: IncidentRoot(subject: .line(LineID("L\(id)")), kind: .down),
+                                  group: "line:L\(id)", severity: .minor, proactive: true, startedAt: now,
+                                  detectedAt: now.addingTimeInterval(1), updatedAt: now.addingTimeInterval(1))
+            try await store.record(CorrelationBatch(changes: [IncidentChange(
+                kind: .open, incident: header, lines: [LineInterval(line: LineID("L\(id)"), customer: CustomerID("C\(id)"), start: now)])],
+                                                    at: now.addingTimeInterval(1)))
+        }
+        #expect(await incidents(at: 0) == 0)
+        try await open(1)
+        #expect(await incidents(at: 59) == 0, "reused within the minute")
+        #expect(await incidents(at: 30, generation: 1) == 1, "recomputed after a reload")
+        try await open(2)
+        #expect(await incidents(at: 60, generation: 1) == 1, "reused: computed 30 s before")
+        #expect(await incidents(at: 20, generation: 1) == 2, "recomputed: the clock went back")
+        try await open(3)
+        #expect(await incidents(at: 80, generation: 1) == 3, "recomputed: a minute old")
     }
 }
