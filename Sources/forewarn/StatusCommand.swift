@@ -79,7 +79,19 @@ struct Status: AsyncParsableCommand {
             try CreditsAccess.write(text, to: output)
             return
         }
-        let source = try await LiveSource(options, storeOption)
+        let source: LiveSource
+        do {
+            source = try await LiveSource(options, storeOption)
+        } catch let missing as LiveSource.NoStore {
+            // No daemon ever ran on it: the status of nothing running, in the format asked for.
+            let note = "store \(missing.location) does not exist (no daemon has run with this store)"
+            if chosenFormat == .json {
+                print(StatusReport(StatusInputs(store: missing.location, now: Date(), heartbeats: [], notes: [note])).json)
+            } else {
+                print("DAEMON NOT RUNNING: \(note)")
+            }
+            throw ExitCode(3)
+        }
         let terminal = isatty(STDOUT_FILENO) == 1
         let colour = chosenFormat == .text
             && StatusReport.wantsColour(isTerminal: terminal, environment: ProcessInfo.processInfo.environment)
@@ -121,10 +133,7 @@ struct LiveSource {
         guard let location = storeOption.store ?? configuration?.daemon.storePath else {
             throw CommandFailure("cannot read configuration:\n\(problem.map { "\($0)" } ?? options.config)")
         }
-        guard FileManager.default.fileExists(atPath: location) else {
-            print("DAEMON NOT RUNNING: store \(location) does not exist (no daemon has run with this store)")
-            throw ExitCode(3)
-        }
+        guard FileManager.default.fileExists(atPath: location) else { throw NoStore(location: location) }
         store = try StoreFactory.open(location, access: .readOnly)
         if configuration == nil, let named = try await store.heartbeats().first?.configPath {
             configuration = try? ConfigLoader.load(path: named)
@@ -133,6 +142,10 @@ struct LiveSource {
             notes.append("no configuration readable (\(options.config)): credits and KPIs left out")
         }
         self.configuration = configuration
+    }
+
+    struct NoStore: Error {
+        var location: String
     }
 
     func report(now: Date) async throws -> StatusReport {

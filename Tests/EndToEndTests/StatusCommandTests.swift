@@ -83,6 +83,11 @@ import Testing
         let missing = try ForewarnBinary.run(["status", "--store", folder + "/never.sqlite"])
         #expect(missing.status == 3)
         #expect(missing.output.contains("DAEMON NOT RUNNING: store \(folder)/never.sqlite does not exist"))
+        let missingJSON = try ForewarnBinary.run(["status", "--store", folder + "/never.sqlite", "--json"])
+        #expect(missingJSON.status == 3)
+        let document = try Self.json(missingJSON.output)
+        #expect(document["alive"] as? Bool == false && (document["daemons"] as? [Any])?.isEmpty == true)
+        #expect((document["notes"] as? [String])?.first?.contains("does not exist") == true)
         #expect(!FileManager.default.fileExists(atPath: folder + "/never.sqlite"), "status created a store")
     }
 
