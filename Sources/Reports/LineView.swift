@@ -62,6 +62,8 @@ public struct LineView: Sendable, Hashable, Codable {
         public var rootKind: String
         /// When this line's outage in it began.
         public var since: Date
+        /// When this line came back while the incident goes on; nil while it is out.
+        public var lineRestoredAt: Date?
         public var detectedAt: Date
         public var ticketId: String?
         public var ticketHook: String?
@@ -166,13 +168,16 @@ extension LineView {
         incident = inputs.incident.map { detail in
             let header = detail.record.incident
             let own = detail.record.lines.filter { $0.line == line.id }
-            let since = own.filter { $0.end == nil }.map(\.start).min() ?? own.map(\.start).min() ?? header.startedAt
+            let out = own.filter { $0.end == nil }
+            let since = out.map(\.start).min() ?? own.map(\.start).min() ?? header.startedAt
+            let restored = out.isEmpty ? own.compactMap(\.end).max() : nil
             let marker = "called about line \(line.id.rawValue) "
             let call = detail.timeline.first { $0.kind == "customer-call" && $0.detail.contains(marker) }
             let ticket = detail.record.ticket
             return OpenIncident(id: header.id.rawValue, severity: header.severity.rawValue,
                                 rootType: header.root.subject.kind, rootId: header.root.subject.identifier,
-                                rootKind: header.root.kind.rawValue, since: since, detectedAt: header.detectedAt,
+                                rootKind: header.root.kind.rawValue, since: since, lineRestoredAt: restored,
+                                detectedAt: header.detectedAt,
                                 ticketId: ticket?.ticketID, ticketHook: ticket?.hook.rawValue, ticketState: ticket?.state,
                                 acknowledged: header.acknowledgedAt != nil, customerCalled: call != nil, calledAt: call?.at)
         }

@@ -31,6 +31,7 @@ extension LineView {
             "incident": incident.map { open -> Any in
                 ["id": open.id, "severity": open.severity, "root_type": open.rootType, "root_id": open.rootId,
                  "root_kind": open.rootKind, "since": RFC3339.format(open.since),
+                 "line_restored_at": instant(open.lineRestoredAt),
                  "detected_at": RFC3339.format(open.detectedAt), "ticket_id": value(open.ticketId),
                  "ticket_hook": value(open.ticketHook), "ticket_state": value(open.ticketState),
                  "acknowledged": open.acknowledged, "customer_called": open.customerCalled,
@@ -96,8 +97,13 @@ extension LineView {
         if let incident {
             out.append("KNOWN OUTAGE: incident #\(incident.id) (\(incident.severity)), root \(e(incident.rootId)) "
                        + "\(incident.rootKind)")
-            out.append("  this line out since \(RFC3339.format(incident.since)) (\(ago(incident.since)))"
-                       + (incident.acknowledged ? ", acknowledged" : ""))
+            if let back = incident.lineRestoredAt {
+                out.append("  this line back since \(RFC3339.format(back)) (\(ago(back)))")
+                out.append("  the incident goes on for other lines" + (incident.acknowledged ? "; acknowledged" : ""))
+            } else {
+                out.append("  this line out since \(RFC3339.format(incident.since)) (\(ago(incident.since)))"
+                           + (incident.acknowledged ? ", acknowledged" : ""))
+            }
             out.append("  ticket: " + (incident.ticketId.map { "\(e($0)) (\(e(incident.ticketHook ?? "")))"
                 + (incident.ticketState.map { ", \(e($0))" } ?? "") } ?? "none yet"))
             out.append("  customer " + (incident.calledAt.map { "already called, logged \(RFC3339.format($0))" }

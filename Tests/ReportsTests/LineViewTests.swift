@@ -79,13 +79,22 @@ import Testing
         // A call about another line of the incident (L70 starts with L7) is not this customer's.
         #expect(incidentOrFail(incident("L70")).customerCalled == false)
         #expect(incidentOrFail(incident(nil)).calledAt == nil)
+        #expect(called.lineRestoredAt == nil)
+        // The line came back while the incident goes on (its neighbour is still out).
+        var detail = Self.detail(calledAbout: nil)
+        detail.record.lines[0].end = t("2026-11-27T11:55:00Z")
+        let back = LineView(LineViewInputs(now: Self.now, line: Self.probed, customerName: nil, elements: Self.elements,
+                                           incident: detail))
+        #expect(back.incident?.lineRestoredAt == t("2026-11-27T11:55:00Z"))
+        #expect(back.text.contains("  this line back since 2026-11-27T11:55:00.000Z (5 min ago)\n"
+                                   + "  the incident goes on for other lines; acknowledged\n"))
     }
 
     func incidentOrFail(_ incident: LineView.OpenIncident?) -> LineView.OpenIncident {
         guard let incident else {
             Issue.record("no incident")
             return LineView.OpenIncident(id: 0, severity: "", rootType: "", rootId: "", rootKind: "", since: Date(),
-                                         detectedAt: Date(), acknowledged: false, customerCalled: false)
+                                         lineRestoredAt: nil, detectedAt: Date(), acknowledged: false, customerCalled: false)
         }
         return incident
     }
