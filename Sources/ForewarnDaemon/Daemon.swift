@@ -71,6 +71,7 @@ public enum Daemon {
         let storeHealth = StoreHealth(location: store.location)
         let collection = CollectionStatistics()
         let lastRounds = LineProbeLog()
+        let accounting = StatusAccounting()
         let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
                                            outboxWritten: { deliverer.wake() }, storeHealth: storeHealth, logger: logger)
         // Stops after the sources (services stop in reverse order), before the correlator.
@@ -109,7 +110,8 @@ public enum Daemon {
         services.append(HTTPListenerService(endpoint: configuration.daemon.httpListen, listener: HTTPListener.application(
             endpoint: configuration.daemon.httpListen, token: configuration.daemon.httpToken, store: store,
             liveness: liveness, tolerance: tolerance, storeHealth: storeHealth, registry: metrics, current: current,
-            collection: collection, lastRounds: lastRounds, logger: logger)))
+            collection: collection, lastRounds: lastRounds, accounting: accounting, logger: logger)))
+        services.append(StatusAccountingService(accounting: accounting, store: store, current: current))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -22,7 +22,8 @@ enum HTTPListener {
     static func application(endpoint: SocketEndpoint, token: String?, store: any Store, liveness: Liveness,
                             tolerance: Duration, storeHealth: StoreHealth? = nil, registry: PrometheusCollectorRegistry,
                             current: CurrentConfiguration, collection: CollectionStatistics? = nil,
-                            lastRounds: LineProbeLog? = nil, logger: Logger) -> some ApplicationProtocol {
+                            lastRounds: LineProbeLog? = nil, accounting: StatusAccounting = StatusAccounting(),
+                            logger: Logger) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: BearerTokenMiddleware(token: token, openPaths: ["/healthz"]))
         router.get("/healthz") { _, _ -> Response in
@@ -31,7 +32,6 @@ enum HTTPListener {
                             headers: [.contentType: "text/plain; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: (verdict ?? "ok") + "\n")))
         }
-        let accounting = StatusAccounting()
         let statusMetrics = StatusMetrics(accounting: accounting)
         router.get("/metrics") { _, _ -> Response in
             await statusMetrics.refresh(store: store, current: current, now: Date(), logger: logger)
