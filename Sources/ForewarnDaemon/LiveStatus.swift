@@ -13,15 +13,21 @@ import Synchronization
 public enum LiveStatus {
     /// The live status at `now`. Without a configuration (none readable) credits and KPIs are left
     /// out and `notes` say why; a failure computing them is a note too, not the status's failure.
-    /// With `accounting`, credits and KPIs computed less than its `maxAge` ago are reused.
+    /// With `accounting`, credits and KPIs computed less than its `maxAge` ago are reused;
+    /// `figures` (the running daemon's) are taken as they are.
     public static func report(store: any Store, configuration: Configuration?, now: Date, notes: [String] = [],
-                              accounting: StatusAccounting? = nil,
-                              generation: Int = 0) async throws(StoreError) -> StatusReport {
+                              accounting: StatusAccounting? = nil, generation: Int = 0,
+                              figures kept: StatusAccounting.Figures? = nil) async throws(StoreError) -> StatusReport {
         var inputs = try await StatusInputs.read(from: store, now: now)
         inputs.notes = notes
         if let configuration {
-            let figures = await (accounting ?? StatusAccounting(maxAge: 0))
-                .figures(configuration: configuration, generation: generation, store: store, now: now)
+            let figures: StatusAccounting.Figures
+            if let kept {
+                figures = kept
+            } else {
+                figures = await (accounting ?? StatusAccounting(maxAge: 0))
+                    .figures(configuration: configuration, generation: generation, store: store, now: now)
+            }
             (inputs.credits, inputs.kpis) = (figures.credits, figures.kpis)
             inputs.accountedAt = figures.at
             inputs.notes += figures.notes
@@ -113,7 +119,9 @@ public final class StatusAccounting: Sendable {
         /// When they were computed.
         public var at: Date
 
-        init(at: Date) { self.at = at }
+        public init(credits: MonthCredits? = nil, kpis: StatusReport.QuarterKPIs? = nil, notes: [String] = [], at: Date) {
+            (self.credits, self.kpis, self.notes, self.at) = (credits, kpis, notes, at)
+        }
     }
 
     public let maxAge: TimeInterval

@@ -91,19 +91,18 @@ struct StatusMetrics: Sendable {
         let figures = await accounting.figures(configuration: current.configuration, generation: current.generation,
                                                store: store, now: now)
         if let quarter = figures.kpis {
-            Self.record(quarter.kpis, targets: quarter.targets)
+            Self.record(quarter)
         } else {
             logger.error("metrics: cannot compute the quarter's KPIs", metadata: ["error": "\(figures.notes)"])
         }
     }
 
-    static func record(_ kpis: KPIs, targets: ReportTargets) {
-        let rates: [(String, Share, Percentage, TargetStatus)] = [
-            ("proactive_rate", kpis.proactive, targets.proactiveRate, kpis.proactiveStatus),
-            ("lines_hit", kpis.linesHit, targets.linesHit, kpis.linesHitStatus),
-            ("fixed_within_a_day", kpis.fixedWithinDay, targets.fixedWithinDay, kpis.fixedWithinDayStatus),
+    static func record(_ kpis: StatusReport.QuarterKPIs) {
+        let rates: [(String, StatusReport.QuarterKPIs.Rate)] = [
+            ("proactive_rate", kpis.proactive), ("lines_hit", kpis.linesHit), ("fixed_within_a_day", kpis.fixedWithinDay),
         ]
-        for (name, share, target, status) in rates {
+        for (name, rate) in rates {
+            let (share, target, status) = (rate.share, rate.target, rate.status)
             let dimensions = [("kpi", name)]
             // No data (nothing to divide by): NaN, which no alert rule compares true with.
             Gauge(label: "forewarn_kpi_ratio", dimensions: dimensions)

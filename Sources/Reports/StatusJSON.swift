@@ -79,26 +79,9 @@ extension StatusReport {
             "notes": notes,
         ]
         object["kpis_quarter_to_date"] = kpis.map { quarter -> Any in
-            let kpis = quarter.kpis
-            let targets = quarter.targets
-            func rate(_ share: Share, _ comparison: String, _ target: Percentage, _ status: TargetStatus) -> [String: Any] {
-                ["percent": share.percentText(decimals: 4) ?? NSNull(), "count": share.numerator, "of": share.denominator,
-                 "status": status.rawValue, "target": ["comparison": comparison, "percent": target.description]]
-            }
-            var fixed = rate(kpis.fixedWithinDay, ">=", targets.fixedWithinDay, kpis.fixedWithinDayStatus)
-            fixed["pending"] = kpis.fixedPending
-            return [
-                "period": quarter.period.description,
-                "as_of": RFC3339.format(accountedAt ?? now),
-                "incidents": kpis.incidents,
-                "proactive_rate": rate(kpis.proactive, ">", targets.proactiveRate, kpis.proactiveStatus),
-                "lines_hit": rate(kpis.linesHit, "<", targets.linesHit, kpis.linesHitStatus),
-                "fixed_within_a_day": fixed,
-                "detection_lead_time": kpis.leadTime.map { lead -> Any in
-                    ["incidents": lead.incidents, "median_ms": lead.median, "p90_ms": lead.p90]
-                } ?? NSNull(),
-                "availability_percent": kpis.availability.percentText(decimals: 4) ?? NSNull(),
-            ] as [String: Any]
+            var kpis = quarter.jsonObject
+            kpis["as_of"] = RFC3339.format(accountedAt ?? now)
+            return kpis
         } ?? NSNull()
         return object
     }

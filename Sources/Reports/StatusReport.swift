@@ -59,17 +59,6 @@ public struct StatusReport: Sendable {
     /// Why credits or KPIs are missing (no configuration readable), for the reader.
     public var notes: [String]
 
-    /// The quarter to date, as the operations report computes it.
-    public struct QuarterKPIs: Sendable {
-        public var period: ReportPeriod
-        public var kpis: KPIs
-        public var targets: ReportTargets
-
-        public init(period: ReportPeriod, kpis: KPIs, targets: ReportTargets) {
-            (self.period, self.kpis, self.targets) = (period, kpis, targets)
-        }
-    }
-
     /// A heartbeat counts as stale after this long at least, or three heartbeat intervals.
     public static let staleAfter: TimeInterval = 30
 

@@ -118,20 +118,17 @@ extension StatusReport {
             add("credits \(credits.month) to date: " + (totals.isEmpty ? "none" : totals.joined(separator: ", ")))
         }
         if let quarter = kpis {
-            let kpis = quarter.kpis
-            let targets = quarter.targets
             add("KPIs \(quarter.period) to date   value       target   status      counted")
-            func row(_ name: String, _ value: String, _ target: String, _ status: TargetStatus, _ counted: String) {
-                add("  " + F.padded(name, 21) + F.padded(value, 12) + F.padded(target, 9) + F.padded(status.rawValue, 12)
-                    + counted, status == .notMet ? .yellow : nil)
+            func row(_ name: String, _ rate: QuarterKPIs.Rate, decimals: Int) {
+                let comparison = rate.comparison == ">=" ? "≥" : rate.comparison
+                add("  " + F.padded(name, 21) + F.padded(F.percent(rate.share, decimals: decimals), 12)
+                    + F.padded(F.target(comparison, rate.target), 9) + F.padded(rate.status.rawValue, 12)
+                    + "\(F.grouped(rate.share.numerator)) of \(F.grouped(rate.share.denominator))",
+                    rate.status == .notMet ? .yellow : nil)
             }
-            row("proactive rate", F.percent(kpis.proactive, decimals: 1), F.target(">", targets.proactiveRate),
-                kpis.proactiveStatus, "\(F.grouped(kpis.proactive.numerator)) of \(F.grouped(kpis.proactive.denominator))")
-            row("lines hit", F.percent(kpis.linesHit, decimals: 2), F.target("<", targets.linesHit), kpis.linesHitStatus,
-                "\(F.grouped(kpis.linesHit.numerator)) of \(F.grouped(kpis.linesHit.denominator))")
-            row("fixed within a day", F.percent(kpis.fixedWithinDay, decimals: 1), F.target("≥", targets.fixedWithinDay),
-                kpis.fixedWithinDayStatus,
-                "\(F.grouped(kpis.fixedWithinDay.numerator)) of \(F.grouped(kpis.fixedWithinDay.denominator))")
+            row("proactive rate", quarter.proactive, decimals: 1)
+            row("lines hit", quarter.linesHit, decimals: 2)
+            row("fixed within a day", quarter.fixedWithinDay, decimals: 1)
         }
         for note in notes { add("note: \(TerminalText.escape(note))") }
 

@@ -72,18 +72,28 @@ struct LineCommand: AsyncParsableCommand {
 
     /// The daemon's view of the line (`GET /api/v1/lines/L`), nil when it does not answer within 2 s.
     static func askDaemon(_ line: LineID, configuration: Configuration) async -> LineView? {
+        let id = line.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? line.rawValue
+        guard let data = await DaemonAPI.get("/api/v1/lines/\(id)", configuration: configuration, timeout: 2) else { return nil }
+        return try? LineView.decode(json: data)
+    }
+}
+
+/// The running daemon's HTTP API (`daemon.http_listen`, with `daemon.http_token`), asked by
+/// commands that can use what it knows now or keeps current.
+enum DaemonAPI {
+    /// The body of a 200 answer to `GET path`; nil when the daemon does not answer so in `timeout` seconds.
+    static func get(_ path: String, configuration: Configuration, timeout: TimeInterval) async -> Data? {
         let endpoint = configuration.daemon.httpListen
         var host = endpoint.address.description
         // A listener on every address answers on loopback.
         if host == "0.0.0.0" { host = "127.0.0.1" }
         if host == "::" { host = "::1" }
         if host.contains(":") { host = "[\(host)]" }
-        let id = line.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? line.rawValue
-        guard let url = URL(string: "http://\(host):\(endpoint.port)/api/v1/lines/\(id)") else { return nil }
-        var request = URLRequest(url: url, timeoutInterval: 2)
+        guard let url = URL(string: "http://\(host):\(endpoint.port)\(path)") else { return nil }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         if let token = configuration.daemon.httpToken { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         guard let (data, response) = try? await URLSession.shared.data(for: request),
               (response as? HTTPURLResponse)?.statusCode == 200 else { return nil }
-        return try? LineView.decode(json: data)
+        return data
     }
 }

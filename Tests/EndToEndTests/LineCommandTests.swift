@@ -12,7 +12,8 @@ import Testing
         let folder: String
         var config: String { folder + "/forewarn.yaml" }
         var store: String { folder + "/forewarn.sqlite" }
-        let started = Date().addingTimeInterval(-120)
+        // Whole milliseconds, as the store keeps instants.
+        let started = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 120).rounded(.down))
 
         init() async throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-line-\(UUID())").path

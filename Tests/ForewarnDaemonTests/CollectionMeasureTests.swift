@@ -76,7 +76,7 @@ import Testing
         let accounting = StatusAccounting(maxAge: 60)
         func incidents(at seconds: TimeInterval, generation: Int = 0) async -> Int? {
             await accounting.figures(configuration: configuration, generation: generation, store: store,
-                                     now: now.addingTimeInterval(seconds)).kpis?.kpis.incidents
+                                     now: now.addingTimeInterval(seconds)).kpis?.incidents
         }
         func open(_ id: Int64) async throws {
             let header = Incident(id: IncidentID(id), root: IncidentRoot(subject: .line(LineID("L\(id)")), kind: .down),

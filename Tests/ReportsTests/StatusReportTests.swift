@@ -165,6 +165,31 @@ import Testing
         #expect((credits["credits"] as? [[String: Any]])?.first?["amount"] as? String == "1234.00")
     }
 
+    @Test func theQuarterKPIsShowBesideTheirTargetsAndReadBackFromTheDocument() throws {
+        // November's hand-built history of KPITests: 4 of 6 proactive, 2 of 4 fixed within a day.
+        let quarter = StatusReport.QuarterKPIs(period: try ReportPeriod(parsing: "2026-11"), kpis: KPIs(KPITests.inputs),
+                                               targets: ReportTargets())
+        #expect(quarter.proactive.share == Share(4, of: 6) && quarter.proactive.status == .met)
+        var inputs = StatusInputs(store: "s", now: Self.now, heartbeats: [Self.beat()])
+        inputs.kpis = quarter
+        inputs.credits = MonthCredits(month: "2026-11", closed: false, totals: ["CZK": 4_000])
+        inputs.accountedAt = Self.now.addingTimeInterval(-40)
+        let report = StatusReport(inputs)
+        let text = report.text()
+        #expect(text.contains("\n  proactive rate       66.6 %      > 60 %   met         4 of 6\n"), "\(text)")
+        #expect(text.contains("\n  fixed within a day   50.0 %      ≥ 76 %   not-met     2 of 4\n"), "\(text)")
+        #expect(report.text(colour: true).contains("\u{1B}[33m  fixed within a day"))
+        #expect(!report.text(colour: true).contains("\u{1B}[33m  proactive rate"))
+        // What `forewarn status` takes from the daemon's document instead of computing it again.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])
+        let kpis = try #require(object["kpis_quarter_to_date"] as? [String: Any])
+        #expect(kpis["as_of"] as? String == "2026-11-27T11:59:20.000Z")
+        #expect(StatusReport.QuarterKPIs(json: kpis) == quarter)
+        let credits = try #require(object["credits_month_to_date"] as? [String: Any])
+        #expect(MonthCredits(json: credits) == inputs.credits)
+        #expect(StatusReport.QuarterKPIs(json: ["period": "2026Q4"]) == nil)
+    }
+
     @Test func theAcknowledgerIsReadFromTheTimeline() {
         let at = Self.now
         #expect(StatusInputs.acknowledger([TimelineEntry(at: at, kind: "opened", detail: "agg1 unreachable"),
