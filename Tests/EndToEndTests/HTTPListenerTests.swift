@@ -39,6 +39,9 @@ import Testing
     @Test func reportStatusAndMetricsAnswerAndMalformedOrUnauthenticatedRequestsChangeNothing() async throws {
         let fixture = try DaemonFixture(elements: 2)
         defer { fixture.remove() }
+        // No element to poll and no line to probe: nothing but the requests could change the store.
+        let yaml = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        try fixture.writeRaw(String(yaml[..<yaml.range(of: "elements:\n")!.lowerBound]))
         let notify = try NotifySocket(folder: fixture.folder)
         let daemon = try RunningDaemon(fixture, environment: ["NOTIFY_SOCKET": notify.path])
         #expect(notify.waitFor("READY=1", within: 20).last?.contains("READY=1") == true)
