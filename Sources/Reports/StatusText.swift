@@ -6,6 +6,8 @@ import Persistence
 /// `NO_COLOR`) what needs attention is red or yellow and a live daemon green.
 extension StatusReport {
     public static let textWidth = 80
+    /// Open incidents listed in the text (the most severe); the JSON lists them all.
+    public static let textIncidents = 20
 
     enum Colour: String {
         case red = "31", yellow = "33", green = "32"
@@ -78,7 +80,7 @@ extension StatusReport {
         if !incidents.isEmpty {
             add("  id     severity root                   lines cust.  age        found by")
         }
-        for open in incidents {
+        for open in incidents.prefix(Self.textIncidents) {
             let incident = open.incident
             let root = "\(incident.root.subject.identifier) \(incident.root.kind.rawValue)"
             let colour: Colour? = incident.planned ? nil
@@ -103,6 +105,9 @@ extension StatusReport {
             add("    " + detail.joined(separator: "; ") + ", delivery \(open.delivery.rawValue)", open.delivery == .dead ? .red : nil)
         }
 
+        if incidents.count > Self.textIncidents {
+            add("  … \(F.grouped(incidents.count - Self.textIncidents)) more, less severe: forewarn incidents --open")
+        }
         if backlog.isEmpty {
             add("tickets: no hook has entries")
         }

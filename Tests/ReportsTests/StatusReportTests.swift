@@ -125,6 +125,20 @@ import Testing
         #expect(!StatusReport.wantsColour(isTerminal: false, environment: [:]))
     }
 
+    @Test func theTextListsTheTwentyMostSevereAndCountsTheRest() throws {
+        let many = (1...25).map { id in
+            Self.open(Int64(id), id == 25 ? .critical : .minor, root: "acc\(id)", lines: 1...1, started: "2026-11-27T11:00:00Z")
+        }
+        let text = StatusReport(StatusInputs(store: "s", now: Self.now, heartbeats: [Self.beat()], incidents: many)).text()
+        #expect(text.contains("\n  #25    critical acc25 unreachable"))
+        #expect(text.contains("\n  #19    minor"))
+        #expect(!text.contains("\n  #20    minor"))
+        #expect(text.contains("\n  … 5 more, less severe: forewarn incidents --open\n"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(StatusReport(StatusInputs(
+            store: "s", now: Self.now, heartbeats: [Self.beat()], incidents: many)).json.utf8)) as? [String: Any])
+        #expect(((json["incidents"] as? [String: Any])?["list"] as? [Any])?.count == 25)
+    }
+
     @Test func storedTextCannotDriveTheTerminal() {
         var inputs = StatusInputs(store: "s", now: Self.now, heartbeats: [Self.beat()],
                                   incidents: [Self.open(1, .minor, root: "e\u{1B}[2Jvil", lines: 1...1,
