@@ -146,8 +146,11 @@ import Testing
         try fixture.writeRaw(yaml.replacingOccurrences(of: "elements:\n", with: """
             customers:
               - {id: C1, name: One}
+            probe_profiles:
+              - {id: default, interval: 1s, timeout: 500ms}
             lines:
               - {id: L1, customer: C1, element: e2, probe: none}
+              - {id: L2, customer: C1, element: e2, probe: icmp, target: 127.0.0.1}
             elements:
 
             """))
@@ -167,6 +170,20 @@ import Testing
         #expect(view["schema"] as? String == "forewarn.line.v1")
         #expect((view["state"] as? [String: Any])?["source"] as? String == "daemon")
         #expect((view["path"] as? [[String: Any]])?.map { $0["element"] as? String } == ["e2"])
+        // A probed line: its last round and RTT as the prober reported them (raw ICMP needs root).
+        if geteuid() == 0 {
+            var probe: [String: Any]?
+            for _ in 0..<100 {
+                let answer = try await get("/api/v1/lines/L2", port: port, token: fixture.httpToken)
+                let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
+                probe = object?["last_probe"] as? [String: Any]
+                if probe != nil && (object?["state"] as? [String: Any])?["health"] as? String == "up" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(probe?["answered"] as? Bool == true && probe?["rtt_milliseconds"] is Double, "\(String(describing: probe))")
+        } else {
+            print("skipped: the probed line's last round needs root (raw ICMP)")
+        }
         // The command asks the running daemon.
         let command = try ForewarnBinary.run(["line", "L1", "--config", fixture.configPath, "--store", fixture.storePath])
         #expect(command.status == 0, "\(command.errors)")
