@@ -92,7 +92,8 @@ public enum Daemon {
                                      sinks: [TransitionSink(store: transitions, correlator: correlator, logger: logger,
                                                             collection: collection)],
                                      liveness: nil, confirmations: lineConfirmations,
-                                     confirmationSink: CorrelatorLineSink(correlator: correlator), collection: collection,
+                                     confirmationSink: CorrelatorLineSink(correlator: correlator, collection: collection),
+                                     collection: collection,
                                      lastRounds: lastRounds, logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {

@@ -161,8 +161,11 @@ struct ProbeService: Service {
 /// the correlator.
 struct CorrelatorLineSink: LineObservationSink {
     let correlator: any ObservationSink
+    /// Confirmation rounds are the newest verdicts too: collection health counts them.
+    var collection: CollectionStatistics? = nil
 
     func deliver(_ observations: [LineObservation]) async {
+        collection?.observed(observations.map(\.observation))
         for item in observations { correlator.submit(item.observation) }
     }
 }

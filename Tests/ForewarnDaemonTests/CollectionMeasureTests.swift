@@ -1,6 +1,7 @@
 import ForewarnModel
 import Foundation
 import Persistence
+import Probes
 import Stores
 @testable import ForewarnDaemon
 import Testing
@@ -45,6 +46,17 @@ import Testing
         #expect(health.linesUnknown == 1 && health.linesUnprobed == 2)
         #expect(health.pollsPerSecond == 3 && health.probesPerSecond == 10 && health.trapsPerSecond == 0.2)
         #expect(health.snmpTimeouts == 6 && health.lastTrapAt == at.addingTimeInterval(8))
+    }
+
+    @Test func confirmationRoundsCountAsTheLinesNewestVerdicts() async {
+        let statistics = CollectionStatistics()
+        let at = Self.start
+        let sink = CorrelatorLineSink(correlator: NullObservationSink(), collection: statistics)
+        await sink.deliver([LineObservation(observation: Observation(subject: .line("L1"), kind: .state(.down), since: at,
+                                                                     observedAt: at, source: .probe, detail: "confirmation"),
+                                            previous: .up)])
+        #expect(statistics.snapshot.lines["L1"] == .down)
+        #expect(statistics.lineHealth("L1") == .down && statistics.lineHealth("L2") == nil)
     }
 
     @Test func beforeTheProberStartsLinesWithAProbeAreUnknown() {
