@@ -182,7 +182,7 @@ extension LineView {
                                 acknowledged: header.acknowledgedAt != nil, customerCalled: call != nil, calledAt: call?.at)
         }
         month = inputs.month
-        reportCall = "forewarn report-call --line \(line.id.rawValue) --note 'what the customer says'"
+        reportCall = "forewarn report-call --line \(line.id.rawValue) --note '...'"
         notes = inputs.notes
     }
 

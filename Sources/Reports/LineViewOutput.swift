@@ -122,7 +122,8 @@ extension LineView {
             }
             if let note = month.creditNote { out.append("  \(e(note))") }
         }
-        out.append("log the call: \(e(reportCall))")
+        out.append("log the call:")
+        out.append("  \(e(reportCall))")
         for note in notes { out.append("note: \(e(note))") }
         return out.map { F.fit($0, 80) }.joined(separator: "\n") + "\n"
     }

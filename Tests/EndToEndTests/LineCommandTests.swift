@@ -81,7 +81,7 @@ import Testing
         #expect(text.contains("  agg1 (aggregation): unknown\n  core (core): unknown\n"), "\(text)")
         #expect(text.contains("KNOWN OUTAGE: incident #1 (minor), root acc1 unreachable\n"))
         #expect(text.contains("  customer has not called about this line yet\n"))
-        #expect(text.contains("log the call: forewarn report-call --line L1"))
+        #expect(text.contains("log the call:\n  forewarn report-call --line L1 --note '...'\n"))
 
         let called = try fixture.line(["--address", "198.51.100.2", "--json"])
         #expect(called.status == 0, "\(called.errors)")

@@ -122,7 +122,7 @@ import Testing
         #expect(text.contains("KNOWN OUTAGE: incident #12 (major), root acc1 unreachable\n"))
         #expect(text.contains("  customer already called, logged 2026-11-27T11:50:00.000Z\n"))
         #expect(text.contains("2026-11: 1 outage, 20 min 10 s counted, credit 24.95 CZK\n"))
-        #expect(text.contains("log the call: forewarn report-call --line L7 --note 'what the customer says'\n"))
+        #expect(text.contains("log the call:\n  forewarn report-call --line L7 --note '...'\n"))
     }
 
     @Test func jsonHasEveryKeyAndReadsBackTheSame() throws {
