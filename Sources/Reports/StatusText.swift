@@ -135,6 +135,9 @@ extension StatusReport {
             row("lines hit", quarter.linesHit, decimals: 2)
             row("fixed within a day", quarter.fixedWithinDay, decimals: 1)
         }
+        if credits != nil || kpis != nil, let at = accountedAt, now.timeIntervalSince(at) >= 1 {
+            add("  (credits and KPIs as of \(RFC3339.format(at)), \(ago(at)))")
+        }
         for note in notes { add("note: \(TerminalText.escape(note))") }
 
         return out.map { line, tint in

@@ -193,6 +193,8 @@ import Testing
         #expect(text.contains("\n  proactive rate       66.6 %      > 60 %   met         4 of 6\n"), "\(text)")
         #expect(text.contains("\n  fixed within a day   50.0 %      ≥ 76 %   not-met     2 of 4\n"), "\(text)")
         #expect(report.text(colour: true).contains("\u{1B}[33m  fixed within a day"))
+        #expect(text.contains("\n  (credits and KPIs as of 2026-11-27T11:59:20.000Z, 40 s ago)\n"))
+        #expect(!Self.busy().text().contains("credits and KPIs as of"), "computed now: nothing to say")
         #expect(!report.text(colour: true).contains("\u{1B}[33m  proactive rate"))
         // What `forewarn status` takes from the daemon's document instead of computing it again.
         let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])
