@@ -23,6 +23,7 @@ test: deps
 	scripts/lab-e2e
 	scripts/ticket-e2e
 	scripts/report-render-test
+	scripts/prometheus-test
 
 test-swift: deps
 	$(SWIFT) build --build-tests

@@ -15,6 +15,7 @@ let benchmarks: [String: () throws -> Void] = [
     "report": ReportBench.run,
     // One format of the report, in a process of its own (report starts it).
     "report-format": ReportBench.format,
+    "status": StatusBench.run,
     "ticket-delivery": TicketBench.run,
     // The ticketing server ticket-delivery starts as a child process.
     "ticket-server": TicketBench.serve,

@@ -69,6 +69,9 @@ public enum Daemon {
         let confirmations = ConfirmationRouter()
         let deliverer = TicketDeliveryService.make(store: store, configuration: configuration, logger: logger)
         let storeHealth = StoreHealth(location: store.location)
+        let collection = CollectionStatistics()
+        let lastRounds = LineProbeLog()
+        let accounting = StatusAccounting()
         let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
                                            outboxWritten: { deliverer.wake() }, storeHealth: storeHealth, logger: logger)
         // Stops after the sources (services stop in reverse order), before the correlator.
@@ -78,20 +81,24 @@ public enum Daemon {
             transitions,
             TicketDeliveryService(deliverer: deliverer, current: current),
             HeartbeatService(store: store, current: current, identity: identity,
-                             notifier: notifier, liveness: liveness, storeHealth: storeHealth, logger: logger),
+                             notifier: notifier, liveness: liveness, storeHealth: storeHealth, collection: collection,
+                             logger: logger),
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
         let lineConfirmations = LineConfirmations()
         confirmations.register(lineConfirmations)
         services.append(ProbeService(configuration: configuration,
-                                     sinks: [TransitionSink(store: transitions, correlator: correlator, logger: logger)],
+                                     sinks: [TransitionSink(store: transitions, correlator: correlator, logger: logger,
+                                                            collection: collection)],
                                      liveness: nil, confirmations: lineConfirmations,
-                                     confirmationSink: CorrelatorLineSink(correlator: correlator), logger: logger))
+                                     confirmationSink: CorrelatorLineSink(correlator: correlator, collection: collection),
+                                     collection: collection,
+                                     lastRounds: lastRounds, logger: logger))
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
         do {
             let snmp = try SNMPServices.make(configuration: configuration, current: current, store: transitions, correlator: correlator,
-                                             logger: logger)
+                                             collection: collection, logger: logger)
             services += snmp.services
             confirmations.register(snmp.confirmations)
         } catch {
@@ -104,7 +111,8 @@ public enum Daemon {
         services.append(HTTPListenerService(endpoint: configuration.daemon.httpListen, listener: HTTPListener.application(
             endpoint: configuration.daemon.httpListen, token: configuration.daemon.httpToken, store: store,
             liveness: liveness, tolerance: tolerance, storeHealth: storeHealth, registry: metrics, current: current,
-            logger: logger)))
+            collection: collection, lastRounds: lastRounds, accounting: accounting, logger: logger)))
+        services.append(StatusAccountingService(accounting: accounting, store: store, current: current))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

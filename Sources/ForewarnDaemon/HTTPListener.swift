@@ -21,7 +21,9 @@ enum HTTPListener {
 
     static func application(endpoint: SocketEndpoint, token: String?, store: any Store, liveness: Liveness,
                             tolerance: Duration, storeHealth: StoreHealth? = nil, registry: PrometheusCollectorRegistry,
-                            current: CurrentConfiguration, logger: Logger) -> some ApplicationProtocol {
+                            current: CurrentConfiguration, collection: CollectionStatistics? = nil,
+                            lastRounds: LineProbeLog? = nil, accounting: StatusAccounting = StatusAccounting(),
+                            logger: Logger) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: BearerTokenMiddleware(token: token, openPaths: ["/healthz"]))
         router.get("/healthz") { _, _ -> Response in
@@ -30,16 +32,38 @@ enum HTTPListener {
                             headers: [.contentType: "text/plain; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: (verdict ?? "ok") + "\n")))
         }
+        let statusMetrics = StatusMetrics(accounting: accounting)
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            await statusMetrics.refresh(store: store, current: current, now: Date(), logger: logger)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         router.get("/api/v1/status") { _, _ -> Response in
             do {
-                return jsonResponse(try await StatusReport(store: store).json)
+                return try await StatusAPI.status(store: store, current: current, accounting: accounting, now: Date())
             } catch {
                 logger.error("status request failed", metadata: ["error": "\(error)"])
-                throw HTTPError(.internalServerError, message: "\(error)")
+                return StatusAPI.error(.internalServerError, "\(error)")
+            }
+        }
+        router.get("/api/v1/report") { request, _ -> Response in
+            await StatusAPI.report(query: request.uri.queryParameters.map { (String($0.key), String($0.value)) }, store: store, configuration: current.configuration,
+                                   now: Date(), logger: logger)
+        }
+        // The contact centre's view of one line, with the prober's verdict and last round.
+        router.get("/api/v1/lines/:line") { _, context -> Response in
+            let id = context.parameters.get("line") ?? ""
+            let configuration = current.configuration
+            guard let line = configuration.lines.first(where: { $0.id.rawValue == id }) else {
+                return StatusAPI.error(.notFound, "no line '\(id)' in the configuration in force")
+            }
+            do {
+                return jsonResponse(try await LineLookup.view(
+                    of: line, configuration: configuration, store: store, now: Date(), fromDaemon: true,
+                    live: collection?.lineHealth(line.id), lastProbe: lastRounds?.last(line.id)).json)
+            } catch {
+                logger.error("line request failed", metadata: ["error": "\(error)", "line.id": "\(id)"])
+                return StatusAPI.error(.internalServerError, "\(error)")
             }
         }
         // The contact centre logs a call: queued for the correlator like `forewarn report-call`.

@@ -14,6 +14,8 @@ struct HeartbeatService: Service {
     let notifier: SystemdNotifier
     let liveness: Liveness
     var storeHealth: StoreHealth? = nil
+    /// What the sources saw, published with every beat as collection health.
+    var collection: CollectionStatistics? = nil
     let logger: Logger
 
     private let written = Counter(label: "forewarn_heartbeat_writes_total")
@@ -24,6 +26,9 @@ struct HeartbeatService: Service {
         var ready = false
         var lastFailure: String?
         var shownProblem: String?
+        // Rates are over the last minute (from the start, during the first).
+        var marks = [CollectionMeasure.Mark(counters: .init(), at: identity.startedAt)]
+        var lastHealth: CollectionHealth?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let configuration = current.configuration
             // systemd's status line (systemctl status) says degraded while the store fails, even
@@ -34,8 +39,20 @@ struct HeartbeatService: Service {
                 shownProblem = problem
             }
             do {
-                let beat = identity.heartbeat(state: storeHealth?.problem == nil ? .running : .degraded,
+                var beat = identity.heartbeat(state: storeHealth?.problem == nil ? .running : .degraded,
                                               configuration: configuration)
+                beat.configLoadedAt = current.loadedAt
+                if let collection {
+                    let snapshot = collection.snapshot
+                    let health = CollectionMeasure.measure(elements: configuration.elements.map(\.id),
+                                                           lines: configuration.lines, snapshot: snapshot, since: marks[0],
+                                                           now: beat.beatAt)
+                    marks = CollectionMeasure.window(marks + [.init(counters: snapshot.counters, at: beat.beatAt)],
+                                                     now: beat.beatAt)
+                    beat.collection = health
+                    lastHealth = health
+                    CollectionGauges.record(health)
+                }
                 try await store.writeHeartbeat(beat)
                 storeHealth?.wrote("heartbeat")
                 written.increment()
@@ -65,7 +82,9 @@ struct HeartbeatService: Service {
         logger.info("shutting down")
         // Written even when the group is cancelled (another service failed): a cancelled task's
         // store write would be refused, leaving `running` behind.
-        let last = identity.heartbeat(state: .stopped, configuration: current.configuration)
+        var last = identity.heartbeat(state: .stopped, configuration: current.configuration)
+        last.configLoadedAt = current.loadedAt
+        last.collection = lastHealth
         let written = await Task { [store] () async -> String? in
             do { try await store.writeHeartbeat(last) } catch { return "\(error)" }
             return nil
@@ -98,10 +117,34 @@ public struct DaemonIdentity: Sendable {
         Heartbeat(instance: instance, pid: pid, hostname: hostname, version: ForewarnVersion.current,
                   configPath: configuration.source, startedAt: startedAt, beatAt: Date(), state: state,
                   elements: configuration.elements.count, lines: configuration.lines.count,
-                  customers: configuration.customers.count, contracts: configuration.contracts.count)
+                  customers: configuration.customers.count, contracts: configuration.contracts.count,
+                  interval: configuration.daemon.heartbeatInterval)
     }
 }
 
 public enum ForewarnVersion {
     public static let current = "0.1.0"
+}
+
+/// Collection health as Prometheus gauges, recorded with every beat.
+enum CollectionGauges {
+    static func record(_ health: CollectionHealth) {
+        let elements = [("reachable", health.elementsReachable), ("unreachable", health.elementsUnreachable),
+                        ("not_polled", health.elementsNotPolled)]
+        for (state, count) in elements {
+            Gauge(label: "forewarn_elements", dimensions: [("state", state)]).record(count)
+        }
+        let lines = [("up", health.linesUp), ("down", health.linesDown), ("degraded", health.linesDegraded),
+                     ("unknown", health.linesUnknown), ("unprobed", health.linesUnprobed)]
+        for (state, count) in lines {
+            Gauge(label: "forewarn_lines", dimensions: [("state", state)]).record(count)
+        }
+        Gauge(label: "forewarn_collection_polls_per_second").record(health.pollsPerSecond)
+        Gauge(label: "forewarn_collection_probes_per_second").record(health.probesPerSecond)
+        Gauge(label: "forewarn_collection_traps_per_second").record(health.trapsPerSecond)
+        Gauge(label: "forewarn_snmp_poll_timeouts").record(health.snmpTimeouts)
+        if let last = health.lastTrapAt {
+            Gauge(label: "forewarn_snmp_last_trap_timestamp_seconds").record(last.timeIntervalSince1970)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import ForewarnConfig
 import ForewarnModel
+import Foundation
 import Logging
 import Probes
 import ServiceLifecycle
@@ -20,6 +21,10 @@ struct ProbeService: Service {
     /// Out-of-schedule rounds the correlator asks for; their answers go to `confirmationSink`.
     var confirmations: LineConfirmations? = nil
     var confirmationSink: (any LineObservationSink)? = nil
+    /// Told which lines are probed and how many rounds ran, for the heartbeat.
+    var collection: CollectionStatistics? = nil
+    /// Keeps every line's last round, for the line view.
+    var lastRounds: LineProbeLog? = nil
     let logger: Logger
 
     func run() async throws {
@@ -29,6 +34,7 @@ struct ProbeService: Service {
                             metadata: ["lines": "\(unreachable.count)", "line.ids": "\(unreachable.prefix(20).map(\.rawValue))"])
         }
         guard !plan.lines.isEmpty else {
+            collection?.probing([])
             logger.info("no lines to probe")
             // A service that returns ends the whole group: idle until shutdown instead.
             try? await gracefulShutdown()
@@ -44,7 +50,9 @@ struct ProbeService: Service {
         defer { capture?.close() }
         let probers = startProbers(for: plan, capture: capture)
         defer { probers.values.forEach { $0.shutdown() } }
-        let probed = plan.lines.filter { probers[$0.prober] != nil }.count
+        let probedLines = plan.lines.filter { probers[$0.prober] != nil }.map(\.id)
+        let probed = probedLines.count
+        collection?.probing(Set(probedLines))
         guard probed > 0 else {
             try? await gracefulShutdown()
             return
@@ -56,6 +64,12 @@ struct ProbeService: Service {
         let liveness = self.liveness
         let confirmations = self.confirmations
         let confirmationSink = self.confirmationSink
+        let collection = self.collection
+        var rounds: (@Sendable ([Int], [ProbeOutcome], Date) -> Void)?
+        if let lastRounds = self.lastRounds {
+            rounds = { indices, outcomes, at in lastRounds.record(indices.map { plan.lines[$0].id }, outcomes, at: at) }
+        }
+        let roundsSink = rounds
         let logger = self.logger
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -70,7 +84,10 @@ struct ProbeService: Service {
                     await monitor.run(deliver: { observations in
                         confirmations?.record(observations)
                         for sink in sinks { await sink.deliver(observations) }
-                    }, progress: { _ in liveness?.markProgress() })
+                    }, progress: { statistics in
+                        liveness?.markProgress()
+                        collection?.probeRounds(total: statistics.rounds)
+                    }, rounds: roundsSink)
                 }
             }
         }
@@ -144,8 +161,11 @@ struct ProbeService: Service {
 /// the correlator.
 struct CorrelatorLineSink: LineObservationSink {
     let correlator: any ObservationSink
+    /// Confirmation rounds are the newest verdicts too: collection health counts them.
+    var collection: CollectionStatistics? = nil
 
     func deliver(_ observations: [LineObservation]) async {
+        collection?.observed(observations.map(\.observation))
         for item in observations { correlator.submit(item.observation) }
     }
 }

@@ -13,25 +13,32 @@ enum SNMPServices {
     /// transitions and to `correlator`; and the scheduler as the correlator's way to confirm an
     /// element now.
     static func make(configuration: Configuration, current: CurrentConfiguration, store: any TransitionStore,
-                     correlator: any ObservationSink,
+                     correlator: any ObservationSink, collection: CollectionStatistics? = nil,
                      logger: Logger) throws(SNMPError) -> (services: [any Service], confirmations: any ConfirmationRequester) {
         NetSNMPLibrary.initialise()
         let settings = configuration.snmp
         let engine = try SNMPEngine(configuration: .init(maxOutstanding: settings.maxOutstanding),
                                     logger: logger.with(label: "snmp"))
         let monitored = monitoredElements(configuration)
-        let sink = TransitionSink(store: store, correlator: correlator, logger: logger)
+        let sink = TransitionSink(store: store, correlator: correlator, logger: logger, collection: collection)
+        var pollFinished: (@Sendable (PollScheduler.PollOutcome) -> Void)?
+        var trapReceived: (@Sendable (ReceivedTrap, ElementID?) -> Void)?
+        if let collection {
+            pollFinished = { outcome in collection.pollFinished(timedOut: outcome == .timedOut) }
+            trapReceived = { _, _ in collection.trapReceived(at: Date()) }
+        }
         let scheduler = PollScheduler(engine: engine, elements: monitored,
                                       settings: .init(confirmInterval: settings.confirmInterval,
                                                       confirmations: settings.confirmAttempts),
-                                      sink: sink, logger: logger)
+                                      sink: sink, logger: logger, pollFinished: pollFinished)
         let receiver = TrapReceiver(engine: engine,
                                     settings: .init(listen: configuration.daemon.trapListen,
                                                     ratePerSecond: settings.trapRateLimit, burst: settings.trapBurst,
                                                     v3Profiles: settings.trapV3Profiles.compactMap { configuration.profiles[$0] },
                                                     senderEngineIDs: settings.trapEngineIDs,
                                                     communities: settings.trapCommunities.map(Set.init)),
-                                    scheduler: scheduler, logger: logger)
+                                    scheduler: scheduler, logger: logger,
+                                    onTrap: trapReceived)
         return ([scheduler, receiver, SNMPReloadFollower(current: current, scheduler: scheduler, initial: monitored,
                                                          logger: logger)],
                 SNMPConfirmations(scheduler: scheduler))

@@ -13,15 +13,20 @@ final class TransitionSink: SNMPObservationSink, LineObservationSink {
     let store: any TransitionStore
     let correlator: any ObservationSink
     let logger: Logger
+    /// Told every state seen, for the heartbeat's collection health.
+    let collection: CollectionStatistics?
     private let last = Mutex<[Subject: Health]>([:])
 
-    init(store: any TransitionStore, correlator: any ObservationSink, logger: Logger) {
+    init(store: any TransitionStore, correlator: any ObservationSink, logger: Logger,
+         collection: CollectionStatistics? = nil) {
         self.store = store
         self.correlator = correlator
         self.logger = logger
+        self.collection = collection
     }
 
     func deliver(_ observations: [Observation]) async {
+        collection?.observed(observations)
         let changes = last.withLock { last in
             observations.map { observation -> (Observation, Health) in
                 guard case .state(let health) = observation.kind else { return (observation, .unknown) }
@@ -34,6 +39,7 @@ final class TransitionSink: SNMPObservationSink, LineObservationSink {
     }
 
     func deliver(_ observations: [LineObservation]) async {
+        collection?.observed(observations.map(\.observation))
         // A line's first verdict after start is the correlator's baseline, not news: with
         // hundreds of thousands of lines it is neither logged above debug nor stored.
         await record(observations.map { ($0.observation, $0.previous) }, storeBaseline: false, what: "line transitions")

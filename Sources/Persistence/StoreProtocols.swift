@@ -200,13 +200,60 @@ public struct Heartbeat: Sendable, Hashable, Codable {
     public var lines: Int
     public var customers: Int
     public var contracts: Int
+    /// When the configuration in force was loaded (at start, or by the last reload that took).
+    public var configLoadedAt: Date?
+    /// How often the daemon beats: a heartbeat older than three of these is stale.
+    public var interval: Duration?
+    /// What the sources saw up to this beat; nil before the first measurement (and from daemons
+    /// older than this field).
+    public var collection: CollectionHealth?
 
     public init(instance: String, pid: Int32, hostname: String, version: String, configPath: String,
                 startedAt: Date, beatAt: Date, state: State, elements: Int, lines: Int, customers: Int,
-                contracts: Int) {
+                contracts: Int, configLoadedAt: Date? = nil, interval: Duration? = nil,
+                collection: CollectionHealth? = nil) {
         (self.instance, self.pid, self.hostname, self.version) = (instance, pid, hostname, version)
         (self.configPath, self.startedAt, self.beatAt, self.state) = (configPath, startedAt, beatAt, state)
         (self.elements, self.lines, self.customers, self.contracts) = (elements, lines, customers, contracts)
+        (self.configLoadedAt, self.interval, self.collection) = (configLoadedAt, interval, collection)
+    }
+}
+
+/// Collection health, published by the daemon with each heartbeat: what its SNMP poller, trap
+/// receiver and line prober see of the inventory in force, and how fast they work.
+public struct CollectionHealth: Sendable, Hashable, Codable {
+    /// Elements whose last poll answered (or that are still being confirmed after one failure).
+    public var elementsReachable: Int
+    /// Elements declared unreachable (a failed poll and its confirmations).
+    public var elementsUnreachable: Int
+    /// Elements not polled yet since the start (or since a reload added them).
+    public var elementsNotPolled: Int
+    public var linesUp: Int
+    public var linesDown: Int
+    public var linesDegraded: Int
+    /// Probed lines without a verdict yet.
+    public var linesUnknown: Int
+    /// Lines without a probe (`probe: none`, no target, or an engine that could not start).
+    public var linesUnprobed: Int
+    /// Polls answered or failed, probe rounds, traps received: per second over the last minute.
+    public var pollsPerSecond: Double
+    public var probesPerSecond: Double
+    public var trapsPerSecond: Double
+    /// The last trap or inform received (from any source), nil when none since the start.
+    public var lastTrapAt: Date?
+    /// SNMP polls that timed out since the start.
+    public var snmpTimeouts: Int
+
+    public init(elementsReachable: Int = 0, elementsUnreachable: Int = 0, elementsNotPolled: Int = 0, linesUp: Int = 0,
+                linesDown: Int = 0, linesDegraded: Int = 0, linesUnknown: Int = 0, linesUnprobed: Int = 0,
+                pollsPerSecond: Double = 0, probesPerSecond: Double = 0, trapsPerSecond: Double = 0,
+                lastTrapAt: Date? = nil, snmpTimeouts: Int = 0) {
+        (self.elementsReachable, self.elementsUnreachable, self.elementsNotPolled) =
+            (elementsReachable, elementsUnreachable, elementsNotPolled)
+        (self.linesUp, self.linesDown, self.linesDegraded, self.linesUnknown, self.linesUnprobed) =
+            (linesUp, linesDown, linesDegraded, linesUnknown, linesUnprobed)
+        (self.pollsPerSecond, self.probesPerSecond, self.trapsPerSecond) = (pollsPerSecond, probesPerSecond, trapsPerSecond)
+        (self.lastTrapAt, self.snmpTimeouts) = (lastTrapAt, snmpTimeouts)
     }
 }
 

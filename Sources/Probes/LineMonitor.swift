@@ -107,9 +107,11 @@ public struct LineMonitor<C: Clock>: Sendable where C.Duration == Duration, C.In
     }
 
     /// Runs until the task is cancelled, calling `deliver` with each group of observations (the
-    /// changes one batch of results caused) and `progress` after every batch.
+    /// changes one batch of results caused), `progress` after every batch, and `rounds` with
+    /// every batch's raw results (indices into the plan's lines, their outcomes, when sent).
     public func run(deliver: @escaping @Sendable ([LineObservation]) async -> Void,
-                    progress: @escaping @Sendable (MonitorStatistics) -> Void = { _ in }) async {
+                    progress: @escaping @Sendable (MonitorStatistics) -> Void = { _ in },
+                    rounds: (@Sendable ([Int], [ProbeOutcome], Date) -> Void)? = nil) async {
         let (results, resultSink) = AsyncStream.makeStream(of: BatchResult.self)
         let plan = self.plan
         await withDiscardingTaskGroup { group in
@@ -117,6 +119,7 @@ public struct LineMonitor<C: Clock>: Sendable where C.Duration == Duration, C.In
                 var verdicts = LineVerdicts(profiles: plan.profiles, lineProfiles: plan.lines.map(\.profile))
                 var statistics = MonitorStatistics()
                 for await batch in results {
+                    rounds?(batch.lines, batch.outcomes, batch.at)
                     var observations: [LineObservation] = []
                     let observedAt = wallClock()
                     for (line, outcome) in zip(batch.lines, batch.outcomes) {

@@ -2,132 +2,175 @@ import Foundation
 import ForewarnModel
 import Persistence
 
-/// What `forewarn status` shows: the daemons' heartbeats and what they monitor.
-public struct StatusReport: Sendable, Encodable {
-    public struct Daemon: Sendable, Encodable {
-        public var instance: String
-        public var pid: Int32
-        public var hostname: String
-        public var version: String
-        public var state: String
-        public var config: String
-        public var startedAt: String
-        public var heartbeatAt: String
-        public var heartbeatAgeSeconds: Double
-        public var alive: Bool
-        public var inventory: [String: Int]
-
-        enum CodingKeys: String, CodingKey {
-            case instance, pid, hostname, version, state, config, alive, inventory
-            case startedAt = "started_at", heartbeatAt = "heartbeat_at", heartbeatAgeSeconds = "heartbeat_age_seconds"
+/// What `forewarn status` and `GET /api/v1/status` show: the daemon and its collection health,
+/// the open incidents most severe first, the ticket outbox, credits of the month to date and the
+/// quarter's KPIs. Pure: made from `StatusInputs` at an injected `now`, tested without a daemon.
+public struct StatusReport: Sendable {
+    public struct Daemon: Sendable, Hashable {
+        public var heartbeat: Heartbeat
+        public var ageSeconds: Double
+        public var uptimeSeconds: Double
+        /// A heartbeat older than this is stale: the daemon is not running, whatever its state says.
+        public var staleAfterSeconds: Double
+        public var stale: Bool { ageSeconds >= staleAfterSeconds }
+        /// Running (or degraded) with a fresh heartbeat.
+        public var alive: Bool {
+            !stale && heartbeat.state != .stopped && heartbeat.state != .failed
         }
     }
 
-    /// Open incidents at a glance; `forewarn incidents` lists them.
-    public struct OpenIncidents: Sendable, Encodable {
-        public var open: Int
-        /// In a maintenance window: no ticket, no credit.
-        public var planned: Int
-        public var bySeverity: [String: Int]
+    /// One open incident as the NOC needs it at a glance.
+    public struct OpenIncident: Sendable, Hashable {
+        public var incident: Incident
+        /// Lines in scope now (their interval has not ended), and ever in this incident.
+        public var linesOut: Int
+        public var linesInScope: Int
+        /// Customers of the lines out now.
+        public var customersOut: Int
+        public var ageSeconds: Int64
+        public var acknowledgedBy: String?
+        public var ticket: Ticket?
+        public var delivery: Delivery
 
-        enum CodingKeys: String, CodingKey {
-            case open, planned
-            case bySeverity = "by_severity"
-        }
+        /// Detected before any customer called, or reported by one first.
+        public var origin: String { incident.proactive ? "proactive" : "customer-reported" }
     }
 
-    /// The ticket outbox per hook: entries waiting, the oldest one's age, dead letters.
-    public struct Tickets: Sendable, Encodable {
-        public var hook: String
-        public var pending: Int
-        public var oldestPendingSeconds: Double?
-        public var dead: Int
-
-        enum CodingKeys: String, CodingKey {
-            case hook, pending, dead
-            case oldestPendingSeconds = "oldest_pending_seconds"
-        }
+    /// Where the incident's announcements to the ticketing hooks stand.
+    public enum Delivery: String, Sendable, Hashable {
+        /// A hook gave up on one of its entries: `forewarn outbox --dead`.
+        case dead
+        /// Entries waiting (or being retried).
+        case pending
+        /// Everything sent, and a ticket came back.
+        case delivered
+        /// No hook announced it (no hook configured, or none routes it).
+        case none
     }
 
     public var store: String
-    public var generatedAt: String
+    public var now: Date
     public var daemons: [Daemon]
-    public var incidents: OpenIncidents
-    public var tickets: [Tickets]
+    public var incidents: [OpenIncident]
+    public var backlog: [OutboxBacklog]
+    public var credits: MonthCredits?
+    public var kpis: QuarterKPIs?
+    public var accountedAt: Date?
+    /// Why credits or KPIs are missing (no configuration readable), for the reader.
+    public var notes: [String]
 
-    enum CodingKeys: String, CodingKey {
-        case store, daemons, incidents, tickets
-        case generatedAt = "generated_at"
-    }
-
-    /// A daemon counts as alive while its last beat is younger than this many heartbeat periods.
+    /// A heartbeat counts as stale after this long at least, or three heartbeat intervals.
     public static let staleAfter: TimeInterval = 30
 
-    public init(store: any HeartbeatStore & IncidentStore & TicketOutboxStore, now: Date = Date()) async throws(StoreError) {
-        self.store = store.location
-        generatedAt = RFC3339.format(now)
-        daemons = try await store.heartbeats().map { beat in
-            let age = max(0, now.timeIntervalSince(beat.beatAt))
-            return Daemon(instance: beat.instance, pid: beat.pid, hostname: beat.hostname, version: beat.version,
-                          state: beat.state.rawValue, config: beat.configPath,
-                          startedAt: RFC3339.format(beat.startedAt), heartbeatAt: RFC3339.format(beat.beatAt),
-                          heartbeatAgeSeconds: (age * 10).rounded() / 10,
-                          alive: beat.state != .stopped && beat.state != .failed && age < Self.staleAfter,
-                          inventory: ["elements": beat.elements, "lines": beat.lines, "customers": beat.customers,
-                                      "contracts": beat.contracts])
+    public init(_ inputs: StatusInputs) {
+        store = inputs.store
+        now = inputs.now
+        daemons = inputs.heartbeats.map { beat in
+            let interval = beat.interval.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
+            return Daemon(heartbeat: beat, ageSeconds: Self.tenths(inputs.now.timeIntervalSince(beat.beatAt)),
+                          uptimeSeconds: Self.tenths(beat.beatAt.timeIntervalSince(beat.startedAt)),
+                          staleAfterSeconds: max(Self.staleAfter, 3 * interval))
         }
-        let open = try await store.incidents(openOnly: true, since: nil).map(\.incident)
-        incidents = OpenIncidents(open: open.count, planned: open.filter(\.planned).count,
-                                  bySeverity: Dictionary(grouping: open, by: \.severity.rawValue).mapValues(\.count))
-        tickets = try await store.outboxBacklog().map { backlog in
-            Tickets(hook: backlog.hook.rawValue, pending: backlog.pending,
-                    oldestPendingSeconds: backlog.oldestPending.map { (max(0, now.timeIntervalSince($0)) * 10).rounded() / 10 },
-                    dead: backlog.dead)
-        }
+        incidents = inputs.incidents.map { record in
+            let open = record.lines.filter { $0.end == nil }
+            let id = record.incident.id
+            let delivery: Delivery = inputs.deadEntries[id, default: 0] > 0 ? .dead
+                : inputs.pendingEntries[id, default: 0] > 0 ? .pending
+                : record.ticket != nil ? .delivered : .none
+            return OpenIncident(incident: record.incident, linesOut: Set(open.map(\.line)).count,
+                                linesInScope: Set(record.lines.map(\.line)).count,
+                                customersOut: Set(open.map(\.customer)).count,
+                                ageSeconds: max(0, Int64(inputs.now.timeIntervalSince(record.incident.startedAt))),
+                                acknowledgedBy: inputs.acknowledgedBy[id], ticket: record.ticket, delivery: delivery)
+        }.sorted(by: Self.moreUrgent)
+        backlog = inputs.backlog.sorted { $0.hook.rawValue < $1.hook.rawValue }
+        credits = inputs.credits
+        kpis = inputs.kpis
+        accountedAt = inputs.accountedAt ?? inputs.now
+        notes = inputs.notes
     }
 
+    /// Most severe first; planned (maintenance) after the rest; then the most lines out, the oldest.
+    static func moreUrgent(_ left: OpenIncident, _ right: OpenIncident) -> Bool {
+        if left.incident.planned != right.incident.planned { return !left.incident.planned }
+        if left.incident.severity != right.incident.severity { return left.incident.severity > right.incident.severity }
+        if left.linesOut != right.linesOut { return left.linesOut > right.linesOut }
+        if left.incident.startedAt != right.incident.startedAt { return left.incident.startedAt < right.incident.startedAt }
+        return left.incident.id < right.incident.id
+    }
+
+    static func tenths(_ seconds: TimeInterval) -> Double { (max(0, seconds) * 10).rounded() / 10 }
+
+    /// Some daemon is alive: `status` exits 0, else 3.
     public var anyAlive: Bool { daemons.contains(where: \.alive) }
 
-    public var text: String {
-        var lines = ["store: \(store)"]
-        if daemons.isEmpty { lines.append("no daemon has written a heartbeat to this store") }
-        for daemon in daemons {
-            var health = daemon.alive ? "alive" : (daemon.state == "stopped" ? "stopped" : "NOT RESPONDING")
-            if daemon.state == Heartbeat.State.failed.rawValue { health = "FAILED (stopped on an error; its log says which)" }
-            if daemon.alive && daemon.state == Heartbeat.State.degraded.rawValue {
-                health = "alive but DEGRADED (some writes to this store fail; its log and /healthz say which)"
-            }
-            lines.append("daemon \(daemon.instance) (pid \(daemon.pid), \(daemon.version)): \(health), "
-                         + "state \(daemon.state), last heartbeat \(daemon.heartbeatAgeSeconds) s ago (\(daemon.heartbeatAt))")
-            let inventory = daemon.inventory
-            func count(_ key: String, _ noun: String) -> String {
-                let number = inventory[key] ?? 0
-                return "\(number) \(noun)\(number == 1 ? "" : "s")"
-            }
-            lines.append("  monitoring \(count("elements", "element")), \(count("lines", "line")), "
-                         + "\(count("customers", "customer")), \(count("contracts", "contract")) from \(daemon.config)")
-        }
-        var summary = "incidents: \(incidents.open) open"
-        if incidents.open > 0 {
-            let severities = Severity.allCases.reversed().compactMap { severity in
-                incidents.bySeverity[severity.rawValue].map { "\($0) \(severity.rawValue)" }
-            }
-            summary += " (" + (severities + (incidents.planned > 0 ? ["\(incidents.planned) planned"] : []))
-                .joined(separator: ", ") + ")"
-        }
-        lines.append(summary)
-        for backlog in tickets {
-            var text = "tickets \(backlog.hook): \(backlog.pending) waiting"
-            if let age = backlog.oldestPendingSeconds { text += " (oldest \(age) s)" }
-            if backlog.dead > 0 { text += ", \(backlog.dead) DEAD LETTER\(backlog.dead == 1 ? "" : "S") (forewarn outbox --dead)" }
-            lines.append(text)
-        }
-        return lines.joined(separator: "\n")
+    /// The daemon whose collection health is shown: the first alive, else the newest heartbeat.
+    public var current: Daemon? { daemons.first(where: \.alive) ?? daemons.first }
+
+    public var outboxPending: Int { backlog.reduce(0) { $0 + $1.pending } }
+    public var outboxDead: Int { backlog.reduce(0) { $0 + $1.dead } }
+
+    public var openBySeverity: [Severity: Int] {
+        Dictionary(grouping: incidents.filter { !$0.incident.planned }, by: \.incident.severity).mapValues(\.count)
+    }
+}
+
+/// Everything the live status is made of, read from the store (and from Billing and the KPIs,
+/// which the caller computes) at one instant.
+public struct StatusInputs: Sendable {
+    public var store: String
+    public var now: Date
+    public var heartbeats: [Heartbeat]
+    /// The open incidents.
+    public var incidents: [IncidentRecord]
+    /// Who acknowledged each open incident (from its timeline), when known.
+    public var acknowledgedBy: [IncidentID: String]
+    /// Undelivered outbox entries per incident: waiting, and given up on.
+    public var pendingEntries: [IncidentID: Int]
+    public var deadEntries: [IncidentID: Int]
+    public var backlog: [OutboxBacklog]
+    public var credits: MonthCredits?
+    public var kpis: StatusReport.QuarterKPIs?
+    /// When credits and KPIs were computed (they may be reused for a minute).
+    public var accountedAt: Date?
+    public var notes: [String]
+
+    public init(store: String, now: Date, heartbeats: [Heartbeat], incidents: [IncidentRecord] = [],
+                acknowledgedBy: [IncidentID: String] = [:], pendingEntries: [IncidentID: Int] = [:],
+                deadEntries: [IncidentID: Int] = [:], backlog: [OutboxBacklog] = [], credits: MonthCredits? = nil,
+                kpis: StatusReport.QuarterKPIs? = nil, notes: [String] = []) {
+        (self.store, self.now, self.heartbeats, self.incidents) = (store, now, heartbeats, incidents)
+        (self.acknowledgedBy, self.pendingEntries, self.deadEntries) = (acknowledgedBy, pendingEntries, deadEntries)
+        (self.backlog, self.credits, self.kpis, self.notes) = (backlog, credits, kpis, notes)
     }
 
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    /// At most this many undelivered entries are read to tell each incident's delivery state.
+    public static let outboxReadLimit = 10_000
+
+    /// The store's part: heartbeats, open incidents with who acknowledged them, the outbox.
+    public static func read(from store: any HeartbeatStore & IncidentStore & TicketOutboxStore,
+                            now: Date) async throws(StoreError) -> StatusInputs {
+        let heartbeats = try await store.heartbeats()
+        let open = try await store.incidents(openOnly: true, since: nil)
+        var acknowledgedBy: [IncidentID: String] = [:]
+        for record in open where record.incident.acknowledgedAt != nil {
+            guard let detail = try await store.incident(record.incident.id) else { continue }
+            if let by = acknowledger(detail.timeline) { acknowledgedBy[record.incident.id] = by }
+        }
+        var pending: [IncidentID: Int] = [:]
+        for item in try await store.outbox(.pending, limit: outboxReadLimit) { pending[item.entry.incident, default: 0] += 1 }
+        var dead: [IncidentID: Int] = [:]
+        for item in try await store.outbox(.dead, limit: outboxReadLimit) { dead[item.entry.incident, default: 0] += 1 }
+        return StatusInputs(store: store.location, now: now, heartbeats: heartbeats, incidents: open,
+                            acknowledgedBy: acknowledgedBy, pendingEntries: pending, deadEntries: dead,
+                            backlog: try await store.outboxBacklog())
+    }
+
+    /// The operator named by the first acknowledgement of a timeline (`acknowledged by NAME`).
+    static func acknowledger(_ timeline: [TimelineEntry]) -> String? {
+        guard let entry = timeline.first(where: { $0.kind == "acknowledged" }) else { return nil }
+        guard let range = entry.detail.range(of: "acknowledged by ") else { return nil }
+        let name = entry.detail[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        return name.isEmpty ? nil : name
     }
 }

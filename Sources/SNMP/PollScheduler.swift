@@ -48,9 +48,17 @@ public final class PollScheduler: Service, Sendable {
     private let clock = ContinuousClock()
     private let origin: Instant
     private let settings: Settings
+    private let pollFinished: (@Sendable (PollOutcome) -> Void)?
 
+    /// How a poll ended, for the daemon's collection health (polls per second, SNMP timeouts).
+    public enum PollOutcome: Sendable, Hashable {
+        case answered, timedOut, failed
+    }
+
+    /// `pollFinished` is told how every poll ended (not the ones stopped by shutdown).
     public init(engine: SNMPEngine, elements: [MonitoredElement], settings: Settings = Settings(),
-                sink: any SNMPObservationSink, logger: Logger) {
+                sink: any SNMPObservationSink, logger: Logger,
+                pollFinished: (@Sendable (PollOutcome) -> Void)? = nil) {
         let origin = ContinuousClock.now
         self.origin = origin
         var state = State(monitors: [])
@@ -60,6 +68,7 @@ public final class PollScheduler: Service, Sendable {
         self.poller = ElementPoller(engine: engine)
         self.sink = sink
         self.logger = logger
+        self.pollFinished = pollFinished
     }
 
     private static func add(_ spec: MonitoredElement, to state: inout State, origin: Instant, settings: Settings) {
@@ -197,6 +206,13 @@ public final class PollScheduler: Service, Sendable {
             // Stopped, not answered: no evidence about the element either way.
             state.withLock { $0.monitors[index].inFlight = false }
             return
+        }
+        if let pollFinished {
+            switch result {
+            case .success: pollFinished(.answered)
+            case .failure(let error):
+                if case .timeout = error.cause { pollFinished(.timedOut) } else { pollFinished(.failed) }
+            }
         }
         let now = clock.now
         let wallNow = Date()

@@ -89,18 +89,29 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
 
     public func writeHeartbeat(_ beat: Heartbeat) async throws(StoreError) {
         try await write("write heartbeat") { db in
+            let health = beat.collection
+            let interval = beat.interval.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+            let values: [(String, (any DatabaseValueConvertible)?)] = [
+                ("instance", beat.instance), ("pid", beat.pid), ("hostname", beat.hostname), ("version", beat.version),
+                ("config_path", beat.configPath), ("started_at", beat.startedAt.unixMilliseconds),
+                ("beat_at", beat.beatAt.unixMilliseconds), ("state", beat.state.rawValue), ("elements", beat.elements),
+                ("lines", beat.lines), ("customers", beat.customers), ("contracts", beat.contracts),
+                ("config_loaded_at", beat.configLoadedAt?.unixMilliseconds), ("interval_ms", interval),
+                ("elements_reachable", health?.elementsReachable), ("elements_unreachable", health?.elementsUnreachable),
+                ("elements_not_polled", health?.elementsNotPolled), ("lines_up", health?.linesUp),
+                ("lines_down", health?.linesDown), ("lines_degraded", health?.linesDegraded),
+                ("lines_unknown", health?.linesUnknown), ("lines_unprobed", health?.linesUnprobed),
+                ("polls_per_second", health?.pollsPerSecond), ("probes_per_second", health?.probesPerSecond),
+                ("traps_per_second", health?.trapsPerSecond), ("last_trap_at", health?.lastTrapAt?.unixMilliseconds),
+                ("snmp_timeouts", health?.snmpTimeouts),
+            ]
+            let columns = values.map(\.0)
             try db.execute(sql: """
-                INSERT INTO daemon_heartbeat (instance, pid, hostname, version, config_path, started_at, beat_at,
-                                              state, elements, lines, customers, contracts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO daemon_heartbeat (\(columns.joined(separator: ", ")))
+                VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
                 ON CONFLICT (instance) DO UPDATE SET
-                    pid = excluded.pid, hostname = excluded.hostname, version = excluded.version,
-                    config_path = excluded.config_path, started_at = excluded.started_at,
-                    beat_at = excluded.beat_at, state = excluded.state, elements = excluded.elements,
-                    lines = excluded.lines, customers = excluded.customers, contracts = excluded.contracts
-                """, arguments: [beat.instance, beat.pid, beat.hostname, beat.version, beat.configPath,
-                                 beat.startedAt.unixMilliseconds, beat.beatAt.unixMilliseconds, beat.state.rawValue,
-                                 beat.elements, beat.lines, beat.customers, beat.contracts])
+                    \(columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+                """, arguments: StatementArguments(values.map(\.1)))
         }
     }
 
@@ -111,12 +122,28 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
     static func heartbeatRows(_ db: Database) throws -> [Heartbeat] {
         try Row.fetchAll(db, sql: "SELECT * FROM daemon_heartbeat ORDER BY beat_at DESC").map { row in
             let reader = RowReader("daemon_heartbeat", row, key: "instance \(row["instance"] ?? "?")")
+            // A store not yet migrated (read only beside an older daemon) has no such columns.
+            let measured = row.hasColumn("elements_reachable")
+            var collection: CollectionHealth?
+            if measured, let reachable: Int = try reader.optional("elements_reachable") {
+                collection = CollectionHealth(
+                    elementsReachable: reachable, elementsUnreachable: try reader.value("elements_unreachable"),
+                    elementsNotPolled: try reader.value("elements_not_polled"), linesUp: try reader.value("lines_up"),
+                    linesDown: try reader.value("lines_down"), linesDegraded: try reader.value("lines_degraded"),
+                    linesUnknown: try reader.value("lines_unknown"), linesUnprobed: try reader.value("lines_unprobed"),
+                    pollsPerSecond: try reader.value("polls_per_second"), probesPerSecond: try reader.value("probes_per_second"),
+                    trapsPerSecond: try reader.value("traps_per_second"), lastTrapAt: try reader.optionalDate("last_trap_at"),
+                    snmpTimeouts: try reader.value("snmp_timeouts"))
+            }
+            let interval: Int64? = measured ? try reader.optional("interval_ms") : nil
             return Heartbeat(instance: try reader.value("instance"), pid: try reader.value("pid"),
                              hostname: try reader.value("hostname"), version: try reader.value("version"),
                              configPath: try reader.value("config_path"), startedAt: try reader.date("started_at"),
                              beatAt: try reader.date("beat_at"), state: try reader.choice("state", Heartbeat.State.self),
                              elements: try reader.value("elements"), lines: try reader.value("lines"),
-                             customers: try reader.value("customers"), contracts: try reader.value("contracts"))
+                             customers: try reader.value("customers"), contracts: try reader.value("contracts"),
+                             configLoadedAt: measured ? try reader.optionalDate("config_loaded_at") : nil,
+                             interval: interval.map { .milliseconds($0) }, collection: collection)
         }
     }
 

@@ -278,6 +278,27 @@ enum Schema {
                 CREATE INDEX incident_detected ON incident (detected_at);
                 """)
         }
+        migrator.registerMigration("0010 collection health with the heartbeat") { db in
+            try db.execute(sql: """
+                -- What the daemon's sources see, written with every heartbeat (forewarn status,
+                -- /metrics); NULL until the first measurement and for daemons that predate it.
+                ALTER TABLE daemon_heartbeat ADD COLUMN config_loaded_at INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN interval_ms INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN elements_reachable INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN elements_unreachable INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN elements_not_polled INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN lines_up INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN lines_down INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN lines_degraded INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN lines_unknown INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN lines_unprobed INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN polls_per_second REAL;
+                ALTER TABLE daemon_heartbeat ADD COLUMN probes_per_second REAL;
+                ALTER TABLE daemon_heartbeat ADD COLUMN traps_per_second REAL;
+                ALTER TABLE daemon_heartbeat ADD COLUMN last_trap_at INTEGER;
+                ALTER TABLE daemon_heartbeat ADD COLUMN snmp_timeouts INTEGER;
+                """)
+        }
         migrator.registerMigration("0011 closed periods keep their CSV") { db in
             try db.execute(sql: """
                 -- The CSV export of a closed period as written when it was closed, served as it is

@@ -52,6 +52,7 @@ struct Forewarn: AsyncParsableCommand {
             Poll.self,
             Probe.self,
             Incidents.self,
+            LineCommand.self,
             IncidentCommand.self,
             ReportCall.self,
             Maintenance.self,

@@ -60,7 +60,7 @@ import Testing
 
         let report = try ForewarnBinary.run(["status", "--store", fixture.storePath])
         #expect(report.status == 3, "status:\n\(report.output)\(report.errors)")
-        #expect(report.output.contains("FAILED (stopped on an error; its log says which), state failed"), "status:\n\(report.output)")
+        #expect(report.output.contains("DAEMON NOT RUNNING: FAILED, stopped on an error (its log says which)"), "status:\n\(report.output)")
         let json = try ForewarnBinary.run(["status", "--store", fixture.storePath, "--json"])
         #expect(json.output.contains("\"state\" : \"failed\"") && json.output.contains("\"alive\" : false"), "\(json.output)")
     }

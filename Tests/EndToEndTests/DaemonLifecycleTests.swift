@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ForewarnModel
 import Foundation
 import Testing
 
@@ -74,6 +75,13 @@ import Testing
             usleep(100_000)
         }
         #expect(inventory.contains("monitoring 5 elements, 0 lines"), "status:\n\(inventory)")
+        // The reload that took is when the configuration in force was loaded; the rejected one is not.
+        let json = try ForewarnBinary.run(["status", "--store", fixture.storePath, "--json"]).output
+        let daemonObject = ((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["daemons"]
+            as? [[String: Any]])?.first
+        let loaded = (daemonObject?["config_loaded_at"] as? String).flatMap(RFC3339.parse)
+        let started = (daemonObject?["started_at"] as? String).flatMap(RFC3339.parse)
+        #expect(loaded != nil && started != nil && loaded! > started!, "\(json)")
 
         daemon.signal(SIGTERM)
         let (status, log) = daemon.waitForExit()
@@ -141,9 +149,10 @@ import Testing
     }
 
     @Test func statusWithoutAStoreSaysSo() throws {
+        // No store: no daemon ever ran on it, which is "not running" (3) for whoever monitors the monitor.
         let result = try ForewarnBinary.run(["status", "--store", "/nonexistent/forewarn.sqlite"])
-        #expect(result.status == 1)
-        #expect(result.errors.contains("no such file"))
+        #expect(result.status == 3)
+        #expect(result.output.contains("DAEMON NOT RUNNING: store /nonexistent/forewarn.sqlite does not exist"))
     }
 
     @Test func everyCommandHasHelp() throws {

@@ -87,6 +87,18 @@ import Testing
         #expect(try cli(fixture, ["incident", "classify", "1", "aliens"]).status != 0)
         #expect(try await commandsTaken(fixture))
 
+        // The live status and the line view read who acknowledged and who called from what the
+        // correlator wrote.
+        let status = try cli(fixture, ["status", "--json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
+        let open = try #require(((document["incidents"] as? [String: Any])?["list"] as? [[String: Any]])?.first)
+        #expect((open["acknowledged"] as? [String: Any])?["by"] as? String == "eva", "\(open)")
+        #expect(open["origin"] as? String == "customer-reported" && open["lines_out"] as? Int == 1)
+        let line = try cli(fixture, ["line", "L1"]).output
+        #expect(line.contains("KNOWN OUTAGE: incident #1 (minor), root L1 customer-report\n"), "\(line)")
+        #expect(line.contains("  customer already called, logged "), "\(line)")
+        #expect(try cli(fixture, ["line", "L2"]).output.contains("no open incident covers this line"))
+
         // kill -9, then a new daemon on the same store.
         daemon.signal(SIGKILL)
         _ = daemon.waitForExit()

@@ -24,10 +24,10 @@ struct TemporaryStore {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
         let store = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0011 closed periods keep their CSV"])
+        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0010 collection health with the heartbeat", "0011 closed periods keep their CSV"])
         // Opening again applies nothing twice.
         let reopened = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0011 closed periods keep their CSV"])
+        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0010 collection health with the heartbeat", "0011 closed periods keep their CSV"])
 
         let queue = try DatabaseQueue(path: temporary.path)
         let tables = try queue.read { db in
@@ -66,6 +66,36 @@ struct TemporaryStore {
         let reader = try SQLiteStore(path: temporary.path, access: .readOnly)
         #expect(try await reader.heartbeats().count == 2)
         await #expect(throws: StoreError.self) { try await reader.writeHeartbeat(beat) }
+    }
+
+    @Test func aStoreFromBeforeCollectionHealthIsReadAndMigrated() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let start = Date(unixMilliseconds: 1_800_000_000_000)
+        let beat = Heartbeat(instance: "noc-a", pid: 42, hostname: "noc-a", version: "0.1.0", configPath: "/etc/f.yaml",
+                             startedAt: start, beatAt: start, state: .running, elements: 3, lines: 40, customers: 20,
+                             contracts: 2)
+        try await SQLiteStore(path: temporary.path, access: .create).writeHeartbeat(beat)
+        // Back to the schema before migration 0010, as an older version left it.
+        let columns = ["config_loaded_at", "interval_ms", "elements_reachable", "elements_unreachable", "elements_not_polled",
+                       "lines_up", "lines_down", "lines_degraded", "lines_unknown", "lines_unprobed", "polls_per_second",
+                       "probes_per_second", "traps_per_second", "last_trap_at", "snmp_timeouts"]
+        let queue = try DatabaseQueue(path: temporary.path)
+        try await queue.write { db in
+            for column in columns { try db.execute(sql: "ALTER TABLE daemon_heartbeat DROP COLUMN \(column)") }
+            try db.execute(sql: "ALTER TABLE credit_period DROP COLUMN csv")
+            try db.execute(sql: """
+                DELETE FROM grdb_migrations
+                WHERE identifier IN ('0010 collection health with the heartbeat', '0011 closed periods keep their CSV')
+                """)
+        }
+        try queue.close()
+        // `forewarn status` beside an older daemon reads it without migrating it.
+        #expect(try await SQLiteStore(path: temporary.path, access: .readOnly).heartbeats() == [beat])
+        let migrated = try SQLiteStore(path: temporary.path, access: .create)
+        #expect(try migrated.appliedMigrations().suffix(2) == ["0010 collection health with the heartbeat",
+                                                               "0011 closed periods keep their CSV"])
+        #expect(try await migrated.heartbeats() == [beat])
     }
 
     @Test func transitionsRoundTripForEverySubjectKind() async throws {

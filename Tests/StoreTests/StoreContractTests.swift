@@ -62,6 +62,28 @@ import Testing
         }
     }
 
+    @Test(arguments: implementations) func heartbeatsCarryCollectionHealthAndTheConfigurationLoadTime(_ implementation: Implementation) async throws {
+        try await Self.withStore(implementation) { store in
+            var beat = Heartbeat(instance: "a", pid: 7, hostname: "noc1", version: "0.1.0", configPath: "/etc/f.yaml",
+                                 startedAt: Self.at(0), beatAt: Self.at(1), state: .running, elements: 3, lines: 20,
+                                 customers: 10, contracts: 2, configLoadedAt: Self.at(0.5), interval: .seconds(5))
+            try await store.writeHeartbeat(beat)
+            #expect(try await store.heartbeats() == [beat])
+            beat.beatAt = Self.at(6)
+            beat.collection = CollectionHealth(elementsReachable: 1, elementsUnreachable: 1, elementsNotPolled: 1,
+                                               linesUp: 12, linesDown: 3, linesDegraded: 2, linesUnknown: 1,
+                                               linesUnprobed: 2, pollsPerSecond: 0.5, probesPerSecond: 3.3,
+                                               trapsPerSecond: 0.1, lastTrapAt: Self.at(4), snmpTimeouts: 9)
+            try await store.writeHeartbeat(beat)
+            #expect(try await store.heartbeats() == [beat])
+            // A later beat without a measurement does not keep the old one.
+            beat.collection = nil
+            beat.beatAt = Self.at(7)
+            try await store.writeHeartbeat(beat)
+            #expect(try await store.heartbeats().first?.collection == nil)
+        }
+    }
+
     @Test(arguments: implementations) func transitionsComeBackOldestFirstBySubjectAndTime(_ implementation: Implementation) async throws {
         try await Self.withStore(implementation) { store in
             let transitions = [
