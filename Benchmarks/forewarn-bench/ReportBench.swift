@@ -77,10 +77,15 @@ enum ReportBench {
 
     /// 50,000 ledger entries per month of the quarter and the month marked closed: the report reads
     /// each closed month's totals from the ledger.
-    static func closeMonths(_ path: String) throws {
+    static func closeMonths(_ path: String) throws { try close(period.months, path) }
+
+    /// The months' ledgers (50,000 entries each) and the months marked closed a day after each
+    /// ended, as `forewarn credits close` leaves them (no incident changed since: no adjustment).
+    static func close(_ months: [String], _ path: String) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            for month in period.months {
+            for month in months {
+                let closedAt = BillingPeriod(month)!.bounds(in: zone).end.addingTimeInterval(86_400)
                 try db.execute(sql: """
                     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49999)
                     INSERT INTO credit_ledger (period, line, customer, contract, kind, amount_minor, currency, outage_ms,
@@ -88,8 +93,8 @@ enum ReportBench {
                     SELECT ?, printf('L%06d', i * 4), printf('C%d', i), 'home', 'credit', 1000 + i % 5000, 'CZK',
                            3600000, 'incident', 0, '' FROM n
                     """, arguments: [month])
-                try db.execute(sql: "INSERT INTO credit_period (period, closed_at, document) VALUES (?, 0, '{}')",
-                               arguments: [month])
+                try db.execute(sql: "INSERT INTO credit_period (period, closed_at, document) VALUES (?, ?, '{}')",
+                               arguments: [month, closedAt.unixMilliseconds])
             }
         }
     }

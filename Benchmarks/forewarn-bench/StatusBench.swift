@@ -29,7 +29,7 @@ enum StatusBench {
         let fillStart = ContinuousClock.now
         let (start, end) = ReportBench.period.bounds(in: ReportBench.zone)
         let intervals = try CreditsBench.fill(path, from: start, to: end, incidents: ReportBench.incidentCount, calls: true)
-        try close(["2026-10", "2026-11"], path)
+        try ReportBench.close(["2026-10", "2026-11"], path)
         print(String(format: "status: store filled with %d incidents, %d line intervals, 2 closed months in %.1f s",
                      ReportBench.incidentCount, intervals, seconds(ContinuousClock.now - fillStart)))
 
@@ -96,25 +96,5 @@ enum StatusBench {
         print(String(format: "status: credits and KPIs reused: median %.3f s; %d open incidents; JSON %.1f KB; peak RSS %d MiB",
                      reused, runs[0].open, Double(runs[0].bytes) / 1e3, peakRSSMiB()))
         print("bench: status ours=\(String(format: "%.2f", full)) peer=- unit=s")
-    }
-
-    /// The months' ledgers (50,000 entries each) and the months marked closed a day after each
-    /// ended, as `forewarn credits close` leaves them (no incident changed since: no adjustment).
-    static func close(_ months: [String], _ path: String) throws {
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
-            for month in months {
-                let closedAt = BillingPeriod(month)!.bounds(in: ReportBench.zone).end.addingTimeInterval(86_400)
-                try db.execute(sql: """
-                    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49999)
-                    INSERT INTO credit_ledger (period, line, customer, contract, kind, amount_minor, currency, outage_ms,
-                                               reason, created_at, incident_ids)
-                    SELECT ?, printf('L%06d', i * 4), printf('C%d', i), 'home', 'credit', 1000 + i % 5000, 'CZK',
-                           3600000, 'incident', 0, '' FROM n
-                    """, arguments: [month])
-                try db.execute(sql: "INSERT INTO credit_period (period, closed_at, document) VALUES (?, ?, '{}')",
-                               arguments: [month, closedAt.unixMilliseconds])
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Billing
 import ForewarnConfig
+import ForewarnDaemon
 import ForewarnModel
 import Foundation
 import Persistence
@@ -120,13 +121,7 @@ enum CreditsAccess {
 
     /// The ledger over `store`, with `access`'s configuration (which must have been read).
     static func ledger(_ access: StoreAccess, store: any Store) throws -> CreditLedger {
-        let configuration = access.configuration!
-        let inventory = CreditInventory(
-            lines: configuration.lines, contracts: configuration.contracts,
-            policies: Array(configuration.creditPolicies.values), maintenance: configuration.maintenance,
-            defaultTimeZone: configuration.billing.timeZone, defaultLocale: configuration.billing.locale,
-            templates: try StatementTemplates())
-        return CreditLedger(store: store, inventory: inventory)
+        try LiveStatus.ledger(access.configuration!, store: store)
     }
 
     static func write(_ text: String, to path: String?) throws {
