@@ -170,7 +170,18 @@ public struct TicketAnnouncer: Sendable {
             }
             scope.lines = [:]
             scope.customers = [:]
-            target.merged = Array(Set(target.merged + [id])).sorted()
+            // Kept sorted without sorting it again at each of thousands of merges: ids mostly
+            // come in increasing order (appended), otherwise put in place.
+            if target.merged.last.map({ $0 < id }) ?? true {
+                target.merged.append(id)
+            } else {
+                var (low, high) = (0, target.merged.count)
+                while low < high {
+                    let middle = (low + high) / 2
+                    if target.merged[middle] < id { low = middle + 1 } else { high = middle }
+                }
+                if target.merged[low] != id { target.merged.insert(id, at: low) }
+            }
             scopes[survivor] = target
         }
         scopes[id] = scope
