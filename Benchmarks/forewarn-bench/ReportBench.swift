@@ -26,12 +26,8 @@ enum ReportBench {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/bench.sqlite"
-        _ = try StoreFactory.open(path, access: .create)
         let fillStart = ContinuousClock.now
-        let (start, end) = period.bounds(in: zone)
-        let intervals = try CreditsBench.fill(path, from: start, to: end, incidents: incidentCount, calls: true)
-        try closeMonths(path)
+        let (path, intervals) = try filledStore(in: folder, closing: period.months)
         print(String(format: "report: store filled with %d incidents, %d line intervals, 3 closed months in %.1f s",
                      incidentCount, intervals, seconds(ContinuousClock.now - fillStart)))
         // On disk, as a store that has been there a while is: not still being written back.
@@ -75,9 +71,16 @@ enum ReportBench {
         print("bench: report ours=\(String(format: "%.2f", worst)) peer=- unit=s")
     }
 
-    /// 50,000 ledger entries per month of the quarter and the month marked closed: the report reads
-    /// each closed month's totals from the ledger.
-    static func closeMonths(_ path: String) throws { try close(period.months, path) }
+    /// A fresh store in `folder` (by the store's own migrations) with the quarter's incidents,
+    /// 1 in 3 called about, and `months` closed; its path and the line intervals written.
+    static func filledStore(in folder: String, closing months: [String]) throws -> (path: String, intervals: Int) {
+        let path = folder + "/bench.sqlite"
+        _ = try StoreFactory.open(path, access: .create)
+        let (start, end) = period.bounds(in: zone)
+        let intervals = try CreditsBench.fill(path, from: start, to: end, incidents: incidentCount, calls: true)
+        try close(months, path)
+        return (path, intervals)
+    }
 
     /// The months' ledgers (50,000 entries each) and the months marked closed a day after each
     /// ended, as `forewarn credits close` leaves them (no incident changed since: no adjustment).

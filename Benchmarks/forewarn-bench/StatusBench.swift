@@ -24,12 +24,8 @@ enum StatusBench {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("forewarn-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/bench.sqlite"
-        _ = try StoreFactory.open(path, access: .create)
         let fillStart = ContinuousClock.now
-        let (start, end) = ReportBench.period.bounds(in: ReportBench.zone)
-        let intervals = try CreditsBench.fill(path, from: start, to: end, incidents: ReportBench.incidentCount, calls: true)
-        try ReportBench.close(["2026-10", "2026-11"], path)
+        let (path, intervals) = try ReportBench.filledStore(in: folder, closing: ["2026-10", "2026-11"])
         print(String(format: "status: store filled with %d incidents, %d line intervals, 2 closed months in %.1f s",
                      ReportBench.incidentCount, intervals, seconds(ContinuousClock.now - fillStart)))
 

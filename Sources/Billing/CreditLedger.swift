@@ -36,16 +36,9 @@ public struct CreditLedger: Sendable {
     }
 
     func openFeed(_ period: BillingPeriod, now: Date) async throws -> CreditFeed {
-        let rows = try await creditRows(period, now: now) + (try await adjustments(bookedIn: period, now: now))
+        var rows: [CreditRow] = []
+        try await openBlocks(period, now: now, transform: { $0 }, consume: { rows += $0 })
         return CreditFeed(period: period.description, state: .open, asOf: RFC3339.format(now), rows: rows)
-    }
-
-    /// Every line's row, without keeping each line's account: what a billing run exports.
-    func creditRows(_ period: BillingPeriod, now: Date) async throws -> [CreditRow] {
-        let range = try inventory.range(of: period)
-        let table = try await store.lineOutageTable(from: range.start, to: range.end, lines: nil)
-        return try CreditRun.rows(period: period, inventory: inventory, table: table, maintenance: try await maintenance(),
-                                  now: now)
     }
 
     /// The period's feed as `feed(period, now:).only(customer:).renderedBytes(format)` gives it,

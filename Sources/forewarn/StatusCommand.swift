@@ -123,16 +123,9 @@ struct LiveSource {
     let accounting = StatusAccounting()
 
     init(_ options: ConfigOptions, _ storeOption: StoreOption) async throws {
-        var configuration: Configuration?
-        var problem: ConfigError?
-        do {
-            configuration = try ConfigLoader.load(path: options.config)
-        } catch {
-            problem = error
-        }
-        guard let location = storeOption.store ?? configuration?.daemon.storePath else {
-            throw CommandFailure("cannot read configuration:\n\(problem.map { "\($0)" } ?? options.config)")
-        }
+        let access = try StoreAccess(options, storeOption)
+        var configuration = access.configuration
+        let location = access.location
         guard FileManager.default.fileExists(atPath: location) else { throw NoStore(location: location) }
         store = try StoreFactory.open(location, access: .readOnly)
         if configuration == nil, let named = try await store.heartbeats().first?.configPath {
