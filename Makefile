@@ -12,12 +12,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# One `swift test` invocation for the whole suite (planning costs seconds per call), then the
+# One `swift test` invocation for the whole suite (planning costs seconds per call), beside a
+# PostgreSQL server of its own (the store's tests run against SQLite and PostgreSQL), then the
 # network-lab suites (the lab itself, then the daemon end to end in it), which need root and
 # namespaces and say so when they skip.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	FOREWARN_REQUIRE_POSTGRES=1 scripts/with-postgres $(SWIFT) test --skip-build
 	scripts/lab-test
 	scripts/lab-swift-tests
 	scripts/lab-e2e
@@ -27,7 +28,7 @@ test: deps
 
 test-swift: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	FOREWARN_REQUIRE_POSTGRES=1 scripts/with-postgres $(SWIFT) test --skip-build
 	scripts/report-render-test
 
 test-lab: deps

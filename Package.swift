@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C at the edges: module maps and shims only.
@@ -56,8 +57,18 @@ let package = Package(
             // The SQLite C API, for the one read that steps millions of rows (a report's lines).
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
+        // the shared store: PostgreSQL, for several instances on one network
+        .target(name: "StorePostgres", dependencies: [
+            "ForewarnModel", "Persistence",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // the store factory: `daemon.store` / `--store` to a store
-        .target(name: "Stores", dependencies: ["Persistence", "StoreSQLite"]),
+        .target(name: "Stores", dependencies: [
+            "Persistence", "StoreSQLite", "StorePostgres", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         // act: what each ticketing hook is told (pure), templates, delivery with retries; the
         // HTTP client and the program runner stay behind `TicketSink`
         .target(name: "Ticketing", dependencies: [
@@ -106,8 +117,10 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
         // The store contract suite (every implementation), plus what is SQLite's own.
         .testTarget(name: "StoreTests", dependencies: [
-            "Persistence", "Stores", "StoreSQLite", "ForewarnModel", "Correlation", "Ticketing",
+            "Persistence", "Stores", "StoreSQLite", "StorePostgres", "ForewarnModel", "Correlation", "Ticketing",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Persistence", "Stores", "ForewarnModel"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Persistence", "ForewarnModel"]),

@@ -134,13 +134,17 @@ struct ConfigReader {
 
     mutating func readDaemon(_ node: Located) -> DaemonSettings {
         var settings = DaemonSettings()
-        guard let fields = Fields(node, what: "daemon", allowed: ["store", "trap_listen", "http_listen", "http_token",
+        guard let fields = Fields(node, what: "daemon", allowed: ["store", "store_password_file", "store_tls",
+                                                                  "store_ca_file", "trap_listen", "http_listen", "http_token",
                                                                   "http_token_file", "log_level", "heartbeat_interval",
                                                                   "public_url", "max_future_skew"],
                                   sink: &sink) else {
             return settings
         }
-        if let store = fields.string("store", sink: &sink) { settings.storePath = resolve(store) }
+        if let store = fields.string("store", sink: &sink) {
+            settings.storePath = StoreURL.isPostgres(store) ? store : resolve(store)
+        }
+        readStoreOptions(fields, into: &settings)
         for key in ["trap_listen", "http_listen"] {
             guard let text = fields.string(key, sink: &sink) else { continue }
             guard let endpoint = SocketEndpoint(text) else {
@@ -176,6 +180,52 @@ struct ConfigReader {
         settings.maxFutureSkew = fields.duration("max_future_skew", default: .seconds(300),
                                                  in: ConfigLimits.maxFutureSkew, sink: &sink)
         return settings
+    }
+
+    /// A PostgreSQL store's password file and TLS settings, carried in its URL's options (the
+    /// form `--store` takes them in); a SQLite store has none.
+    mutating func readStoreOptions(_ fields: Fields, into settings: inout DaemonSettings) {
+        let keys = ["store_password_file", "store_tls", "store_ca_file"]
+        guard StoreURL.isPostgres(settings.storePath) else {
+            for key in keys where fields.has(key) {
+                sink.report(fields.keyLocation(key), "daemon: '\(key)' is for a PostgreSQL store (store: postgresql://…)")
+            }
+            return
+        }
+        guard let url = StoreURL(settings.storePath) else {
+            sink.report(fields.value("store")!.location,
+                        "'store' in daemon must be postgresql://USER@HOST[:PORT]/DATABASE or a SQLite file's path")
+            return
+        }
+        var options: [(String, String)] = []
+        if let file = fields.string("store_password_file", sink: &sink) {
+            let path = resolve(file)
+            if url.password != nil {
+                sink.report(fields.keyLocation("store_password_file"), "daemon: a password in 'store' and 'store_password_file': keep one")
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                sink.report(fields.value("store_password_file")!.location, "daemon: cannot read store_password_file '\(file)'")
+            }
+            options.append(("password_file", path))
+        }
+        let tls = fields.string("store_tls", sink: &sink)
+        if let mode = tls {
+            if StoreURL.tlsModes.contains(mode) {
+                options.append(("sslmode", mode))
+            } else {
+                sink.report(fields.value("store_tls")!.location,
+                            "'store_tls' in daemon must be one of \(StoreURL.tlsModes.joined(separator: ", ")), not '\(mode)'")
+            }
+        }
+        if let file = fields.string("store_ca_file", sink: &sink) {
+            let path = resolve(file)
+            if tls != "verify-full" {
+                sink.report(fields.keyLocation("store_ca_file"), "daemon: 'store_ca_file' needs store_tls: verify-full")
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                sink.report(fields.value("store_ca_file")!.location, "daemon: cannot read store_ca_file '\(file)'")
+            }
+            options.append(("sslrootcert", path))
+        }
+        settings.storePath = url.adding(options)
     }
 
     // MARK: correlation

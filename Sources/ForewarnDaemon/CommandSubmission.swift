@@ -29,7 +29,7 @@ public enum CommandSubmission {
         repeat {
             if let result = try await store.commandResult(id) { return (id, .applied(result, byDaemon: true)) }
             // No daemon (or it just stopped): apply what is queued here, holding its lock.
-            if let configuration, let held = try StoreFactory.openUnlessDaemonRuns(location) {
+            if let configuration, let held = try await StoreFactory.openUnlessDaemonRuns(location) {
                 let service = CorrelatorService(store: held, current: CurrentConfiguration(configuration),
                                                 logger: Logger(label: "forewarn.cli") { _ in SwiftLogNoOpLogHandler() })
                 if let mine = try await service.applyPendingCommands().first(where: { $0.id == id }) {

@@ -84,6 +84,14 @@ struct RowReader {
         return choice
     }
 
+    /// A JSON array of strings in a column; anything else is an error naming the row.
+    func strings(_ column: String) throws -> [String] {
+        guard let strings = CommandCoding.strings(try value(column) as String) else {
+            throw fail("column \(column) is not a JSON array of strings")
+        }
+        return strings
+    }
+
     func subject(type typeColumn: String, id idColumn: String) throws -> Subject {
         let type: String = try value(typeColumn)
         let id: String = try value(idColumn)

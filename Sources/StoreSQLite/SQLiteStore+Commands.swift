@@ -59,9 +59,9 @@ extension SQLiteStore {
                     let reader = RowReader("maintenance_window", row)
                     return MaintenanceWindow(id: MaintenanceID(try reader.value("id") as String),
                                              start: try reader.date("start_at"), end: try reader.date("end_at"),
-                                             elements: try CommandCoding.strings(try reader.value("elements"), reader, "elements")
+                                             elements: try reader.strings("elements")
                                                  .map { ElementID($0) },
-                                             lines: try CommandCoding.strings(try reader.value("lines"), reader, "lines")
+                                             lines: try reader.strings("lines")
                                                  .map { LineID($0) },
                                              reason: try reader.value("reason"))
                 }

@@ -58,6 +58,7 @@ struct Forewarn: AsyncParsableCommand {
             Maintenance.self,
             Outbox.self,
             Credits.self,
+            StoreCommand.self,
         ])
 }
 
@@ -69,9 +70,9 @@ struct ConfigOptions: ParsableArguments {
 
 struct StoreOption: ParsableArguments {
     @Option(help: ArgumentHelp("""
-        Store to use instead of the configured daemon.store (a second instance, tests, \
-        forensics on a copied store).
-        """, valueName: "PATH"))
+        Store to use instead of the configured daemon.store: a SQLite file, or \
+        postgresql://USER@HOST[:PORT]/DATABASE[?password_file=FILE&sslmode=MODE&sslrootcert=FILE].
+        """, valueName: "PATH|URL"))
     var store: String?
 }
 

@@ -66,7 +66,7 @@ struct Maintenance: AsyncParsableCommand {
         func run() async throws {
             let access = try StoreAccess(options, storeOption)
             var windows: [(MaintenanceWindow, String)] = (access.configuration?.maintenance ?? []).map { ($0, "config") }
-            if FileManager.default.fileExists(atPath: access.location) {
+            if access.storeMayExist {
                 windows += try await access.read().maintenanceWindows().map { ($0, "operator") }
             }
             windows.sort { $0.0.start != $1.0.start ? $0.0.start < $1.0.start : $0.0.id < $1.0.id }

@@ -143,7 +143,7 @@ extension IncidentCommand {
             case .failure(let error): throw Self.refused(error)
             }
             let starts = entries.map(\.incident.start)
-            let storeExists = FileManager.default.fileExists(atPath: access.location)
+            let storeExists = access.storeMayExist
             if storeExists || !dryRun {
                 let stored = try await access.read().manualIncidents(startingFrom: starts.min()!, to: starts.max()!)
                 let repeated = ManualEntry.alreadyEntered(entries, stored: stored)

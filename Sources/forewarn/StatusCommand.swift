@@ -126,7 +126,7 @@ struct LiveSource {
         let access = try StoreAccess(options, storeOption)
         var configuration = access.configuration
         let location = access.location
-        guard FileManager.default.fileExists(atPath: location) else { throw NoStore(location: location) }
+        guard access.storeMayExist else { throw NoStore(location: location) }
         store = try StoreFactory.open(location, access: .readOnly)
         if configuration == nil, let named = try await store.heartbeats().first?.configPath {
             configuration = try? ConfigLoader.load(path: named)

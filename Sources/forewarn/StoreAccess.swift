@@ -43,6 +43,10 @@ struct StoreAccess {
         location = storeOption.store ?? configuration!.daemon.storePath
     }
 
+    /// Whether the store may be there to read: a SQLite file that exists, or a PostgreSQL
+    /// database (asked when opened).
+    var storeMayExist: Bool { StoreFactory.isPostgres(location) || FileManager.default.fileExists(atPath: location) }
+
     /// The store, to queue work for the daemon. A missing store is an error (a mistyped
     /// `--store` must not queue work where no daemon will ever look).
     func open() throws(StoreError) -> any Store { try StoreFactory.open(location, access: .existing) }
@@ -50,7 +54,7 @@ struct StoreAccess {
     /// As `open`, but a missing store is created, so that maintenance can be planned before the
     /// daemon's first start; saying so on stderr, so that a mistyped path does not go unnoticed.
     func openCreatingStore() throws(StoreError) -> any Store {
-        let missing = !FileManager.default.fileExists(atPath: location)
+        let missing = !StoreFactory.isPostgres(location) && !FileManager.default.fileExists(atPath: location)
         let store = try StoreFactory.open(location, access: .create)
         if missing {
             FileHandle.standardError.write(Data("""

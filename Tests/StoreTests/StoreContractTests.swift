@@ -2,6 +2,7 @@ import ForewarnModel
 import Foundation
 import Persistence
 import Stores
+import Synchronization
 import Testing
 
 /// The contract every store implementation keeps, run against each of them (SQLite today; the
@@ -9,14 +10,27 @@ import Testing
 @Suite struct StoreContractTests {
     struct Implementation: Sendable, CustomTestStringConvertible {
         var name: String
-        /// A fresh, empty store in `folder`.
-        var make: @Sendable (_ folder: String) throws -> any Store
+        /// A fresh, empty store in `folder` (SQLite) or in a database of its own (PostgreSQL).
+        var make: @Sendable (_ folder: String) async throws -> any Store
+        /// Whatever `make` made beside the folder, removed.
+        var remove: @Sendable (_ store: any Store) async -> Void = { _ in }
         var testDescription: String { name }
     }
 
-    static let implementations = [
-        Implementation(name: "sqlite") { folder in try StoreFactory.open(folder + "/forewarn.sqlite", access: .create) },
-    ]
+    /// SQLite always; PostgreSQL when the test script started a server (`make test` does).
+    static let implementations: [Implementation] = {
+        var all = [Implementation(name: "sqlite") { folder in try StoreFactory.open(folder + "/forewarn.sqlite", access: .create) }]
+        if TestPostgres.url != nil {
+            all.append(Implementation(name: "postgresql", make: { _ in
+                let url = try await TestPostgres.createDatabase()
+                PostgresDatabases.shared.remember(url)
+                return try StoreFactory.open(url, access: .create)
+            }, remove: { store in
+                if let url = PostgresDatabases.shared.url(displayed: store.location) { await TestPostgres.dropDatabase(url) }
+            }))
+        }
+        return all
+    }()
 
     static let epoch = Date(unixMilliseconds: 1_800_000_000_000)
     static func at(_ seconds: Double) -> Date { epoch.addingTimeInterval(seconds) }
@@ -24,7 +38,14 @@ import Testing
     static func withStore(_ implementation: Implementation, _ body: (any Store) async throws -> Void) async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
-        try await body(try implementation.make(temporary.folder))
+        let store = try await implementation.make(temporary.folder)
+        do {
+            try await body(store)
+        } catch {
+            await implementation.remove(store)
+            throw error
+        }
+        await implementation.remove(store)
     }
 
     static func incident(_ id: Int64, state: Incident.State = .open, classification: Classification = .network,

@@ -1,6 +1,5 @@
 import Foundation
 import ForewarnModel
-import Persistence
 
 /// Incidents entered by hand and corrections, as JSON in `operator_command.payload`. Reading is
 /// strict: a missing or unknown value is a problem (the command is refused), never a default.

@@ -1,10 +1,10 @@
 import Foundation
 import ForewarnModel
-import Persistence
 
-/// Operator commands as JSON in `operator_command.payload`; times are Unix milliseconds.
-enum CommandCoding {
-    static func encode(_ command: OperatorCommand) -> (kind: String, payload: String) {
+/// Operator commands as JSON in `operator_command.payload`; times are Unix milliseconds. Every
+/// store writes and reads the same payloads (a store copied keeps its queued commands).
+public enum CommandCoding {
+    public static func encode(_ command: OperatorCommand) -> (kind: String, payload: String) {
         switch command {
         case .reportCall(let report):
             return ("report-call", json(["line": report.line.rawValue, "at": report.at.unixMilliseconds,
@@ -34,7 +34,7 @@ enum CommandCoding {
         }
     }
 
-    static func decode(kind: String, payload: String) -> (command: OperatorCommand?, problem: String?) {
+    public static func decode(kind: String, payload: String) -> (command: OperatorCommand?, problem: String?) {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else {
             return (nil, "payload is not a JSON object")
         }
@@ -95,17 +95,14 @@ enum CommandCoding {
         }
     }
 
-    static func json(_ value: Any) -> String {
+    public static func json(_ value: Any) -> String {
         guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// A JSON array of strings in a column; anything else is an error naming the row.
-    static func strings(_ text: String, _ reader: RowReader, _ column: String) throws -> [String] {
-        guard let strings = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
-            throw reader.fail("column \(column) is not a JSON array of strings")
-        }
-        return strings
+    /// A JSON array of strings; nil when the text is anything else.
+    public static func strings(_ text: String) -> [String]? {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String]
     }
 }
