@@ -48,6 +48,8 @@ let package = Package(
         ]),
         // decide: pure, clock-generic state machines returning actions; no I/O
         .target(name: "Correlation", dependencies: ["ForewarnModel"]),
+        // several instances on one store: who is in, who polls what (pure, clock-generic)
+        .target(name: "Cluster", dependencies: ["ForewarnModel"]),
         // persistence: one protocol per concern (no implementation, no I/O)
         .target(name: "Persistence", dependencies: ["ForewarnModel"]),
         // the embedded store; only the factory names it
@@ -62,6 +64,7 @@ let package = Package(
             "ForewarnModel", "Persistence",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // the store factory: `daemon.store` / `--store` to a store
@@ -115,6 +118,7 @@ let package = Package(
         .testTarget(name: "ForewarnConfigTests", dependencies: ["ForewarnConfig", "ForewarnModel"],
                     exclude: ["testdata"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ForewarnModel"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "ForewarnModel"]),
         // The store contract suite (every implementation), plus what is SQLite's own.
         .testTarget(name: "StoreTests", dependencies: [
             "Persistence", "Stores", "StoreSQLite", "StorePostgres", "ForewarnModel", "Correlation", "Ticketing",

@@ -8,7 +8,9 @@ import Persistence
 /// Options: `password_file` (the password, one line; preferred to a password in the URL),
 /// `sslmode` (`disable`, `prefer` (default), `require`, `verify-full`), `sslrootcert` (the CA
 /// bundle `verify-full` trusts; the system's roots when absent), `host` (a Unix socket folder,
-/// in place of the URL's host). The password never appears in `display`.
+/// in place of the URL's host), `operation_timeout` (seconds an operation may wait for the
+/// server before it fails; 30 by default, at least 600 for a report's or a batch's reads and
+/// writes). The password never appears in `display`.
 public struct PostgresLocation: Sendable, Equatable {
     public enum TLSMode: String, Sendable, CaseIterable {
         /// Plain TCP.
@@ -31,6 +33,8 @@ public struct PostgresLocation: Sendable, Equatable {
     public var passwordFile: String?
     public var tls: TLSMode
     public var caFile: String?
+    /// How long an ordinary operation may wait for the server; nil for the default.
+    public var operationTimeout: Duration?
 
     public static func isPostgres(_ location: String) -> Bool {
         location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
@@ -69,11 +73,16 @@ public struct PostgresLocation: Sendable, Equatable {
                 tls = mode
             case "sslrootcert":
                 caFile = value
+            case "operation_timeout":
+                guard let seconds = Int(value), (1...86_400).contains(seconds) else {
+                    throw bad("operation_timeout is a number of seconds from 1 to 86400, not '\(value)'")
+                }
+                operationTimeout = .seconds(seconds)
             case "host":
                 guard value.hasPrefix("/") else { throw bad("host= names a Unix socket folder (an absolute path)") }
                 socketFolder = value
             default:
-                throw bad("unknown option '\(item.name)' (known: password_file, sslmode, sslrootcert, host)")
+                throw bad("unknown option '\(item.name)' (known: password_file, sslmode, sslrootcert, host, operation_timeout)")
             }
         }
         if host.isEmpty && socketFolder == nil { throw bad("the URL names no host (postgresql://USER@HOST/DATABASE)") }

@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresStore {
     public func record(_ batch: CorrelationBatch) async throws(StoreError) {
         guard !batch.isEmpty else { return }
-        try await write("record \(batch.changes.count) incident changes", within: Self.bulkDeadline) { connection in
+        try await write("record \(batch.changes.count) incident changes", bulk: true) { connection in
             // Foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED): a merge may name
             // an incident written later in the same batch.
             for change in batch.changes { try await self.apply(change, connection) }
@@ -139,7 +139,7 @@ extension PostgresStore {
 
     public func recoverIncidents() async throws(StoreError) -> IncidentRecovery {
         let since = Date().addingTimeInterval(-IncidentRecovery.firstEvidenceWindow)
-        return try await read("read open incidents", within: Self.bulkDeadline) { connection in
+        return try await read("read open incidents", bulk: true) { connection in
             // One snapshot for every read below.
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
             do {
@@ -242,7 +242,7 @@ extension PostgresStore {
     }
 
     public func incidents(openOnly: Bool, since: Date?) async throws(StoreError) -> [IncidentRecord] {
-        try await read("read incidents", within: Self.bulkDeadline) { connection in
+        try await read("read incidents", bulk: true) { connection in
             let sinceMs = since?.unixMilliseconds
             let headers = try await self.rows(connection, """
                 SELECT * FROM incident

@@ -7,7 +7,7 @@ import PostgresNIO
 /// server (never the whole result held as rows) straight into the columns.
 extension PostgresStore {
     public func lineIntervals(from: Date, to: Date) async throws(StoreError) -> [IncidentLineInterval] {
-        try await read("read line intervals", within: Self.bulkDeadline) { connection in
+        try await read("read line intervals", bulk: true) { connection in
             let intervals = try await self.rows(connection, """
                 SELECT * FROM incident_line WHERE start_at < \(to.unixMilliseconds)
                   AND (end_at IS NULL OR end_at > \(from.unixMilliseconds))
@@ -28,7 +28,7 @@ extension PostgresStore {
     public func lineOutageIntervals(from: Date, to: Date, lines: Set<LineID>?) async throws(StoreError)
         -> LineOutageIntervals
     {
-        try await read("read line outage intervals", within: Self.bulkDeadline) { connection in
+        try await read("read line outage intervals", bulk: true) { connection in
             var result = LineOutageIntervals()
             let only = lines.map { $0.map(\.rawValue) } ?? []
             let rows = try await connection.query("""
@@ -51,13 +51,13 @@ extension PostgresStore {
         if let lines {
             return LineOutageTable(try await lineOutageIntervals(from: from, to: to, lines: lines))
         }
-        return try await read("read line outage intervals", within: Self.bulkDeadline) { connection in
+        return try await read("read line outage intervals", bulk: true) { connection in
             try await self.table(from: from, to: to, connection)
         }
     }
 
     public func reportLineTables(from: Date, to: Date) async throws(StoreError) -> [LineOutageTable] {
-        try await read("read line intervals for a report", within: Self.bulkDeadline) { connection in
+        try await read("read line intervals for a report", bulk: true) { connection in
             [try await self.table(from: from, to: to, connection)]
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ForewarnModel
 import Logging
+import NIOPosix
 import NIOSSL
 import Persistence
 import PostgresNIO
@@ -14,6 +15,9 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
 {
     public let location: String
     let client: PostgresClient
+    /// How long an operation may wait for the server (`operation_timeout`), and a bulk one.
+    let deadline: Duration
+    let bulkDeadline: Duration
     let logger: Logger
     /// The client's connection pool, running for as long as the store is held.
     private let running: Task<Void, Never>
@@ -73,6 +77,8 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
 
     init(_ target: PostgresLocation, opening: Opening, maximumConnections: Int) throws(StoreError) {
         location = target.display
+        deadline = target.operationTimeout ?? Self.operationDeadline
+        bulkDeadline = max(deadline, Self.bulkDeadline)
         var logger = Logger(label: "forewarn.store.postgresql")
         logger.logLevel = .critical
         self.logger = logger
@@ -83,7 +89,8 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
         let location = target.display
         let first = try PostgresClientFactory.connection(target, readOnly: opening.readOnly)
         let prepared = Task { [logger] in
-            let connection = try await PostgresConnection.connect(configuration: first, id: 0, logger: logger)
+            let connection = try await PostgresConnection.connect(on: PostgresClientFactory.eventLoops.next(),
+                                                                  configuration: first, id: 0, logger: logger)
             do {
                 try await Self.prepare(connection, migrate: opening.migrate, logger: logger)
             } catch {
@@ -213,16 +220,17 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
     // MARK: running statements
 
     /// How long an operation may wait for the server (a connection, then its statements) before
-    /// it fails: the pool goes on reconnecting behind it, the caller keeps what it wanted to write.
+    /// it fails, by default: the pool goes on reconnecting behind it, the caller keeps what it
+    /// wanted to write.
     static let operationDeadline: Duration = .seconds(30)
     /// The same for the reads of a whole billing run or report, and a correlator batch.
     static let bulkDeadline: Duration = .seconds(600)
 
     /// `body` on a pooled connection, in autocommit.
-    func read<T: Sendable>(_ operation: String, within deadline: Duration = operationDeadline,
+    func read<T: Sendable>(_ operation: String, bulk: Bool = false,
                            _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         do {
-            return try await Self.within(deadline) {
+            return try await Self.within(bulk ? bulkDeadline : deadline) {
                 try await self.ready.value
                 return try await self.client.withConnection { connection in try await body(connection) }
             }
@@ -233,10 +241,10 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
 
     /// `body` in one transaction: committed when it returns, rolled back when it throws.
     @discardableResult
-    func write<T: Sendable>(_ operation: String, within deadline: Duration = operationDeadline,
+    func write<T: Sendable>(_ operation: String, bulk: Bool = false,
                             _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
         do {
-            return try await Self.within(deadline) {
+            return try await Self.within(bulk ? bulkDeadline : deadline) {
                 try await self.ready.value
                 return try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
             }
@@ -418,6 +426,10 @@ extension Array {
 /// A connection pool to a PostgreSQL store, configured from its location (the store's own, and
 /// `forewarn store copy`'s). Not running yet: its owner runs it (`PostgresClient.run`).
 public enum PostgresClientFactory {
+    /// The store's own event loops: its connections never wait behind other work on the
+    /// process's shared ones (HTTP server, webhooks, which may be busy or blocked).
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
     public static func client(_ target: PostgresLocation, maximumConnections: Int, readOnly: Bool = false,
                               logger: Logger = Logger(label: "forewarn.store.postgresql") { _ in SwiftLogNoOpLogHandler() })
         throws(StoreError) -> PostgresClient
@@ -437,7 +449,7 @@ public enum PostgresClientFactory {
         if readOnly {
             configuration.options.additionalStartupParameters.append(("default_transaction_read_only", "on"))
         }
-        return PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return PostgresClient(configuration: configuration, eventLoopGroup: eventLoops, backgroundLogger: logger)
     }
 
     /// The TLS settings `sslmode` asks for; nil for plain TCP.

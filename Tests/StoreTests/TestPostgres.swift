@@ -22,7 +22,9 @@ enum TestPostgres {
         try await admin(server) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
-        return server.replacingOccurrences(of: "/forewarn?", with: "/\(name)?")
+        // A test process runs hundreds of tests at once on two cores: a store may wait its turn
+        // far longer than a daemon ever would.
+        return server.replacingOccurrences(of: "/forewarn?", with: "/\(name)?") + "&operation_timeout=600"
     }
 
     /// Drops a database made by `createDatabase`, ending its sessions.
