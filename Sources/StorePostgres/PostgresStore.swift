@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import Persistence
 import PostgresNIO
+import Synchronization
 
 /// The shared store: one PostgreSQL database, the same protocols and contract as the embedded
 /// SQLite store, for installations that run their store on the replicated PostgreSQL a NOC
@@ -21,15 +22,17 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
     let logger: Logger
     /// The client's connection pool, running for as long as the store is held.
     private let running: Task<Void, Never>
-    /// The schema checked (and migrated, unless read only), the daemon's hold taken: every
-    /// operation waits for it first.
-    private let ready: Task<Void, any Error>
-    /// The daemon's hold on the store (`StoreAccess.daemon`): a session advisory lock on a
-    /// connection kept for it, released by the server when that session ends however it ends.
-    private let hold: Task<Void, any Error>?
+    /// The schema checked (and migrated, unless read only): every operation waits for it first.
+    let ready: Task<Void, any Error>
+    /// One connection's settings, for the session locks' own connections.
+    let connectionConfiguration: PostgresConnection.Configuration
+    /// The correlator's lock, when this store was opened holding it (`openUnlessDaemonRuns`).
+    private let heldLock = Mutex<(any SessionLock)?>(nil)
 
-    /// The advisory lock key a daemon holds on its store (`'forewarn'` as eight ASCII bytes).
-    static let daemonLockKey: Int64 = 0x666F_7265_7761_726E
+    /// The name of the lock the instance running the correlator holds (one per store).
+    public static let correlatorLock = "correlator"
+    /// The advisory lock key that serialises migrations between instances starting together.
+    static let migrationLockKey: Int64 = 0x666F_7265_7761_726F
 
     public convenience init(url: String, access: StoreAccess) throws(StoreError) {
         try self.init(PostgresLocation(url: url), access: access)
@@ -39,38 +42,38 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
         try self.init(target, opening: Opening(access), maximumConnections: maximumConnections)
     }
 
-    /// An existing store held as a daemon holds it, for the CLI to apply its own commands while
-    /// no daemon runs; nil when a daemon holds it (its commands are the daemon's to apply).
+    /// An existing store holding the correlator's lock, for the CLI to apply its own commands
+    /// while no instance runs the correlator; nil when one does (its commands are its to apply).
     public static func openUnlessDaemonRuns(url: String) async throws(StoreError) -> PostgresStore? {
-        let store = try PostgresStore(PostgresLocation(url: url),
-                                      opening: Opening(migrate: false, readOnly: false, hold: true), maximumConnections: 4)
+        let store = try PostgresStore(PostgresLocation(url: url), opening: Opening(migrate: false, readOnly: false),
+                                      maximumConnections: 4)
         do {
             try await store.ready.value
-        } catch let problem as PostgresStoreProblem where problem.held {
-            return nil
         } catch {
             throw StoreError(location: store.location, operation: "open", reason: Self.describe(error))
         }
+        let lock = store.sessionLock(correlatorLock)
+        guard await lock.acquire() else { return nil }
+        store.heldLock.withLock { $0 = lock }
         return store
     }
 
-    /// What opening does: bring the schema up to date (or check it is there), refuse writes,
-    /// hold the daemon's lock.
+    /// What opening does: bring the schema up to date (or check it is there), refuse writes.
     struct Opening {
         var migrate: Bool
         var readOnly: Bool
-        var hold: Bool
 
-        init(migrate: Bool, readOnly: Bool, hold: Bool) {
-            (self.migrate, self.readOnly, self.hold) = (migrate, readOnly, hold)
+        init(migrate: Bool, readOnly: Bool) {
+            (self.migrate, self.readOnly) = (migrate, readOnly)
         }
 
+        /// A daemon does not hold a PostgreSQL store alone: several instances share it, and the
+        /// one running the correlator holds the correlator's lock (`ClusterStore.sessionLock`).
         init(_ access: StoreAccess) {
             switch access {
-            case .create: self.init(migrate: true, readOnly: false, hold: false)
-            case .readOnly: self.init(migrate: false, readOnly: true, hold: false)
-            case .existing: self.init(migrate: false, readOnly: false, hold: false)
-            case .daemon: self.init(migrate: true, readOnly: false, hold: true)
+            case .create, .daemon: self.init(migrate: true, readOnly: false)
+            case .readOnly: self.init(migrate: false, readOnly: true)
+            case .existing: self.init(migrate: false, readOnly: false)
             }
         }
     }
@@ -86,7 +89,6 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
                                                       readOnly: opening.readOnly, logger: logger)
         self.client = client
         running = Task { await client.run() }
-        let location = target.display
         let first = try PostgresClientFactory.connection(target, readOnly: opening.readOnly)
         let prepared = Task { [logger] in
             let connection = try await PostgresConnection.connect(on: PostgresClientFactory.eventLoops.next(),
@@ -99,58 +101,13 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
             }
             try await connection.close()
         }
-        guard opening.hold else {
-            ready = prepared
-            hold = nil
-            return
-        }
-        let (locked, signal) = AsyncStream.makeStream(of: Result<Void, PostgresStoreProblem>.self)
-        hold = Task {
-            defer { signal.finish() }
-            do {
-                try await prepared.value
-            } catch {
-                signal.yield(.failure(PostgresStoreProblem(Self.describe(error))))
-                throw error
-            }
-            try await client.withConnection { connection in
-                let taken = try await connection.query("SELECT pg_try_advisory_lock(\(Self.daemonLockKey))",
-                                                       logger: logger).collect()
-                guard try taken.first?.decode(Bool.self) == true else {
-                    signal.yield(.failure(PostgresStoreProblem(try await Self.inUse(connection, logger: logger), held: true)))
-                    return
-                }
-                signal.yield(.success(()))
-                // Held until the store goes: the lease keeps the session, the session the lock.
-                while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
-            }
-        }
-        ready = Task {
-            try await prepared.value
-            for await result in locked { return try result.get() }
-            throw PostgresStoreProblem("the connection holding the daemon's lock on \(location) was lost")
-        }
+        connectionConfiguration = first
+        ready = prepared
     }
 
     deinit {
-        hold?.cancel()
         running.cancel()
-    }
-
-    /// Why a second daemon may not start on this store: who has it, by its heartbeats.
-    static func inUse(_ connection: PostgresConnection, logger: Logger) async throws -> String {
-        let rows = try await connection.query("""
-            SELECT instance, hostname, pid, state, beat_at FROM daemon_heartbeat
-            WHERE state NOT IN ('stopped', 'failed') ORDER BY beat_at DESC LIMIT 1
-            """, logger: logger).collect()
-        var text = "in use by another daemon"
-        if let row = rows.first {
-            let (instance, hostname, pid, state, beat) = try row.decode((String, String, Int64, String, Int64).self)
-            let age = (max(0, Date().timeIntervalSince(Date(unixMilliseconds: beat))) * 10).rounded() / 10
-            text += ": pid \(pid) on host \(hostname) (instance \(instance), \(state), last heartbeat \(age) s ago)"
-        }
-        return text + "; two daemons on one store would mix their incidents: stop that one, "
-            + "or give this one its own store (daemon.store, --store)"
+        if let lock = heldLock.withLock({ $0 }) { Task { await lock.release() } }
     }
 
     /// The schema: migrated (serialised between instances by an advisory lock), or for a read
@@ -166,7 +123,7 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
         }
         try await connection.withTransaction(logger: logger) { connection in
             // One migrator at a time, whichever instance starts first.
-            try await connection.query("SELECT pg_advisory_xact_lock(\(daemonLockKey + 1))", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS forewarn_migration (
                     name text COLLATE "C" PRIMARY KEY, applied_at bigint NOT NULL)
@@ -253,16 +210,16 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
         }
     }
 
-    /// `body`, or an error when it has not finished within `deadline` (it is cancelled then).
+    /// `body`, or an error when it has not finished within `deadline`: it is cancelled then, and
+    /// not waited for (a connection whose peer vanished may not notice the cancellation soon).
     static func within<T: Sendable>(_ deadline: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                throw PostgresStoreProblem("no answer from the server within \(deadline.components.seconds) s")
+        let race = Race<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation, deadline: deadline, body)
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
     }
 
@@ -504,4 +461,50 @@ public enum PostgresClientFactory {
         return configuration
     }
 
+}
+
+/// The first of an operation's outcome and its deadline; the loser is cancelled, not awaited.
+final class Race<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var finished: Result<T, any Error>?
+        var tasks: [Task<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>, deadline: Duration,
+               _ body: @escaping @Sendable () async throws -> T) {
+        // Cancelled before it started: answer at once.
+        if let early = state.withLock({ state -> Result<T, any Error>? in
+            if state.finished == nil { state.continuation = continuation }
+            return state.finished
+        }) {
+            continuation.resume(with: early)
+            return
+        }
+        let work = Task {
+            do { self.finish(.success(try await body())) } catch { self.finish(.failure(error)) }
+        }
+        let timer = Task {
+            guard (try? await Task.sleep(for: deadline)) != nil else { return }
+            self.finish(.failure(PostgresStoreProblem("no answer from the server within \(deadline.components.seconds) s")))
+        }
+        let cancelNow = state.withLock { state -> Bool in
+            state.tasks = [work, timer]
+            return state.finished != nil
+        }
+        if cancelNow { work.cancel(); timer.cancel() }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
+            guard state.finished == nil else { return (nil, []) }
+            state.finished = result
+            defer { state.continuation = nil }
+            return (state.continuation, state.tasks)
+        }
+        continuation?.resume(with: result)
+        for task in tasks { task.cancel() }
+    }
 }

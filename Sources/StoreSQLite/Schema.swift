@@ -306,6 +306,38 @@ enum Schema {
                 ALTER TABLE credit_period ADD COLUMN csv BLOB;
                 """)
         }
+        migrator.registerMigration("0012 several instances on one store") { db in
+            try db.execute(sql: """
+                -- Instances sharing a (PostgreSQL) store: their beats by the store's clock, the
+                -- queue that brings their observations to the correlator, and requests addressed
+                -- to one of them. Kept here too so that both stores have the same tables.
+                CREATE TABLE cluster_member (
+                    instance   TEXT PRIMARY KEY,
+                    hostname   TEXT NOT NULL,
+                    pid        INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    beat_at    INTEGER NOT NULL,
+                    role       TEXT NOT NULL,
+                    elements   INTEGER NOT NULL,
+                    lines      INTEGER NOT NULL,
+                    leaving    INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE observation_queue (
+                    instance  TEXT NOT NULL,
+                    number    INTEGER NOT NULL,
+                    payload   TEXT NOT NULL,
+                    queued_at INTEGER NOT NULL,
+                    PRIMARY KEY (instance, number)
+                );
+                CREATE TABLE cluster_request (
+                    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                    instance   TEXT NOT NULL,
+                    payload    TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX cluster_request_instance ON cluster_request (instance, id);
+                """)
+        }
         return migrator
     }
 }

@@ -128,29 +128,87 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test func aSecondDaemonIsRefusedNamingTheFirstUntilItGoes() async throws {
+    @Test func theCLIAppliesCommandsOnlyWhileNoInstanceHoldsTheCorrelator() async throws {
         try await Self.withDatabase { url in
-            var first: PostgresStore? = try PostgresStore(url: url, access: .daemon)
-            try await first!.writeHeartbeat(Heartbeat(
-                instance: "noc-a", pid: 4242, hostname: "noc1", version: "0.1.0", configPath: "/etc/forewarn/forewarn.yaml",
-                startedAt: Date(), beatAt: Date(), state: .running, elements: 1, lines: 1, customers: 1, contracts: 1))
-            await #expect {
-                _ = try await PostgresStore(url: url, access: .daemon).heartbeats()
-            } throws: { error in
-                let reason = (error as? StoreError)?.reason ?? ""
-                return reason.contains("in use by another daemon: pid 4242 on host noc1 (instance noc-a, running")
-            }
+            let daemon = try PostgresStore(url: url, access: .daemon)
+            _ = try await daemon.heartbeats()
+            let lock = daemon.sessionLock(PostgresStore.correlatorLock)
+            #expect(await lock.acquire())
             #expect(try await StoreFactory.openUnlessDaemonRuns(url) == nil)
-            // Readers and the CLI's queueing go on beside the daemon.
-            #expect(try await PostgresStore(url: url, access: .readOnly).heartbeats().map(\.instance) == ["noc-a"])
-            first = nil
-            // The server ends the session of a store let go, and with it the lock.
-            var second: (any Store)?
-            for _ in 0..<100 where second == nil {
-                second = try await StoreFactory.openUnlessDaemonRuns(url)
-                if second == nil { try await Task.sleep(for: .milliseconds(100)) }
+            await lock.release()
+            let cli = try #require(try await StoreFactory.openUnlessDaemonRuns(url))
+            // Now the CLI holds it: an instance starting meanwhile waits for it.
+            #expect(await !lock.acquire())
+            withExtendedLifetime(cli) {}
+        }
+    }
+
+    @Test func aSessionLockIsOneHoldersAndFreedWhenItsSessionEnds() async throws {
+        try await Self.withDatabase { url in
+            let store = try PostgresStore(url: url, access: .create)
+            let first = store.sessionLock("correlator"), second = store.sessionLock("correlator")
+            #expect(await first.acquire())
+            #expect(await first.acquire())  // again: still this session's
+            #expect(await !second.acquire())
+            #expect(await first.isHeld())
+            #expect(await store.sessionLock("instance noc-b").acquire())  // another name, another lock
+            // The holder's session ends under it (killed on the server, as when its host goes).
+            try await TestPostgres.run(url, """
+                SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+                """)
+            var freed = false
+            for _ in 0..<50 where !freed {
+                freed = await second.acquire()
+                if !freed { try await Task.sleep(for: .milliseconds(100)) }
             }
-            #expect(second != nil)
+            #expect(freed)
+            #expect(await first.isHeld() == false)
+        }
+    }
+
+    @Test func membersAreAgedByTheStoresClockAndTheQueueKeepsEachInstancesOrder() async throws {
+        try await Self.withDatabase { url in
+            let store = try PostgresStore(url: url, access: .create)
+            let started = Date(unixMilliseconds: Date().unixMilliseconds)
+            try await store.beat(ClusterMember(instance: "noc-a", hostname: "h1", pid: 1, startedAt: started, role: .correlator,
+                                               elements: 10, lines: 100))
+            try await store.beat(ClusterMember(instance: "noc-b", hostname: "h2", pid: 2, startedAt: started, role: .poller,
+                                               elements: 12, lines: 90, leaving: true))
+            let members = try await store.members()
+            #expect(members.map(\.instance) == ["noc-a", "noc-b"])
+            #expect(members.allSatisfy { $0.age < .seconds(5) })
+            #expect(members[1].leaving && members[1].role == .poller && members[1].startedAt == started)
+            try await store.removeMember("noc-b")
+            #expect(try await store.members().map(\.instance) == ["noc-a"])
+
+            let wake = store.notifications(.observations)
+            var ticks = wake.makeAsyncIterator()
+            _ = await ticks.next()  // listening
+            func observation(_ line: String, _ second: Double) -> Observation {
+                Observation(subject: .line(LineID(line)), kind: .state(.down), since: StoreContractTests.at(second),
+                            observedAt: StoreContractTests.at(second + 1), source: .probe, detail: "3 lost rounds")
+            }
+            #expect(try await store.lastObservationNumber(of: "noc-b") == 0)
+            try await store.enqueueObservations([observation("L1", 1), observation("L2", 2)], from: "noc-b", firstNumber: 1)
+            #expect(await ticks.next() != nil)  // notified
+            try await store.enqueueObservations([observation("L3", 3)], from: "noc-c", firstNumber: 1)
+            try await store.enqueueObservations([observation("L4", 4)], from: "noc-b", firstNumber: 3)
+            #expect(try await store.lastObservationNumber(of: "noc-b") == 3)
+            let all = try await store.queuedObservations(after: [:], limit: 10)
+            #expect(all.filter { $0.instance == "noc-b" }.map(\.number) == [1, 2, 3])
+            #expect(all.compactMap(\.observation) .count == 4 && all.contains { $0.observation == observation("L3", 3) })
+            #expect(try await store.queuedObservations(after: ["noc-b": 2, "noc-c": 1], limit: 10).map(\.number) == [3])
+            try await store.trimObservations(upTo: ["noc-b": 2])
+            #expect(try await store.queuedObservations(after: [:], limit: 10).map { "\($0.instance)#\($0.number)" }.sorted()
+                    == ["noc-b#3", "noc-c#1"])
+
+            try await store.sendRequests([ClusterRequest(instance: "noc-b", kind: .poll("agg1", ifIndex: 3, reason: "linkDown trap")),
+                                          ClusterRequest(instance: "noc-c", kind: .probe("L1")),
+                                          ClusterRequest(instance: "noc-b", kind: .probe("L2"))])
+            #expect(try await store.takeRequests(for: "noc-b").map(\.kind) == [.poll("agg1", ifIndex: 3, reason: "linkDown trap"), .probe("L2")])
+            #expect(try await store.takeRequests(for: "noc-b").isEmpty)
+            #expect(try await store.takeRequests(for: "noc-c").map(\.kind) == [.probe("L1")])
         }
     }
 

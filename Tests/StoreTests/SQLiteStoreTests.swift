@@ -24,10 +24,10 @@ struct TemporaryStore {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
         let store = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0010 collection health with the heartbeat", "0011 closed periods keep their CSV"])
+        #expect(try store.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0010 collection health with the heartbeat", "0011 closed periods keep their CSV", "0012 several instances on one store"])
         // Opening again applies nothing twice.
         let reopened = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0010 collection health with the heartbeat", "0011 closed periods keep their CSV"])
+        #expect(try reopened.appliedMigrations() == ["0001 initial schema", "0002 correlation state and operator commands", "0003 tickets, incident id allocation, open command kinds", "0004 ticket delivery state", "0005 credit periods and adjustments", "0007 incidents entered by hand", "0009 report reads", "0010 collection health with the heartbeat", "0011 closed periods keep their CSV", "0012 several instances on one store"])
 
         let queue = try DatabaseQueue(path: temporary.path)
         let tables = try queue.read { db in
@@ -93,8 +93,9 @@ struct TemporaryStore {
         // `forewarn status` beside an older daemon reads it without migrating it.
         #expect(try await SQLiteStore(path: temporary.path, access: .readOnly).heartbeats() == [beat])
         let migrated = try SQLiteStore(path: temporary.path, access: .create)
-        #expect(try migrated.appliedMigrations().suffix(2) == ["0010 collection health with the heartbeat",
-                                                               "0011 closed periods keep their CSV"])
+        #expect(try migrated.appliedMigrations().suffix(3) == ["0010 collection health with the heartbeat",
+                                                               "0011 closed periods keep their CSV",
+                                                               "0012 several instances on one store"])
         #expect(try await migrated.heartbeats() == [beat])
     }
 
