@@ -97,7 +97,7 @@ let package = Package(
         // wiring: services, signals, sd_notify, reload
         .target(name: "ForewarnDaemon", dependencies: [
             "ForewarnModel", "ForewarnConfig", "Persistence", "Stores", "SNMP", "Probes", "Correlation", "Ticketing",
-            "Reports", "Billing",
+            "Reports", "Billing", "Cluster",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -2,6 +2,9 @@
 /// configuration reference lists the same). Upper bounds keep values inside what the daemon's
 /// arithmetic, timers and shutdown can honour: anything `check-config` accepts, `run` runs.
 public enum ConfigLimits {
+    public static let clusterTakeover: ClosedRange<Duration> = .seconds(5) ... .seconds(600)
+    public static let clusterAgreement: ClosedRange<Duration> = .milliseconds(500) ... .seconds(60)
+    public static let clusterRefresh: ClosedRange<Duration> = .milliseconds(200) ... .seconds(10)
     public static let heartbeatInterval: ClosedRange<Duration> = .seconds(1) ... .seconds(3_600)
     /// How far ahead of the daemon's clock a customer call may be dated.
     public static let maxFutureSkew: ClosedRange<Duration> = .zero ... .seconds(86_400)

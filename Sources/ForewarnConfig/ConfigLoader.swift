@@ -52,7 +52,7 @@ struct ConfigReader {
     static let topLevelKeys = ["daemon", "snmp_profiles", "elements", "lines", "lines_csv", "customers",
                                "customers_csv", "contracts", "maintenance", "hooks", "probing", "probe_profiles",
                                "correlation", "snmp", "ticketing", "billing", "credit_policies", "contracts_csv",
-                               "reports"]
+                               "reports", "cluster"]
 
     func syntaxDiagnostic(_ error: any Error) -> ConfigDiagnostic {
         if let yamlError = error as? YamlError {
@@ -126,6 +126,22 @@ struct ConfigReader {
             }
             configuration.ticketing.pollInterval = fields.duration("poll_interval", default: .seconds(1),
                                                                    in: ConfigLimits.ticketingPollInterval, sink: &sink)
+        }
+        if let cluster = top.value("cluster"),
+           let fields = Fields(cluster, what: "cluster", allowed: ["takeover_after", "agreement", "refresh"], sink: &sink) {
+            var settings = ClusterTiming()
+            settings.takeoverAfter = fields.duration("takeover_after", default: settings.takeoverAfter,
+                                                     in: ConfigLimits.clusterTakeover, sink: &sink)
+            settings.agreement = fields.duration("agreement", default: settings.agreement, in: ConfigLimits.clusterAgreement,
+                                                 sink: &sink)
+            settings.refresh = fields.duration("refresh", default: settings.refresh, in: ConfigLimits.clusterRefresh,
+                                               sink: &sink)
+            if settings.takeoverAfter < settings.agreement + settings.refresh * 5 {
+                sink.report(fields.keyLocation("takeover_after"),
+                            "cluster: takeover_after must be at least agreement + 5 × refresh "
+                            + "(\(settings.agreement + settings.refresh * 5)), so that a live instance is never taken for dead")
+            }
+            configuration.cluster = settings
         }
         return configuration
     }

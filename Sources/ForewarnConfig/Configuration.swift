@@ -67,6 +67,8 @@ public struct Configuration: Sendable {
     public var correlation: CorrelationSettings
     public var snmp = SNMPSettings()
     public var ticketing = TicketingSettings()
+    /// Several instances on one PostgreSQL store: how fast they take over each other's share.
+    public var cluster = ClusterTiming()
     /// `billing:` defaults and `credit_policies:` by id.
     public var billing = BillingSettings()
     public var creditPolicies: [PolicyID: CreditPolicy] = [:]
@@ -116,6 +118,17 @@ public struct Configuration: Sendable {
     public func profile(for element: Element) -> SNMPProfile {
         element.snmpProfile.flatMap { profiles[$0] } ?? profiles["default"] ?? .netSNMPDefault
     }
+}
+
+/// The `cluster` section: instances sharing a PostgreSQL store find each other by their beats
+/// every `refresh`, apply a change of members once it has held for `agreement`, and take over
+/// a dead instance's elements within `takeoverAfter`.
+public struct ClusterTiming: Sendable, Hashable {
+    public var takeoverAfter: Duration = .seconds(15)
+    public var agreement: Duration = .seconds(3)
+    public var refresh: Duration = .seconds(1)
+
+    public init() {}
 }
 
 /// The `ticketing` section: how the outbox is delivered.

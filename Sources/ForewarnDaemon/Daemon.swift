@@ -64,43 +64,94 @@ public enum Daemon {
         let identity = DaemonIdentity(instance: options.instance)
         let notifier = SystemdNotifier()
         let liveness = Liveness()
-        // The sources (SNMP engine, prober) deliver to `correlator`; its confirmation requests
-        // reach the sources through `confirmations`, filled once the sources exist.
+        // Sharing a PostgreSQL store with other instances: this one polls its share of the
+        // elements, and runs the correlator only while it holds the correlator's lock.
+        let cluster = store as? any ClusterStore
+        let ownership = cluster == nil ? Ownership.everything(me: identity.instance) : Ownership.shared(me: identity.instance)
+        // The sources deliver to `router`: the correlator here, or the store's queue to the one
+        // elsewhere. The correlator's confirmation requests reach the sources through
+        // `confirmations`, filled once the sources exist (and another instance's, through the store).
+        let router = ObservationRouter()
         let confirmations = ConfirmationRouter()
-        let deliverer = TicketDeliveryService.make(store: store, configuration: configuration, logger: logger)
         let storeHealth = StoreHealth(location: store.location)
         let collection = CollectionStatistics()
         let lastRounds = LineProbeLog()
         let accounting = StatusAccounting()
-        let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
-                                           outboxWritten: { deliverer.wake() }, storeHealth: storeHealth, logger: logger)
+        /// The correlator and ticket delivery: for the daemon's life alone on the store, for a
+        /// term as the leader when sharing it.
+        let makeLeader = { @Sendable () -> (CorrelatorService<ContinuousClock>, TicketDeliveryService) in
+            let deliverer = TicketDeliveryService.make(store: store, configuration: current.configuration, logger: logger)
+            let correlator = CorrelatorService(store: store, current: current, requesters: [confirmations],
+                                               outboxWritten: { deliverer.wake() }, storeHealth: storeHealth, logger: logger)
+            return (correlator, TicketDeliveryService(deliverer: deliverer, current: current))
+        }
         // Stops after the sources (services stop in reverse order), before the correlator.
         let transitions = TransitionWriter(store: store, health: storeHealth, logger: logger)
-        var services: [any Service] = [
-            correlator,
+        var services: [any Service] = []
+        let requests = ClusterRequests(ownership: ownership, current: current)
+        if let cluster {
+            confirmations.register(requests)
+            services.append(ClusterService(store: cluster, identity: identity, ownership: ownership, current: current,
+                                           router: router, requests: requests, leaderDuties: {
+                let (correlator, delivery) = makeLeader()
+                router.attach(correlator)
+                defer { router.detach() }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await correlator.run() }
+                    group.addTask { try await delivery.run() }
+                    group.addTask {
+                        await ObservationConsumer(store: cluster, correlator: correlator, storeHealth: storeHealth,
+                                                  logger: logger).run()
+                    }
+                    // The correlator ends the term (a graceful stop, a failure, the lock lost).
+                    defer { group.cancelAll() }
+                    try await group.next()
+                }
+            }, logger: logger))
+        } else {
+            let (correlator, delivery) = makeLeader()
+            router.attach(correlator)
+            services += [correlator, delivery]
+        }
+        services += [
             transitions,
-            TicketDeliveryService(deliverer: deliverer, current: current),
             HeartbeatService(store: store, current: current, identity: identity,
                              notifier: notifier, liveness: liveness, storeHealth: storeHealth, collection: collection,
-                             logger: logger),
+                             ownership: cluster == nil ? nil : ownership, logger: logger),
             ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
                           logger: logger),
         ]
         let lineConfirmations = LineConfirmations()
         confirmations.register(lineConfirmations)
-        services.append(ProbeService(configuration: configuration,
-                                     sinks: [TransitionSink(store: transitions, correlator: correlator, logger: logger,
-                                                            collection: collection)],
-                                     liveness: nil, confirmations: lineConfirmations,
-                                     confirmationSink: CorrelatorLineSink(correlator: correlator, collection: collection),
-                                     collection: collection,
-                                     lastRounds: lastRounds, logger: logger))
+        let makeProbes = { @Sendable (configuration: Configuration) in
+            ProbeService(configuration: configuration,
+                         sinks: [TransitionSink(store: transitions, correlator: router, logger: logger, collection: collection)],
+                         liveness: nil, confirmations: lineConfirmations,
+                         confirmationSink: CorrelatorLineSink(correlator: router, collection: collection),
+                         collection: collection, lastRounds: lastRounds, logger: logger)
+        }
+        if cluster == nil {
+            services.append(makeProbes(configuration))
+        } else {
+            services.append(OwnedProbeService(current: current, ownership: ownership, make: makeProbes))
+        }
         let tolerance = max((notifier.watchdogInterval ?? .zero) * 2, configuration.daemon.heartbeatInterval * 3)
+        var forward: (@Sendable (ReceivedTrap, String) -> Bool)?
+        if cluster != nil {
+            forward = { trap, reason in
+                requests.forwardTrap(from: [trap.source] + (trap.agentAddress.map { [$0] } ?? []), reason: reason,
+                                     ifIndex: trap.ifIndex)
+            }
+        }
         do {
-            let snmp = try SNMPServices.make(configuration: configuration, current: current, store: transitions, correlator: correlator,
-                                             collection: collection, logger: logger)
+            let snmp = try SNMPServices.make(configuration: configuration, current: current, store: transitions, correlator: router,
+                                             collection: collection, ownership: cluster == nil ? nil : ownership,
+                                             forward: forward, logger: logger)
             services += snmp.services
             confirmations.register(snmp.confirmations)
+            let scheduler = snmp.scheduler
+            requests.bind(poll: { element, ifIndex, reason in scheduler.confirm(element, ifIndex: ifIndex, reason: reason) },
+                          probe: { line in lineConfirmations.requestConfirmation(.probeLine(line)) })
         } catch {
             throw Failure.snmp(error)
         }

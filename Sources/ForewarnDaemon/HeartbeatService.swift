@@ -16,6 +16,8 @@ struct HeartbeatService: Service {
     var storeHealth: StoreHealth? = nil
     /// What the sources saw, published with every beat as collection health.
     var collection: CollectionStatistics? = nil
+    /// Sharing the store: collection health counts this instance's share only.
+    var ownership: Ownership? = nil
     let logger: Logger
 
     private let written = Counter(label: "forewarn_heartbeat_writes_total")
@@ -44,9 +46,10 @@ struct HeartbeatService: Service {
                 beat.configLoadedAt = current.loadedAt
                 if let collection {
                     let snapshot = collection.snapshot
-                    let health = CollectionMeasure.measure(elements: configuration.elements.map(\.id),
-                                                           lines: configuration.lines, snapshot: snapshot, since: marks[0],
-                                                           now: beat.beatAt)
+                    let elements = configuration.elements.map(\.id).filter { ownership?.owns($0) ?? true }
+                    let lines = ownership == nil ? configuration.lines : configuration.lines.filter { ownership!.owns($0.element) }
+                    let health = CollectionMeasure.measure(elements: elements, lines: lines, snapshot: snapshot,
+                                                           since: marks[0], now: beat.beatAt)
                     marks = CollectionMeasure.window(marks + [.init(counters: snapshot.counters, at: beat.beatAt)],
                                                      now: beat.beatAt)
                     beat.collection = health

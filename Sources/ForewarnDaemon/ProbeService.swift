@@ -169,3 +169,33 @@ struct CorrelatorLineSink: LineObservationSink {
         for item in observations { correlator.submit(item.observation) }
     }
 }
+
+/// Sharing the store: probes the lines of the elements this instance owns, starting the probe
+/// service again on the new share whenever it changes (checked every 200 ms).
+struct OwnedProbeService: Service {
+    let current: CurrentConfiguration
+    let ownership: Ownership
+    let make: @Sendable (Configuration) -> ProbeService
+
+    func run() async throws {
+        var probed: Set<LineID>?
+        var running: Task<Void, Never>?
+        var seen = (-1, -1)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let generations = (current.generation, ownership.generation)
+            if generations != seen, case let owned = Set(ownership.share(of: current).lines), owned != probed {
+                let configuration = current.configuration
+                running?.cancel()
+                await running?.value
+                var share = configuration
+                share.lines = configuration.lines.filter { owned.contains($0.id) }
+                let service = make(share)
+                running = Task { try? await service.run() }
+                probed = owned
+            }
+            seen = generations
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        await running?.value
+    }
+}

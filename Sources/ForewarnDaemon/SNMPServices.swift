@@ -12,14 +12,19 @@ enum SNMPServices {
     /// The poll scheduler, the trap receiver and the follower of reloads, delivering to the store's
     /// transitions and to `correlator`; and the scheduler as the correlator's way to confirm an
     /// element now.
+    /// With `ownership`, only the elements this instance owns are polled (following it), and
+    /// a trap from another's element goes to `forward`.
     static func make(configuration: Configuration, current: CurrentConfiguration, store: any TransitionStore,
                      correlator: any ObservationSink, collection: CollectionStatistics? = nil,
-                     logger: Logger) throws(SNMPError) -> (services: [any Service], confirmations: any ConfirmationRequester) {
+                     ownership: Ownership? = nil, forward: (@Sendable (ReceivedTrap, String) -> Bool)? = nil,
+                     logger: Logger) throws(SNMPError)
+        -> (services: [any Service], confirmations: any ConfirmationRequester, scheduler: PollScheduler)
+    {
         NetSNMPLibrary.initialise()
         let settings = configuration.snmp
         let engine = try SNMPEngine(configuration: .init(maxOutstanding: settings.maxOutstanding),
                                     logger: logger.with(label: "snmp"))
-        let monitored = monitoredElements(configuration)
+        let monitored = monitoredElements(configuration).filter { ownership?.owns($0.element.id) ?? true }
         let sink = TransitionSink(store: store, correlator: correlator, logger: logger, collection: collection)
         var pollFinished: (@Sendable (PollScheduler.PollOutcome) -> Void)?
         var trapReceived: (@Sendable (ReceivedTrap, ElementID?) -> Void)?
@@ -38,10 +43,10 @@ enum SNMPServices {
                                                     senderEngineIDs: settings.trapEngineIDs,
                                                     communities: settings.trapCommunities.map(Set.init)),
                                     scheduler: scheduler, logger: logger,
-                                    onTrap: trapReceived)
+                                    onTrap: trapReceived, forward: forward)
         return ([scheduler, receiver, SNMPReloadFollower(current: current, scheduler: scheduler, initial: monitored,
-                                                         logger: logger)],
-                SNMPConfirmations(scheduler: scheduler))
+                                                         ownership: ownership, logger: logger)],
+                SNMPConfirmations(scheduler: scheduler), scheduler)
     }
 
     /// Every element, with the ports its subscriber lines hang off and both ends of its uplinks
@@ -77,18 +82,31 @@ struct SNMPConfirmations: ConfirmationRequester {
 }
 
 /// After a reload (SIGHUP), hands the new element list to the poll scheduler: checks the
-/// configuration in force every 2 s and acts only when what SNMP monitors changed.
+/// configuration in force every 2 s and acts only when what SNMP monitors changed. Sharing the
+/// store, the same when this instance's share changes (checked every 200 ms: a share moves
+/// within a second of the members agreeing).
 struct SNMPReloadFollower: Service {
     let current: CurrentConfiguration
     let scheduler: PollScheduler
     let initial: [MonitoredElement]
+    var ownership: Ownership? = nil
     let logger: Logger
 
     func run() async throws {
         var last = initial
+        var seen = (current.generation, ownership?.generation ?? 0)
+        var waited: Duration = .zero
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
-            let monitored = SNMPServices.monitoredElements(current.configuration)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(200)) }
+            waited += .milliseconds(200)
+            let now = (current.generation, ownership?.generation ?? 0)
+            // A reload is looked at every 2 s as before; a new share at once.
+            guard now.1 != seen.1 || (now.0 != seen.0 && waited >= .seconds(2)) else { continue }
+            seen = now
+            waited = .zero
+            let monitored = SNMPServices.monitoredElements(current.configuration).filter {
+                ownership?.owns($0.element.id) ?? true
+            }
             guard monitored != last else { continue }
             let before = Set(last.map(\.element.id))
             let after = Set(monitored.map(\.element.id))

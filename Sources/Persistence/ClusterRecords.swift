@@ -33,6 +33,15 @@ public protocol ClusterStore: StoreLocated {
     func notifications(_ channel: ClusterChannel) -> AsyncStream<Void>
 }
 
+/// The session locks instances take.
+public enum ClusterLockName {
+    /// Held by the one instance running the correlator and ticket delivery (or by the CLI
+    /// applying its own commands while no instance runs).
+    public static let correlator = "correlator"
+    /// Held by the process running as `instance`: two daemons never run under one name.
+    public static func instance(_ instance: String) -> String { "instance " + instance }
+}
+
 public enum ClusterChannel: String, Sendable, CaseIterable {
     case observations = "forewarn_observations"
     case requests = "forewarn_requests"

@@ -36,15 +36,21 @@ public struct TrapReceiver: Service {
     let logger: Logger
     /// Called for every mapped trap (tests, metrics); nil in the daemon.
     let onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)?
+    let forward: (@Sendable (ReceivedTrap, String) -> Bool)?
 
     /// Traps are mapped to the elements `scheduler` polls (kept current across reloads).
+    /// `forward`: a trap from no element this receiver's scheduler polls is handed to it with the
+    /// reason a poll would be made for (several instances sharing the elements: the owner polls);
+    /// it returns false when the source is no element at all.
     public init(engine: SNMPEngine, settings: Settings, scheduler: PollScheduler,
-                logger: Logger, onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)? = nil) {
+                logger: Logger, onTrap: (@Sendable (ReceivedTrap, ElementID?) -> Void)? = nil,
+                forward: (@Sendable (ReceivedTrap, _ reason: String) -> Bool)? = nil) {
         self.engine = engine
         self.settings = settings
         self.scheduler = scheduler
         self.logger = logger
         self.onTrap = onTrap
+        self.forward = forward
     }
 
     public func run() async throws {
@@ -82,7 +88,14 @@ public struct TrapReceiver: Service {
     func handle(_ trap: ReceivedTrap, log: AggregatedLog) {
         let element = scheduler.element(at: trap.source) ?? trap.agentAddress.flatMap { scheduler.element(at: $0) }
         onTrap?(trap, element)
+        let name = Self.name(of: trap.trapOID)
+        let reason = "\(name) \(trap.isInform ? "inform" : "trap")" + (trap.ifIndex.map { " for ifIndex \($0)" } ?? "")
         guard let element else {
+            if let forward, forward(trap, reason) {
+                logger.debug("trap for an element another instance polls: forwarded",
+                             metadata: ["trap.source": "\(trap.source)", "trap.oid": "\(trap.trapOID)"])
+                return
+            }
             EngineMetrics.trapsDroppedUnknown.increment()
             let metadata: Logger.Metadata = ["trap.source": "\(trap.source)", "trap.oid": "\(trap.trapOID)",
                                              "trap.agent_address": "\(trap.agentAddress.map(\.description) ?? "-")"]
@@ -90,8 +103,6 @@ public struct TrapReceiver: Service {
             log.note(TrapLogReasons.unknownSource, source: trap.source.description, metadata: metadata)
             return
         }
-        let name = Self.name(of: trap.trapOID)
-        let reason = "\(name) \(trap.isInform ? "inform" : "trap")" + (trap.ifIndex.map { " for ifIndex \($0)" } ?? "")
         let metadata: Logger.Metadata = ["element.id": "\(element)", "trap.oid": "\(trap.trapOID)", "trap.name": "\(name)",
                                          "trap.source": "\(trap.source)"]
         logger.debug("trap received; polling to confirm", metadata: metadata)

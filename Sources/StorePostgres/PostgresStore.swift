@@ -29,8 +29,6 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
     /// The correlator's lock, when this store was opened holding it (`openUnlessDaemonRuns`).
     private let heldLock = Mutex<(any SessionLock)?>(nil)
 
-    /// The name of the lock the instance running the correlator holds (one per store).
-    public static let correlatorLock = "correlator"
     /// The advisory lock key that serialises migrations between instances starting together.
     static let migrationLockKey: Int64 = 0x666F_7265_7761_726F
 
@@ -52,7 +50,7 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
         } catch {
             throw StoreError(location: store.location, operation: "open", reason: Self.describe(error))
         }
-        let lock = store.sessionLock(correlatorLock)
+        let lock = store.sessionLock(ClusterLockName.correlator)
         guard await lock.acquire() else { return nil }
         store.heldLock.withLock { $0 = lock }
         return store

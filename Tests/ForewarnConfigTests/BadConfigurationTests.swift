@@ -25,7 +25,7 @@ import Testing
         ("bad-probe.yaml", "bad-probe.yaml:11:12: line 'L1' has unknown probe 'udp:53' (icmp, tcp:PORT, arp or none)"),
         ("bad-self-upstream.yaml", "bad-self-upstream.yaml:5:16: element 'agg1' lists itself as upstream"),
         ("bad-syntax.yaml", "bad-syntax.yaml:4:1: YAML syntax: did not find expected ',' or ']'"),
-        ("bad-top-level.yaml", "bad-top-level.yaml:3:1: unknown key 'element' in the configuration (allowed: daemon, snmp_profiles, elements, lines, lines_csv, customers, customers_csv, contracts, maintenance, hooks, probing, probe_profiles, correlation, snmp, ticketing, billing, credit_policies, contracts_csv, reports)"),
+        ("bad-top-level.yaml", "bad-top-level.yaml:3:1: unknown key 'element' in the configuration (allowed: daemon, snmp_profiles, elements, lines, lines_csv, customers, customers_csv, contracts, maintenance, hooks, probing, probe_profiles, correlation, snmp, ticketing, billing, credit_policies, contracts_csv, reports, cluster)"),
         ("bad-unknown-key.yaml", "bad-unknown-key.yaml:5:5: unknown key 'adress' in element 'core' (allowed: id, name, address, snmp_port, kind, upstream, snmp_profile, poll_interval, error_rate_threshold)"),
         ("bad-unknown-profile.yaml", "bad-unknown-profile.yaml:9:19: element 'agg1' uses unknown snmp_profile 'v3-core'"),
         ("bad-unknown-upstream.yaml", "bad-unknown-upstream.yaml:8:24: element 'agg-7' lists unknown upstream 'core-9'"),

@@ -132,7 +132,7 @@ struct PostgresStoreTests {
         try await Self.withDatabase { url in
             let daemon = try PostgresStore(url: url, access: .daemon)
             _ = try await daemon.heartbeats()
-            let lock = daemon.sessionLock(PostgresStore.correlatorLock)
+            let lock = daemon.sessionLock(ClusterLockName.correlator)
             #expect(await lock.acquire())
             #expect(try await StoreFactory.openUnlessDaemonRuns(url) == nil)
             await lock.release()
