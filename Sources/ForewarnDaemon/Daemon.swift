@@ -1,4 +1,5 @@
 import ForewarnConfig
+import ForewarnModel
 import Logging
 import Prometheus
 import SNMP
@@ -14,11 +15,17 @@ public enum Daemon {
         public var configPath: String
         public var storeOverride: String?
         public var instance: String?
+        /// This instance's own trap and HTTP addresses (several instances on one host).
+        public var trapListen: SocketEndpoint?
+        public var httpListen: SocketEndpoint?
 
-        public init(configPath: String, storeOverride: String? = nil, instance: String? = nil) {
+        public init(configPath: String, storeOverride: String? = nil, instance: String? = nil,
+                    trapListen: SocketEndpoint? = nil, httpListen: SocketEndpoint? = nil) {
             self.configPath = configPath
             self.storeOverride = storeOverride
             self.instance = instance
+            self.trapListen = trapListen
+            self.httpListen = httpListen
         }
     }
 
@@ -48,7 +55,12 @@ public enum Daemon {
         } catch {
             throw Failure.configuration(error)
         }
-        if let store = options.storeOverride { configuration.daemon.storePath = store }
+        let adjust = { @Sendable (configuration: inout Configuration) in
+            if let store = options.storeOverride { configuration.daemon.storePath = store }
+            if let endpoint = options.trapListen { configuration.daemon.trapListen = endpoint }
+            if let endpoint = options.httpListen { configuration.daemon.httpListen = endpoint }
+        }
+        adjust(&configuration)
         if let level = Logger.Level(rawValue: configuration.daemon.logLevel) { logLevel.current = level }
 
         let store: any Store
@@ -118,8 +130,8 @@ public enum Daemon {
             HeartbeatService(store: store, current: current, identity: identity,
                              notifier: notifier, liveness: liveness, storeHealth: storeHealth, collection: collection,
                              ownership: cluster == nil ? nil : ownership, logger: logger),
-            ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current, notifier: notifier, logLevel: logLevel,
-                          logger: logger),
+            ReloadService(path: options.configPath, hangups: await UnixSignalsSequence(trapping: .sighup), current: current,
+                          notifier: notifier, logLevel: logLevel, logger: logger, adjust: adjust),
         ]
         let lineConfirmations = LineConfirmations()
         confirmations.register(lineConfirmations)

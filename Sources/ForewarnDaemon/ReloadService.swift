@@ -15,6 +15,9 @@ struct ReloadService: Service {
     let notifier: SystemdNotifier
     let logLevel: LogLevelControl
     let logger: Logger
+    /// What the command line sets over the file (--store, --trap-listen, --http-listen), again
+    /// over every configuration reloaded.
+    var adjust: @Sendable (inout Configuration) -> Void = { _ in }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -30,7 +33,8 @@ struct ReloadService: Service {
         let result = await Self.loadOffPool(path)
         let previous = current.configuration
         switch result {
-        case .success(let configuration):
+        case .success(var configuration):
+            adjust(&configuration)
             for warning in Self.restartOnlyChanges(from: previous, to: configuration) {
                 logger.warning("\(warning) changed: takes effect after a restart")
             }

@@ -80,8 +80,9 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
         location = target.display
         deadline = target.operationTimeout ?? Self.operationDeadline
         bulkDeadline = max(deadline, Self.bulkDeadline)
-        var logger = Logger(label: "forewarn.store.postgresql")
-        logger.logLevel = .critical
+        // The driver's own log stays out of the daemon's (its errors reach the caller as StoreError);
+        // a handler of its own, as the daemon's handlers share one level.
+        let logger = Logger(label: "forewarn.store.postgresql") { _ in SwiftLogNoOpLogHandler() }
         self.logger = logger
         let client = try PostgresClientFactory.client(target, maximumConnections: maximumConnections,
                                                       readOnly: opening.readOnly, logger: logger)

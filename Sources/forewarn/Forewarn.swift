@@ -2,6 +2,7 @@ import ArgumentParser
 import Billing
 import ForewarnConfig
 import ForewarnDaemon
+import ForewarnModel
 import Foundation
 import Logging
 import Metrics
@@ -88,9 +89,28 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @OptionGroup var storeOption: StoreOption
-    @Option(help: ArgumentHelp("Name of this daemon in the store's heartbeat table (default: host name).",
-                               valueName: "NAME"))
+    @Option(help: ArgumentHelp("""
+        Name of this daemon in the store (default: host name). Instances sharing a PostgreSQL \
+        store need distinct names.
+        """, valueName: "NAME"))
     var instance: String?
+    @Option(help: ArgumentHelp("Listen for traps here instead of daemon.trap_listen (several instances on one host).",
+                               valueName: "ADDRESS:PORT"))
+    var trapListen: String?
+    @Option(help: ArgumentHelp("Serve HTTP here instead of daemon.http_listen (several instances on one host).",
+                               valueName: "ADDRESS:PORT"))
+    var httpListen: String?
+
+    func validate() throws {
+        for (option, value) in [("--trap-listen", trapListen), ("--http-listen", httpListen)] {
+            if let value, SocketEndpoint(value) == nil {
+                throw ValidationError("\(option) must be ADDRESS:PORT (e.g. 0.0.0.0:1162 or [::]:9731), not '\(value)'")
+            }
+        }
+        if let instance, instance.isEmpty || instance.count > 100 {
+            throw ValidationError("--instance must be 1 to 100 characters")
+        }
+    }
 
     func run() async throws {
         let level = LogLevelControl(.info)
@@ -100,7 +120,8 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "forewarn")
         do {
             try await Daemon.run(Daemon.Options(configPath: options.config, storeOverride: storeOption.store,
-                                                instance: instance),
+                                                instance: instance, trapListen: trapListen.flatMap(SocketEndpoint.init),
+                                                httpListen: httpListen.flatMap(SocketEndpoint.init)),
                                  logLevel: level, metrics: registry, logger: logger)
         } catch let failure as Daemon.Failure {
             if case .service = failure {
