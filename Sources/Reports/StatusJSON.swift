@@ -39,8 +39,15 @@ extension StatusReport {
                     "inventory": ["elements": beat.elements, "lines": beat.lines, "customers": beat.customers,
                                   "contracts": beat.contracts],
                     "collection": beat.collection.map(Self.collectionObject) ?? NSNull(),
+                    "cluster": daemon.member.map { member -> Any in
+                        ["role": member.role.rawValue, "elements": member.elements, "lines": member.lines,
+                         "leaving": member.leaving,
+                         "beat_age_seconds": Self.tenths(Double(member.age.components.seconds)
+                                                         + Double(member.age.components.attoseconds) / 1e18)]
+                    } ?? NSNull(),
                 ]
             },
+            "correlator": correlator.map { $0 as Any } ?? NSNull(),
             "incidents": [
                 "open": incidents.count,
                 "planned": incidents.filter(\.incident.planned).count,

@@ -12,6 +12,8 @@ public struct StatusReport: Sendable {
         public var uptimeSeconds: Double
         /// A heartbeat older than this is stale: the daemon is not running, whatever its state says.
         public var staleAfterSeconds: Double
+        /// Sharing a PostgreSQL store: its role and share as its last cluster beat said.
+        public var member: ClusterMember?
         public var stale: Bool { ageSeconds >= staleAfterSeconds }
         /// Running (or degraded) with a fresh heartbeat.
         public var alive: Bool {
@@ -69,7 +71,8 @@ public struct StatusReport: Sendable {
             let interval = beat.interval.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
             return Daemon(heartbeat: beat, ageSeconds: Self.tenths(inputs.now.timeIntervalSince(beat.beatAt)),
                           uptimeSeconds: Self.tenths(beat.beatAt.timeIntervalSince(beat.startedAt)),
-                          staleAfterSeconds: max(Self.staleAfter, 3 * interval))
+                          staleAfterSeconds: max(Self.staleAfter, 3 * interval),
+                          member: inputs.members.first { $0.instance == beat.instance })
         }
         incidents = inputs.incidents.map { record in
             let open = record.lines.filter { $0.end == nil }
@@ -101,6 +104,11 @@ public struct StatusReport: Sendable {
 
     static func tenths(_ seconds: TimeInterval) -> Double { (max(0, seconds) * 10).rounded() / 10 }
 
+    /// The instance running the correlator, when the store is shared and one does.
+    public var correlator: String? {
+        daemons.first { $0.alive && $0.member?.role == .correlator && !($0.member?.leaving ?? false) }?.heartbeat.instance
+    }
+
     /// Some daemon is alive: `status` exits 0, else 3.
     public var anyAlive: Bool { daemons.contains(where: \.alive) }
 
@@ -121,6 +129,8 @@ public struct StatusInputs: Sendable {
     public var store: String
     public var now: Date
     public var heartbeats: [Heartbeat]
+    /// The instances sharing the store (a PostgreSQL store), by their cluster beats; empty alone.
+    public var members: [ClusterMember] = []
     /// The open incidents.
     public var incidents: [IncidentRecord]
     /// Who acknowledged each open incident (from its timeline), when known.
@@ -161,9 +171,11 @@ public struct StatusInputs: Sendable {
         for item in try await store.outbox(.pending, limit: outboxReadLimit) { pending[item.entry.incident, default: 0] += 1 }
         var dead: [IncidentID: Int] = [:]
         for item in try await store.outbox(.dead, limit: outboxReadLimit) { dead[item.entry.incident, default: 0] += 1 }
-        return StatusInputs(store: store.location, now: now, heartbeats: heartbeats, incidents: open,
-                            acknowledgedBy: acknowledgedBy, pendingEntries: pending, deadEntries: dead,
-                            backlog: try await store.outboxBacklog())
+        var inputs = StatusInputs(store: store.location, now: now, heartbeats: heartbeats, incidents: open,
+                                  acknowledgedBy: acknowledgedBy, pendingEntries: pending, deadEntries: dead,
+                                  backlog: try await store.outboxBacklog())
+        if let cluster = store as? any ClusterStore { inputs.members = try await cluster.members() }
+        return inputs
     }
 
     /// The operator named by the first acknowledgement of a timeline (`acknowledged by NAME`).

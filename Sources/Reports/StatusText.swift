@@ -53,6 +53,19 @@ extension StatusReport {
             if let loaded = beat.configLoadedAt { add("  config loaded \(RFC3339.format(loaded)) (\(ago(loaded)))") }
             add("  monitoring \(plural(beat.elements, "element")), \(plural(beat.lines, "line")), "
                 + "\(plural(beat.customers, "customer")), \(plural(beat.contracts, "contract"))")
+            if let member = daemon.member {
+                let role = switch member.role {
+                case .correlator: "runs the correlator and ticket delivery"
+                case .poller: "polls its share"
+                case .standby: "standby (members not agreed yet)"
+                }
+                add("  cluster: \(role); polls \(plural(member.elements, "element")), probes \(plural(member.lines, "line"))"
+                    + (member.leaving ? "; leaving" : "") + " (beat \(F.duration(milliseconds: Int64(member.age.components.seconds * 1000 + member.age.components.attoseconds / 1_000_000_000_000_000)))"
+                    + " ago)")
+            }
+        }
+        if daemons.contains(where: { $0.member != nil }) && correlator == nil {
+            add("NO CORRELATOR: no live instance holds the correlator's lock (incidents are not decided)", .red)
         }
 
         if let daemon = current, let health = daemon.heartbeat.collection {
