@@ -22,6 +22,7 @@ test: deps
 	scripts/lab-test
 	scripts/lab-swift-tests
 	scripts/lab-e2e
+	scripts/lab-cluster
 	scripts/ticket-e2e
 	scripts/report-render-test
 	scripts/prometheus-test
@@ -36,6 +37,7 @@ test-lab: deps
 	scripts/lab-test
 	scripts/lab-swift-tests
 	scripts/lab-e2e
+	scripts/lab-cluster
 
 # Ticketing with the real daemon: a lost answer after kill -9, and a real Request Tracker 5.
 test-tickets: deps

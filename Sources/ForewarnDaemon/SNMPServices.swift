@@ -111,7 +111,7 @@ struct SNMPReloadFollower: Service {
             let before = Set(last.map(\.element.id))
             let after = Set(monitored.map(\.element.id))
             scheduler.reconfigure(monitored)
-            logger.notice("SNMP polling follows the reloaded configuration",
+            logger.notice(seen.1 > 0 ? "SNMP polling follows this instance's share" : "SNMP polling follows the reloaded configuration",
                           metadata: ["elements": "\(monitored.count)", "added": "\(after.subtracting(before).count)",
                                      "removed": "\(before.subtracting(after).count)"])
             last = monitored
