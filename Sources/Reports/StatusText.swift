@@ -54,14 +54,11 @@ extension StatusReport {
             add("  monitoring \(plural(beat.elements, "element")), \(plural(beat.lines, "line")), "
                 + "\(plural(beat.customers, "customer")), \(plural(beat.contracts, "contract"))")
             if let member = daemon.member {
-                let role = switch member.role {
-                case .correlator: "runs the correlator and ticket delivery"
-                case .poller: "polls its share"
-                case .standby: "standby (members not agreed yet)"
-                }
-                add("  cluster: \(role); polls \(plural(member.elements, "element")), probes \(plural(member.lines, "line"))"
-                    + (member.leaving ? "; leaving" : "") + " (beat \(F.duration(milliseconds: Int64(member.age.components.seconds * 1000 + member.age.components.attoseconds / 1_000_000_000_000_000)))"
-                    + " ago)")
+                // correlator: runs the correlator and ticket delivery; standby: members not agreed yet.
+                let age = F.duration(milliseconds: Int64(member.age.components.seconds * 1000
+                                                         + member.age.components.attoseconds / 1_000_000_000_000_000))
+                add("  cluster: \(member.role.rawValue)\(member.leaving ? ", leaving" : ""); polls "
+                    + "\(plural(member.elements, "element")), probes \(plural(member.lines, "line")), beat \(age) ago")
             }
         }
         if daemons.contains(where: { $0.member != nil }) && correlator == nil {

@@ -153,7 +153,7 @@ import Testing
         let json = Self.busy().json
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["schema", "generated_at", "store", "alive", "daemons", "incidents", "tickets", "outbox",
-                                     "credits_month_to_date", "kpis_quarter_to_date", "notes"])
+                                     "credits_month_to_date", "kpis_quarter_to_date", "notes", "correlator"])
         #expect(object["schema"] as? String == "forewarn.status.v1")
         #expect(object["alive"] as? Bool == true)
         #expect(object["kpis_quarter_to_date"] is NSNull)
