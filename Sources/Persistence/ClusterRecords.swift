@@ -139,7 +139,7 @@ public enum ClusterCoding {
             return .failure(ClusterCodingProblem(text: "not a JSON object"))
         }
         guard let type = object["subject"] as? String, let id = object["id"] as? String,
-              let subject = subject(type: type, id: id) else {
+              let subject = StoredRows.subject(type: type, id: id) else {
             return .failure(ClusterCodingProblem(text: "no subject it can read"))
         }
         guard let since = (object["since"] as? NSNumber)?.int64Value, let observed = (object["observed"] as? NSNumber)?.int64Value,
@@ -179,17 +179,6 @@ public enum ClusterCoding {
         }
         if let line = object["probe"] as? String { return .probe(LineID(line)) }
         return nil
-    }
-
-    static func subject(type: String, id: String) -> Subject? {
-        switch type {
-        case "element": return .element(ElementID(id))
-        case "line": return .line(LineID(id))
-        case "port":
-            guard let slash = id.firstIndex(of: "/"), let port = PortReference(id[id.index(after: slash)...]) else { return nil }
-            return .port(ElementID(String(id[..<slash])), port)
-        default: return nil
-        }
     }
 }
 

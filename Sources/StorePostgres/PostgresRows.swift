@@ -3,17 +3,8 @@ import ForewarnModel
 import Persistence
 import PostgresNIO
 
-/// A stored value this version cannot read (an unknown enum value, a missing column): an error
-/// naming the table and row, never silently a default.
-struct StoredRowError: Error, CustomStringConvertible {
-    var table: String
-    var key: String
-    var problem: String
-    var description: String { "table \(table), \(key): \(problem)" }
-}
-
 /// Reads one row of one table, strictly (as the SQLite store's reader does).
-struct PostgresRowReader {
+struct PostgresRowReader: StoredRow {
     let table: String
     let row: PostgresRandomAccessRow
     private let givenKey: String?
@@ -32,8 +23,6 @@ struct PostgresRowReader {
         if row.contains("id"), let id = try? row["id"].decode(String?.self) { return "row \(id)" }
         return "a row"
     }
-
-    func fail(_ problem: String) -> StoredRowError { StoredRowError(table: table, key: key, problem: problem) }
 
     private func cell(_ column: String) throws -> PostgresCell {
         guard row.contains(column) else { throw fail("no column \(column)") }
@@ -60,86 +49,9 @@ struct PostgresRowReader {
         }
     }
 
-    func int(_ column: String) throws -> Int { Int(try value(column) as Int64) }
-
-    func date(_ column: String) throws -> Date { Date(unixMilliseconds: try value(column)) }
-
-    func optionalDate(_ column: String) throws -> Date? { try optional(column).map { Date(unixMilliseconds: $0) } }
-
-    func choice<E: RawRepresentable & CaseIterable>(_ column: String, _ type: E.Type) throws -> E
-    where E.RawValue == String {
-        let text: String = try value(column)
-        guard let choice = E(rawValue: text) else {
-            throw fail("unknown \(column) '\(text)' (known: \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return choice
-    }
-
-    /// A JSON array of strings in a column; anything else is an error naming the row.
-    func strings(_ column: String) throws -> [String] {
-        guard let strings = CommandCoding.strings(try value(column) as String) else {
-            throw fail("column \(column) is not a JSON array of strings")
-        }
-        return strings
-    }
-
-    func subject(type typeColumn: String, id idColumn: String) throws -> Subject {
-        let type: String = try value(typeColumn)
-        let id: String = try value(idColumn)
-        switch type {
-        case "element": return .element(ElementID(id))
-        case "line": return .line(LineID(id))
-        case "port":
-            guard let slash = id.firstIndex(of: "/"), let port = PortReference(id[id.index(after: slash)...]) else {
-                throw fail("\(idColumn) '\(id)' is not ELEMENT/PORT")
-            }
-            return .port(ElementID(String(id[..<slash])), port)
-        default:
-            throw fail("unknown \(typeColumn) '\(type)'")
-        }
-    }
-}
-
-/// Incident rows and the rows that hang off them.
-enum PostgresIncidentRows {
-    static let headerColumns = "id, state, root_type, root_id, root_kind, group_key, severity, planned, proactive, "
-        + "flapping, classification, started_at, detected_at, first_call_at, acknowledged_at, resolved_at, merged_into, "
-        + "updated_at, entered_by, entered_at"
-
-    static func incident(_ reader: PostgresRowReader) throws -> Incident {
-        Incident(
-            id: IncidentID(try reader.value("id")), state: try reader.choice("state", Incident.State.self),
-            root: IncidentRoot(subject: try reader.subject(type: "root_type", id: "root_id"),
-                               kind: try reader.choice("root_kind", RootKind.self)),
-            group: try reader.value("group_key"),
-            severity: try reader.choice("severity", Severity.self), planned: try reader.value("planned"),
-            proactive: try reader.value("proactive"), flapping: try reader.value("flapping"),
-            classification: try reader.choice("classification", Classification.self),
-            startedAt: try reader.date("started_at"), detectedAt: try reader.date("detected_at"),
-            firstCallAt: try reader.optionalDate("first_call_at"),
-            acknowledgedAt: try reader.optionalDate("acknowledged_at"),
-            resolvedAt: try reader.optionalDate("resolved_at"),
-            mergedInto: try (reader.optional("merged_into") as Int64?).map { IncidentID($0) },
-            updatedAt: try reader.date("updated_at"), enteredBy: try reader.optional("entered_by"),
-            enteredAt: try reader.optionalDate("entered_at"))
-    }
-
-    static func interval(_ reader: PostgresRowReader) throws -> LineInterval {
-        LineInterval(line: LineID(try reader.value("line") as String),
-                     customer: CustomerID(try reader.value("customer") as String),
-                     start: try reader.date("start_at"), end: try reader.optionalDate("end_at"))
-    }
-
-    static func fault(_ reader: PostgresRowReader) throws -> FaultRecord {
-        FaultRecord(subject: try reader.subject(type: "subject_type", id: "subject_id"),
-                    health: try reader.choice("kind", Health.self), since: try reader.date("started_at"),
-                    detectedAt: try reader.date("detected_at"), clearedAt: try reader.optionalDate("cleared_at"),
-                    flapping: try reader.value("flapping"))
-    }
-
-    static func ticket(_ reader: PostgresRowReader) throws -> Ticket {
-        Ticket(incident: IncidentID(try reader.value("incident_id")), hook: HookID(try reader.value("hook") as String),
-               ticketID: try reader.value("ticket_id"), state: try reader.optional("state"),
-               openedAt: try reader.date("opened_at"), updatedAt: try reader.date("updated_at"))
-    }
+    func int64(_ column: String) throws -> Int64 { try value(column) }
+    func optionalInt64(_ column: String) throws -> Int64? { try optional(column) }
+    func text(_ column: String) throws -> String { try value(column) }
+    func optionalText(_ column: String) throws -> String? { try optional(column) }
+    func bool(_ column: String) throws -> Bool { try value(column) }
 }

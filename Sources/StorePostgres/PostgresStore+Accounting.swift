@@ -19,7 +19,7 @@ extension PostgresStore {
         if let closed = try await rows(connection, """
             SELECT period FROM credit_period WHERE period = ANY(\(periods)) ORDER BY period LIMIT 1 FOR SHARE
             """, table: "credit_period").first {
-            throw StoredRowError(table: "credit_period", key: "period \(try closed.value("period") as String)",
+            throw StoredValueError(table: "credit_period", key: "period \(try closed.value("period") as String)",
                                  problem: "the period is closed: its ledger is never changed (book an adjustment)")
         }
         for chunk in entries.chunked(5_000) {
@@ -41,31 +41,15 @@ extension PostgresStore {
     public func ledger(period: String) async throws(StoreError) -> [LedgerEntry] {
         try await read("read the ledger of \(period)") { connection in
             try await self.rows(connection, "SELECT * FROM credit_ledger WHERE period = \(period) ORDER BY id",
-                                table: "credit_ledger").map(Self.ledgerEntry)
+                                table: "credit_ledger").map(StoredRows.ledgerEntry)
         }
     }
 
     public func ledger(adjusting period: String) async throws(StoreError) -> [LedgerEntry] {
         try await read("read the adjustments of \(period)") { connection in
             try await self.rows(connection, "SELECT * FROM credit_ledger WHERE adjusts_period = \(period) ORDER BY id",
-                                table: "credit_ledger").map(Self.ledgerEntry)
+                                table: "credit_ledger").map(StoredRows.ledgerEntry)
         }
-    }
-
-    static func ledgerEntry(_ reader: PostgresRowReader) throws -> LedgerEntry {
-        let incidentText: String = try reader.value("incident_ids")
-        let incidents = try incidentText.split(separator: " ").map { text in
-            guard let id = Int64(text) else { throw reader.fail("column incident_ids holds '\(incidentText)'") }
-            return IncidentID(id)
-        }
-        return LedgerEntry(period: try reader.value("period"), line: LineID(try reader.value("line") as String),
-                           customer: CustomerID(try reader.value("customer") as String),
-                           contract: ContractID(try reader.value("contract") as String),
-                           kind: try reader.choice("kind", LedgerEntry.Kind.self),
-                           amount: Money(minorUnits: try reader.value("amount_minor"), currency: try reader.value("currency")),
-                           outageMilliseconds: try reader.value("outage_ms"), reason: try reader.value("reason"),
-                           createdAt: try reader.date("created_at"), adjusts: try reader.optional("adjusts_period"),
-                           incidents: incidents)
     }
 
     public func closeCreditPeriod(_ period: ClosedCreditPeriod, entries: [LedgerEntry]) async throws(StoreError) {
@@ -78,7 +62,7 @@ extension PostgresStore {
                 ON CONFLICT (period) DO NOTHING RETURNING period
                 """, logger: self.logger).collect()
             guard !inserted.isEmpty else {
-                throw StoredRowError(table: "credit_period", key: "period \(period.period)", problem: "already closed")
+                throw StoredValueError(table: "credit_period", key: "period \(period.period)", problem: "already closed")
             }
             try await self.insertLedger(entries, connection, closing: period.period)
         }

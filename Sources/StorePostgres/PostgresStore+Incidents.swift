@@ -155,23 +155,23 @@ extension PostgresStore {
 
     private func recovery(since: Date, _ connection: PostgresConnection) async throws -> IncidentRecovery {
         let headers = try await rows(connection, "SELECT * FROM incident WHERE state = 'open' ORDER BY id", table: "incident")
-            .map(PostgresIncidentRows.incident)
+            .map(StoredRows.incident)
         var lines: [Int64: [LineInterval]] = [:]
         for reader in try await rows(connection, """
             SELECT l.* FROM incident_line l JOIN incident i ON i.id = l.incident_id
             WHERE i.state = 'open' AND l.end_at IS NULL
             """, table: "incident_line") {
-            lines[try reader.value("incident_id"), default: []].append(try PostgresIncidentRows.interval(reader))
+            lines[try reader.value("incident_id"), default: []].append(try StoredRows.interval(reader))
         }
         var faults: [Int64: [FaultRecord]] = [:]
         for reader in try await rows(connection, """
             SELECT f.* FROM fault f JOIN incident i ON i.id = f.incident_id
             WHERE i.state = 'open' AND f.cleared_at IS NULL ORDER BY f.id
             """, table: "fault") {
-            faults[try reader.value("incident_id"), default: []].append(try PostgresIncidentRows.fault(reader))
+            faults[try reader.value("incident_id"), default: []].append(try StoredRows.fault(reader))
         }
         let resolved = try await rows(connection, "SELECT * FROM incident WHERE state = 'resolved' ORDER BY id DESC LIMIT 1000",
-                                      table: "incident").map(PostgresIncidentRows.incident)
+                                      table: "incident").map(StoredRows.incident)
         let open = headers.map { header in
             IncidentSnapshot(incident: header, lines: lines[header.id.rawValue] ?? [], faults: faults[header.id.rawValue] ?? [])
         }
@@ -183,7 +183,7 @@ extension PostgresStore {
             SELECT r.* FROM recent r LEFT JOIN last_up u ON u.subject_type = r.subject_type AND u.subject_id = r.subject_id
             WHERE r.id > COALESCE(u.up_id, 0)
             ORDER BY r.at, r.id
-            """, table: "state_transition").map(Self.transition)
+            """, table: "state_transition").map(StoredRows.transition)
         return IncidentRecovery(open: open, recentlyResolved: resolved, scopes: try await scopes(of: scopeIDs, connection),
                                 firstEvidence: firstEvidence)
     }
@@ -225,7 +225,7 @@ extension PostgresStore {
                 RETURNING next_value
                 """, logger: self.logger).collect()
             guard let after = try rows.first?.decode(Int64.self) else {
-                throw StoredRowError(table: "id_allocation", key: "name incident", problem: "missing")
+                throw StoredValueError(table: "id_allocation", key: "name incident", problem: "missing")
             }
             return after - Int64(count) ..< after
         }
@@ -249,7 +249,7 @@ extension PostgresStore {
                 WHERE (NOT \(openOnly) OR state = 'open')
                   AND (\(sinceMs)::bigint IS NULL OR resolved_at IS NULL OR resolved_at >= \(sinceMs))
                 ORDER BY id DESC
-                """, table: "incident").map(PostgresIncidentRows.incident)
+                """, table: "incident").map(StoredRows.incident)
             return try await self.records(of: headers, connection)
         }
     }
@@ -257,7 +257,7 @@ extension PostgresStore {
     public func incident(_ id: IncidentID) async throws(StoreError) -> IncidentDetail? {
         try await read("read incident \(id)") { connection in
             guard let header = try await self.rows(connection, "SELECT * FROM incident WHERE id = \(id.rawValue)",
-                                                   table: "incident").first.map(PostgresIncidentRows.incident)
+                                                   table: "incident").first.map(StoredRows.incident)
             else { return nil }
             let timeline = try await self.rows(connection, """
                 SELECT id, at, kind, detail FROM incident_event WHERE incident_id = \(id.rawValue) ORDER BY id
@@ -277,7 +277,7 @@ extension PostgresStore {
                 SELECT * FROM incident WHERE entered_at IS NOT NULL
                   AND started_at BETWEEN \(from.unixMilliseconds) AND \(to.unixMilliseconds)
                 ORDER BY started_at, id
-                """, table: "incident").map(PostgresIncidentRows.incident)
+                """, table: "incident").map(StoredRows.incident)
             return try await self.records(of: headers, connection)
         }
     }
@@ -302,12 +302,12 @@ extension PostgresStore {
             for reader in try await rows(connection, """
                 SELECT * FROM incident_line WHERE incident_id = ANY(\(ids)) ORDER BY incident_id, line, start_at
                 """, table: "incident_line") {
-                lines[try reader.value("incident_id"), default: []].append(try PostgresIncidentRows.interval(reader))
+                lines[try reader.value("incident_id"), default: []].append(try StoredRows.interval(reader))
             }
             for reader in try await rows(connection, """
                 SELECT * FROM ticket WHERE incident_id = ANY(\(ids)) ORDER BY incident_id, opened_at, hook
                 """, table: "ticket") {
-                tickets[try reader.value("incident_id"), default: []].append(try PostgresIncidentRows.ticket(reader))
+                tickets[try reader.value("incident_id"), default: []].append(try StoredRows.ticket(reader))
             }
         }
         return headers.map { header in

@@ -20,7 +20,7 @@ extension PostgresStore {
                 guard let header = headers[IncidentID(id)] else {
                     throw reader.fail("names incident \(id), which does not exist")
                 }
-                return IncidentLineInterval(incident: header, interval: try PostgresIncidentRows.interval(reader))
+                return IncidentLineInterval(incident: header, interval: try StoredRows.interval(reader))
             }
         }
     }
@@ -97,9 +97,9 @@ extension PostgresStore {
         headers.reserveCapacity(ids.count)
         for chunk in ids.sorted().chunked(20_000) {
             for reader in try await rows(connection, """
-                SELECT \(unescaped: PostgresIncidentRows.headerColumns) FROM incident WHERE id = ANY(\(Array(chunk)))
+                SELECT \(unescaped: StoredRows.headerColumns) FROM incident WHERE id = ANY(\(Array(chunk)))
                 """, table: "incident") {
-                let incident = try PostgresIncidentRows.incident(reader)
+                let incident = try StoredRows.incident(reader)
                 headers[incident.id] = incident
             }
         }
@@ -122,9 +122,9 @@ extension PostgresStore {
     public func incidents(detectedFrom from: Date, to: Date) async throws(StoreError) -> [Incident] {
         try await read("read incidents detected from \(RFC3339.format(from)) to \(RFC3339.format(to))") { connection in
             try await self.rows(connection, """
-                SELECT \(unescaped: PostgresIncidentRows.headerColumns) FROM incident
+                SELECT \(unescaped: StoredRows.headerColumns) FROM incident
                 WHERE detected_at >= \(from.unixMilliseconds) AND detected_at < \(to.unixMilliseconds) ORDER BY id
-                """, table: "incident").map(PostgresIncidentRows.incident)
+                """, table: "incident").map(StoredRows.incident)
         }
     }
 }

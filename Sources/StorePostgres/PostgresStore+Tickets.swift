@@ -23,7 +23,7 @@ extension PostgresStore {
                     ORDER BY o.next_attempt_at, o.id LIMIT \(Int64(limit))
                     FOR UPDATE SKIP LOCKED)
                 RETURNING *
-                """, table: "ticket_outbox").map(Self.outboxItem)
+                """, table: "ticket_outbox").map(StoredRows.outboxItem)
                 .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
     }
@@ -53,7 +53,7 @@ extension PostgresStore {
         guard let first = ids.first, let last = ids.last else { return }
         guard let row = try await rows(connection, "SELECT incident_id, hook FROM ticket_outbox WHERE id = \(first)",
                                        table: "ticket_outbox").first else {
-            throw StoredRowError(table: "ticket_outbox", key: "row \(first)", problem: "no such entry")
+            throw StoredValueError(table: "ticket_outbox", key: "row \(first)", problem: "no such entry")
         }
         let atMs = at.unixMilliseconds
         try await connection.query("""
@@ -87,7 +87,7 @@ extension PostgresStore {
         if let timeline {
             guard let row = try await rows(connection, "SELECT incident_id FROM ticket_outbox WHERE id = \(id)",
                                            table: "ticket_outbox").first else {
-                throw StoredRowError(table: "ticket_outbox", key: "row \(id)", problem: "no such entry")
+                throw StoredValueError(table: "ticket_outbox", key: "row \(id)", problem: "no such entry")
             }
             try await insertTimeline(IncidentID(try row.value("incident_id")), timeline, connection)
         }
@@ -105,10 +105,10 @@ extension PostgresStore {
             let entries = try await self.rows(connection, """
                 SELECT * FROM ticket_outbox
                 WHERE incident_id = \(incident.rawValue) AND hook = \(hook.rawValue) AND delivered_at IS NULL ORDER BY id
-                """, table: "ticket_outbox").map(Self.outboxItem)
+                """, table: "ticket_outbox").map(StoredRows.outboxItem)
             let ticket = try await self.rows(connection, """
                 SELECT * FROM ticket WHERE incident_id = \(incident.rawValue) AND hook = \(hook.rawValue)
-                """, table: "ticket").first.map(PostgresIncidentRows.ticket)
+                """, table: "ticket").first.map(StoredRows.ticket)
             return OutboxQueue(entries: entries, ticket: ticket)
         }
     }
@@ -122,7 +122,7 @@ extension PostgresStore {
         }
         return try await read("read \(state.rawValue) outbox entries") { connection in
             try await self.rows(connection, "SELECT * FROM ticket_outbox WHERE \(unescaped: condition) ORDER BY id LIMIT \(Int64(limit))",
-                                table: "ticket_outbox").map(Self.outboxItem)
+                                table: "ticket_outbox").map(StoredRows.outboxItem)
         }
     }
 
@@ -171,26 +171,8 @@ extension PostgresStore {
         try await read("read tickets of incident \(incident)") { connection in
             try await self.rows(connection, """
                 SELECT * FROM ticket WHERE incident_id = \(incident.rawValue) ORDER BY opened_at, hook
-                """, table: "ticket").map(PostgresIncidentRows.ticket)
+                """, table: "ticket").map(StoredRows.ticket)
         }
-    }
-
-    static func outboxItem(_ reader: PostgresRowReader) throws -> OutboxItem {
-        let deliveredAt = try reader.optionalDate("delivered_at")
-        let failedAt = try reader.optionalDate("failed_at")
-        let entry = OutboxEntry(incident: IncidentID(try reader.value("incident_id")),
-                                hook: HookID(try reader.value("hook") as String),
-                                event: try reader.choice("event", Hook.Event.self), payload: try reader.value("payload"))
-        let outcome = try (reader.optional("outcome") as String?).map { text -> OutboxItem.Outcome in
-            guard let outcome = OutboxItem.Outcome(rawValue: text) else { throw reader.fail("unknown outcome '\(text)'") }
-            return outcome
-        }
-        return OutboxItem(id: try reader.value("id"), entry: entry,
-                          state: deliveredAt != nil ? .delivered : (failedAt != nil ? .dead : .pending),
-                          outcome: outcome, createdAt: try reader.date("created_at"), attempts: try reader.int("attempts"),
-                          nextAttemptAt: try reader.date("next_attempt_at"), deliveredAt: deliveredAt,
-                          failedAt: failedAt, lastError: try reader.optional("last_error"),
-                          uncertain: try reader.value("uncertain"))
     }
 }
 
@@ -226,12 +208,7 @@ extension PostgresStore {
         try await read("read pending commands") { connection in
             try await self.rows(connection, """
                 SELECT * FROM operator_command WHERE processed_at IS NULL ORDER BY id LIMIT \(Int64(limit))
-                """, table: "operator_command").map { reader in
-                // A command this version cannot read is handed over with the reason, and refused.
-                let decoded = CommandCoding.decode(kind: try reader.value("kind"), payload: try reader.value("payload"))
-                return QueuedCommand(id: try reader.value("id"), createdAt: try reader.date("created_at"),
-                                     command: decoded.command, problem: decoded.problem)
-            }
+                """, table: "operator_command").map(StoredRows.queuedCommand)
         }
     }
 
@@ -248,13 +225,7 @@ extension PostgresStore {
     public func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow] {
         try await read("read maintenance windows") { connection in
             try await self.rows(connection, "SELECT * FROM maintenance_window WHERE source = 'operator' ORDER BY start_at, id",
-                                table: "maintenance_window").map { reader in
-                MaintenanceWindow(id: MaintenanceID(try reader.value("id") as String),
-                                  start: try reader.date("start_at"), end: try reader.date("end_at"),
-                                  elements: try reader.strings("elements").map { ElementID($0) },
-                                  lines: try reader.strings("lines").map { LineID($0) },
-                                  reason: try reader.value("reason"))
-            }
+                                table: "maintenance_window").map(StoredRows.maintenanceWindow)
         }
     }
 }

@@ -241,7 +241,7 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
             }
         }
         if let problem = error as? PostgresStoreProblem { return problem.text }
-        if let stored = error as? StoredRowError { return stored.description }
+        if let stored = error as? StoredValueError { return stored.description }
         if let store = error as? StoreError { return store.reason }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {
@@ -348,14 +348,8 @@ public final class PostgresStore: HeartbeatStore, TransitionStore, IncidentStore
             } else {
                 query = "SELECT * FROM state_transition WHERE at >= \(since.unixMilliseconds) ORDER BY at, id"
             }
-            return try await self.rows(connection, query, table: "state_transition").map(Self.transition)
+            return try await self.rows(connection, query, table: "state_transition").map(StoredRows.transition)
         }
-    }
-
-    static func transition(_ reader: PostgresRowReader) throws -> StateTransition {
-        StateTransition(subject: try reader.subject(type: "subject_type", id: "subject_id"),
-                        from: try reader.choice("from_state", Health.self), to: try reader.choice("to_state", Health.self),
-                        at: try reader.date("at"), evidence: try reader.value("evidence"))
     }
 
     /// Every row of `query`, each with a strict reader naming `table`.

@@ -46,23 +46,7 @@ extension SQLiteStore {
         }
     }
 
-    static func ledgerEntry(_ row: Row) throws -> LedgerEntry {
-        let reader = RowReader("credit_ledger", row)
-        let incidentText: String = try reader.value("incident_ids")
-        let incidents = try incidentText.split(separator: " ").map { text in
-            guard let id = Int64(text) else { throw reader.fail("column incident_ids holds '\(incidentText)'") }
-            return IncidentID(id)
-        }
-        return LedgerEntry(period: try reader.value("period"), line: LineID(try reader.value("line") as String),
-                           customer: CustomerID(try reader.value("customer") as String),
-                           contract: ContractID(try reader.value("contract") as String),
-                           kind: try reader.choice("kind", LedgerEntry.Kind.self),
-                           amount: Money(minorUnits: try reader.value("amount_minor"),
-                                         currency: try reader.value("currency")),
-                           outageMilliseconds: try reader.value("outage_ms"), reason: try reader.value("reason"),
-                           createdAt: try reader.date("created_at"), adjusts: try reader.optional("adjusts_period"),
-                           incidents: incidents)
-    }
+    static func ledgerEntry(_ row: Row) throws -> LedgerEntry { try StoredRows.ledgerEntry(RowReader("credit_ledger", row)) }
 
     public func lineIntervals(from: Date, to: Date) async throws(StoreError) -> [IncidentLineInterval] {
         try await read("read line intervals") { db in

@@ -31,13 +31,7 @@ extension SQLiteStore {
         try await read("read pending commands") { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM operator_command WHERE processed_at IS NULL ORDER BY id LIMIT ?
-                """, arguments: [limit]).map { row in
-                let reader = RowReader("operator_command", row)
-                // A command this version cannot read is handed over with the reason, and refused.
-                let decoded = CommandCoding.decode(kind: try reader.value("kind"), payload: try reader.value("payload"))
-                return QueuedCommand(id: try reader.value("id"), createdAt: try reader.date("created_at"),
-                                     command: decoded.command, problem: decoded.problem)
-            }
+                """, arguments: [limit]).map { try StoredRows.queuedCommand(RowReader("operator_command", $0)) }
         }
     }
 
@@ -55,16 +49,7 @@ extension SQLiteStore {
     public func maintenanceWindows() async throws(StoreError) -> [MaintenanceWindow] {
         try await read("read maintenance windows") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM maintenance_window WHERE source = 'operator' ORDER BY start_at, id")
-                .map { row in
-                    let reader = RowReader("maintenance_window", row)
-                    return MaintenanceWindow(id: MaintenanceID(try reader.value("id") as String),
-                                             start: try reader.date("start_at"), end: try reader.date("end_at"),
-                                             elements: try reader.strings("elements")
-                                                 .map { ElementID($0) },
-                                             lines: try reader.strings("lines")
-                                                 .map { LineID($0) },
-                                             reason: try reader.value("reason"))
-                }
+                .map { try StoredRows.maintenanceWindow(RowReader("maintenance_window", $0)) }
         }
     }
 }

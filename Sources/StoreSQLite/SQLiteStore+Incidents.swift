@@ -88,11 +88,7 @@ extension SQLiteStore {
             WHERE r.id > COALESCE(u.up_id, 0)
             ORDER BY r.at, r.id
             """, arguments: [since.unixMilliseconds]).map { row in
-            let reader = RowReader("state_transition", row, key: "id \(row["id"] ?? "?")")
-            return StateTransition(subject: try reader.subject(type: "subject_type", id: "subject_id"),
-                                   from: try reader.choice("from_state", Health.self),
-                                   to: try reader.choice("to_state", Health.self),
-                                   at: try reader.date("at"), evidence: try reader.value("evidence"))
+            try StoredRows.transition(RowReader("state_transition", row, key: "id \(row["id"] ?? "?")"))
         }
     }
 

@@ -178,22 +178,5 @@ extension SQLiteStore {
         }
     }
 
-    static func outboxItem(_ row: Row) throws -> OutboxItem {
-        let reader = RowReader("ticket_outbox", row)
-        let deliveredAt = try reader.optionalDate("delivered_at")
-        let failedAt = try reader.optionalDate("failed_at")
-        let entry = OutboxEntry(incident: IncidentID(try reader.value("incident_id")),
-                                hook: HookID(try reader.value("hook") as String),
-                                event: try reader.choice("event", Hook.Event.self), payload: try reader.value("payload"))
-        let outcome = try (reader.optional("outcome") as String?).map { text -> OutboxItem.Outcome in
-            guard let outcome = OutboxItem.Outcome(rawValue: text) else { throw reader.fail("unknown outcome '\(text)'") }
-            return outcome
-        }
-        return OutboxItem(id: try reader.value("id"), entry: entry,
-                          state: deliveredAt != nil ? .delivered : (failedAt != nil ? .dead : .pending),
-                          outcome: outcome, createdAt: try reader.date("created_at"), attempts: try reader.value("attempts"),
-                          nextAttemptAt: try reader.date("next_attempt_at"), deliveredAt: deliveredAt,
-                          failedAt: failedAt, lastError: try reader.optional("last_error"),
-                          uncertain: try reader.value("uncertain"))
-    }
+    static func outboxItem(_ row: Row) throws -> OutboxItem { try StoredRows.outboxItem(RowReader("ticket_outbox", row)) }
 }

@@ -172,12 +172,8 @@ public final class SQLiteStore: HeartbeatStore, TransitionStore, IncidentStore, 
                 sql += " AND subject_type = ? AND subject_id = ?"
                 arguments += [subject.kind, subject.identifier]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY at, id", arguments: arguments).map { row in
-                let reader = RowReader("state_transition", row)
-                return StateTransition(subject: try reader.subject(type: "subject_type", id: "subject_id"),
-                                       from: try reader.choice("from_state", Health.self),
-                                       to: try reader.choice("to_state", Health.self),
-                                       at: try reader.date("at"), evidence: try reader.value("evidence"))
+            return try Row.fetchAll(db, sql: sql + " ORDER BY at, id", arguments: arguments).map {
+                try StoredRows.transition(RowReader("state_transition", $0))
             }
         }
     }
