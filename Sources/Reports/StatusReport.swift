@@ -104,6 +104,27 @@ public struct StatusReport: Sendable {
 
     static func tenths(_ seconds: TimeInterval) -> Double { (max(0, seconds) * 10).rounded() / 10 }
 
+    /// Collection health: the current daemon's; sharing a store, every live instance's share
+    /// added up (the newest trap of any).
+    public var collection: CollectionHealth? {
+        let shares = daemons.filter { $0.alive && $0.member != nil }.compactMap(\.heartbeat.collection)
+        guard shares.count > 1 else { return current?.heartbeat.collection }
+        return shares.dropFirst().reduce(shares[0]) { sum, share in
+            CollectionHealth(elementsReachable: sum.elementsReachable + share.elementsReachable,
+                             elementsUnreachable: sum.elementsUnreachable + share.elementsUnreachable,
+                             elementsNotPolled: sum.elementsNotPolled + share.elementsNotPolled,
+                             linesUp: sum.linesUp + share.linesUp, linesDown: sum.linesDown + share.linesDown,
+                             linesDegraded: sum.linesDegraded + share.linesDegraded,
+                             linesUnknown: sum.linesUnknown + share.linesUnknown,
+                             linesUnprobed: sum.linesUnprobed + share.linesUnprobed,
+                             pollsPerSecond: sum.pollsPerSecond + share.pollsPerSecond,
+                             probesPerSecond: sum.probesPerSecond + share.probesPerSecond,
+                             trapsPerSecond: sum.trapsPerSecond + share.trapsPerSecond,
+                             lastTrapAt: [sum.lastTrapAt, share.lastTrapAt].compactMap { $0 }.max(),
+                             snmpTimeouts: sum.snmpTimeouts + share.snmpTimeouts)
+        }
+    }
+
     /// The instance running the correlator, when the store is shared and one does.
     public var correlator: String? {
         daemons.first { $0.alive && $0.member?.role == .correlator && !($0.member?.leaving ?? false) }?.heartbeat.instance

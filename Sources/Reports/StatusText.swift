@@ -65,9 +65,10 @@ extension StatusReport {
             add("NO CORRELATOR: no live instance holds the correlator's lock (incidents are not decided)", .red)
         }
 
-        if let daemon = current, let health = daemon.heartbeat.collection {
+        if let daemon = current, let health = collection {
             let elementsBad = health.elementsUnreachable > 0
-            add("collection" + (daemon.alive ? "" : " (as last published)") + ":")
+            let sharing = daemons.filter { $0.alive && $0.member != nil && $0.heartbeat.collection != nil }.count
+            add("collection" + (sharing > 1 ? " (the \(sharing) instances' shares together)" : daemon.alive ? "" : " (as last published)") + ":")
             add("  elements: \(F.grouped(health.elementsReachable)) reachable, \(F.grouped(health.elementsUnreachable)) "
                 + "unreachable, \(F.grouped(health.elementsNotPolled)) not yet polled", elementsBad ? .red : nil)
             add("  lines: \(F.grouped(health.linesUp)) up, \(F.grouped(health.linesDown)) down, "

@@ -41,6 +41,27 @@ import Testing
         #expect(cluster["leaving"] as? Bool == false && cluster["beat_age_seconds"] as? Double == 0.4)
     }
 
+    @Test func collectionHealthAddsUpTheLiveInstancesShares() {
+        func beat(_ instance: String, age: TimeInterval, reachable: Int, down: Int, trap: String) -> Heartbeat {
+            var beat = Self.beat(instance, age: age)
+            beat.collection = CollectionHealth(elementsReachable: reachable, linesUp: 100, linesDown: down, pollsPerSecond: 1.5,
+                                               lastTrapAt: t(trap), snmpTimeouts: 2)
+            return beat
+        }
+        var inputs = StatusInputs(store: "s", now: Self.now, heartbeats: [
+            beat("noc-a", age: 1, reachable: 40, down: 3, trap: "2026-11-27T11:59:00Z"),
+            beat("noc-b", age: 2, reachable: 41, down: 0, trap: "2026-11-27T11:59:30Z"),
+            beat("noc-c", age: 45, reachable: 39, down: 9, trap: "2026-11-27T11:58:00Z"),  // stale: left out
+        ])
+        inputs.members = [Self.member("noc-a", .correlator, elements: 40, lines: 103),
+                          Self.member("noc-b", .poller, elements: 41, lines: 100),
+                          Self.member("noc-c", .poller, elements: 39, lines: 109)]
+        let report = StatusReport(inputs)
+        #expect(report.collection == CollectionHealth(elementsReachable: 81, linesUp: 200, linesDown: 3, pollsPerSecond: 3,
+                                                      lastTrapAt: t("2026-11-27T11:59:30Z"), snmpTimeouts: 4))
+        #expect(report.text().contains("collection (the 2 instances' shares together):\n  elements: 81 reachable"))
+    }
+
     @Test func noLiveCorrelatorIsSaidInRedAndAloneOnAStoreNothingChanges() throws {
         var inputs = StatusInputs(store: "s", now: Self.now, heartbeats: [Self.beat("noc-a", age: 40), Self.beat("noc-b")])
         // The holder's heartbeat is stale (killed): its last beat said correlator.
