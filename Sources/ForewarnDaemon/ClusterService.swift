@@ -42,7 +42,11 @@ struct ClusterService: Service {
     func run() async throws {
         let me = identity.instance
         let instanceLock = store.sessionLock(ClusterLockName.instance(me))
-        guard await instanceLock.acquire() else { throw DuplicateInstance(instance: me, store: store.location) }
+        guard await instanceLock.acquire() else {
+            // Not taken: held by another process, or the store cannot be reached (then say that).
+            _ = try await store.members()
+            throw DuplicateInstance(instance: me, store: store.location)
+        }
         let correlatorLock = store.sessionLock(ClusterLockName.correlator)
         let timing = current.configuration.cluster
         let settings = ClusterSettings(takeoverAfter: timing.takeoverAfter, agreement: timing.agreement, refresh: timing.refresh)

@@ -158,7 +158,8 @@ extension PostgresStore: ClusterStore {
 
 /// A session advisory lock on a connection of its own (not the pool's), whose TCP keepalives
 /// are short, so that the server ends the session — and frees the lock — within seconds of the
-/// holder's host or network going, not hours.
+/// holder's host or network going, not hours. (On a Unix socket the settings are ignored: the
+/// peer is on the same host, and its death closes the socket at once.)
 actor PostgresSessionLock: SessionLock {
     let name: String
     let key: Int64
@@ -232,7 +233,10 @@ actor PostgresSessionLock: SessionLock {
             try await PostgresConnection.connect(on: PostgresClientFactory.eventLoops.next(), configuration: configuration,
                                                  id: 1, logger: logger)
         }
-        for setting in ["tcp_keepalives_idle = 5", "tcp_keepalives_interval = 2", "tcp_keepalives_count = 3"] {
+        // The server gives up on a silent peer after 3 s + 3 × 1 s of keepalives, or 6 s of
+        // unacknowledged data: the lock is free within about 6 s of its holder's host going.
+        for setting in ["tcp_keepalives_idle = 3", "tcp_keepalives_interval = 1", "tcp_keepalives_count = 3",
+                        "tcp_user_timeout = 6000"] {
             try await connection.query(PostgresQuery(unsafeSQL: "SET \(setting)"), logger: logger)
         }
         self.connection = connection
