@@ -4,6 +4,7 @@ import Foundation
 /// It listens on `listenPort` on every address; a request to 127.a.b.c:listenPort goes on to
 /// 127.a.b.c:agentPort after the delay, and the answer goes back to the client after the delay
 /// again, sent from 127.a.b.c:listenPort (IP_PKTINFO) as if the element had answered.
+/// With `record`, every request is written there as it arrives: "epoch_ms source_port element".
 enum Relay {
     struct Datagram {
         var due: UInt64
@@ -37,8 +38,12 @@ enum Relay {
     }
 
     /// Runs until killed.
-    static func run(listenPort: UInt16, agentPort: UInt16, delayMilliseconds: Int) -> Never {
+    static func run(listenPort: UInt16, agentPort: UInt16, delayMilliseconds: Int, record: String? = nil) -> Never {
         let delay = UInt64(delayMilliseconds) * 1_000_000
+        let log = record.map { path -> UnsafeMutablePointer<FILE> in
+            guard let file = fopen(path, "w") else { fatalError("relay cannot write \(path): \(String(cString: strerror(errno)))") }
+            return file
+        }
         let front = udpSocket(port: listenPort, address: 0)
         let back = udpSocket(port: 0, address: 0x7f00_0001)
         var toAgent: [Datagram] = []
@@ -120,10 +125,19 @@ enum Relay {
             var descriptors = [pollfd(fd: front, events: Int16(POLLIN), revents: 0), pollfd(fd: back, events: Int16(POLLIN), revents: 0)]
             _ = poll(&descriptors, 2, timeout)
             let arrival = now()
+            var spec = timespec()
+            clock_gettime(CLOCK_REALTIME, &spec)
+            let arrivalMilliseconds = Int(spec.tv_sec) * 1000 + Int(spec.tv_nsec) / 1_000_000
             while let datagram = receive(front) {
                 clients[datagram.to] = datagram.from
                 toAgent.append(Datagram(due: arrival + delay, bytes: datagram.bytes, address: datagram.to, client: datagram.from))
+                if let log {
+                    let to = datagram.to
+                    fputs("\(arrivalMilliseconds) \(UInt16(bigEndian: datagram.from.sin_port)) "
+                          + "\(to >> 24).\(to >> 16 & 255).\(to >> 8 & 255).\(to & 255)\n", log)
+                }
             }
+            if let log { fflush(log) }
             while let datagram = receive(back) {
                 let element = UInt32(bigEndian: datagram.from.sin_addr.s_addr)
                 guard let client = clients[element] else { continue }

@@ -4,7 +4,7 @@ import SNMP
 // snmp-bench throughput [--v3] [--elements N] [--seconds S] [--window W]
 // snmp-bench scale [--elements N] [--delay-ms D] [--cycle S]
 // snmp-bench soak [--minutes M] [--elements N]
-// snmp-bench relay --listen-port P --agent-port A [--delay-ms D]   (started by scale)
+// snmp-bench relay --listen-port P --agent-port A [--delay-ms D] [--record FILE]   (started by scale, scripts/bench-cluster)
 let arguments = Array(CommandLine.arguments.dropFirst())
 let mode = arguments.first ?? "throughput"
 @MainActor func option(_ name: String, _ fallback: Double) -> Double {
@@ -24,7 +24,8 @@ case "soak":
     try await Soak.run(minutes: option("--minutes", 5), elements: Int(option("--elements", 4000)))
 case "relay":
     Relay.run(listenPort: UInt16(option("--listen-port", 0)), agentPort: UInt16(option("--agent-port", 0)),
-              delayMilliseconds: Int(option("--delay-ms", 200)))
+              delayMilliseconds: Int(option("--delay-ms", 200)),
+              record: arguments.firstIndex(of: "--record").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil })
 default:
     FileHandle.standardError.write(Data("usage: snmp-bench throughput|scale [options]\n".utf8))
     exit(2)

@@ -4,8 +4,9 @@ internal import CYaml
 /// hundred bytes stand for billions of nodes ("billion laughs"); Yams composes aliases by
 /// reference, but hashing such a node as a mapping key, or walking it, takes the expanded size.
 /// One linear pass over libyaml's events adds up the size of the document with every alias
-/// expanded and refuses it past `maximumNodes`, and refuses nesting past `maximumDepth` (the
-/// composer recurses once per level).
+/// expanded and refuses it when aliases add more than `maximumNodes` to what is written out (a
+/// long inventory written out in full costs only its length), and refuses nesting past
+/// `maximumDepth` (the composer recurses once per level).
 enum YAMLBudget {
     static let maximumNodes = 100_000
     static let maximumDepth = 64
@@ -25,6 +26,7 @@ enum YAMLBudget {
         return bytes.withUnsafeMutableBufferPointer { buffer -> Exceeded? in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             var expanded = 0
+            var addedByAliases = 0
             var sizes: [String: Int] = [:]
             var open: [(anchor: String?, startedAt: Int)] = []
             while true {
@@ -54,11 +56,13 @@ enum YAMLBudget {
                     }
                 case YAML_ALIAS_EVENT:
                     // An undefined alias is the composer's to report.
-                    expanded += text(event.data.alias.anchor).flatMap { sizes[$0] } ?? 1
+                    let size = text(event.data.alias.anchor).flatMap { sizes[$0] } ?? 1
+                    expanded += size
+                    addedByAliases += size - 1
                 default:
                     break
                 }
-                if expanded > maximumNodes {
+                if addedByAliases > maximumNodes {
                     return Exceeded(line: line, column: column,
                                     message: "YAML aliases expand the document beyond \(maximumNodes) nodes (anchors and aliases are limited so that a small file cannot take minutes to read)")
                 }

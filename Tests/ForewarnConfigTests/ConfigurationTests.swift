@@ -93,6 +93,17 @@ import Testing
         #expect(configuration.lines.first?.id == "L0")  // the byte-order mark is not part of the first column
     }
 
+    /// Only what aliases add counts against the YAML budget: 20,000 elements written out in full
+    /// (220,000 nodes) load.
+    @Test func largeYAMLInventoryWrittenOutLoads() throws {
+        var yaml = "elements:\n"
+        for index in 0..<20_000 {
+            yaml += "  - {id: e\(index), address: 198.18.\(index / 250).\(index % 250 + 1), kind: access, snmp_port: 1161}\n"
+        }
+        let configuration = try ConfigLoader.parse(yaml: yaml, file: "f.yaml", baseDirectory: ".")
+        #expect(configuration.elements.count == 20_000)
+    }
+
     @Test(arguments: [
         ("id,customer,element\nL1,C1,\"acc\n", "x.csv:2:7: quoted field is never closed"),
         ("id,customer,element\nL1,\"C1\"x,acc\n", "x.csv:2:8: text after a closing quote (write \"\" for a quote inside a field)"),
