@@ -145,7 +145,8 @@ let package = Package(
         ]),
         .executableTarget(name: "forewarn-bench", dependencies: [
                               "ForewarnConfig", "ForewarnModel", "Correlation", "Persistence", "Stores", "Ticketing",
-                              "ForewarnDaemon",
+                              "ForewarnDaemon", "StorePostgres",
+                              .product(name: "PostgresNIO", package: "postgres-nio"),
                               .product(name: "Hummingbird", package: "hummingbird"), "Billing", "Reports",
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -11,6 +11,9 @@ let benchmarks: [String: () throws -> Void] = [
     "correlation-burst": CorrelationBench.burst,
     "correlation-sustained": CorrelationBench.sustained,
     "correlation-daemon-burst": DaemonBurstBench.run,
+    "correlation-daemon-burst-postgresql": DaemonBurstPostgresBench.run,
+    // The burst on one store, in a process of its own (correlation-daemon-burst-postgresql starts it).
+    "correlation-daemon-burst-store": DaemonBurstBench.store,
     "credits": CreditsBench.run,
     "report": ReportBench.run,
     // One format of the report, in a process of its own (report starts it).

@@ -10,7 +10,7 @@ extension PostgresStore {
         try await write("record \(batch.changes.count) incident changes", bulk: true) { connection in
             // Foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED): a merge may name
             // an incident written later in the same batch.
-            for change in batch.changes { try await self.apply(change, connection) }
+            try await PostgresIncidentWriter(connection: connection, logger: self.logger).write(batch.changes)
             let at = batch.at.unixMilliseconds
             for chunk in batch.outbox.chunked(2_000) {
                 // DO NOTHING: the unique index keeps one `open` per incident and hook, whatever happens.
@@ -44,96 +44,6 @@ extension PostgresStore {
                 try await connection.query("UPDATE operator_command SET processed_at = \(at), result = \(result) WHERE id = \(id)",
                                            logger: self.logger)
             }
-        }
-    }
-
-    /// One incident change inside the batch's transaction.
-    private func apply(_ change: IncidentChange, _ connection: PostgresConnection) async throws {
-        let incident = change.incident
-        let id = incident.id.rawValue
-        try await connection.query("""
-            INSERT INTO incident (id, state, root_type, root_id, root_kind, severity, planned, proactive, flapping,
-                                  classification, started_at, detected_at, first_call_at, acknowledged_at,
-                                  resolved_at, merged_into, updated_at, group_key, entered_by, entered_at)
-            VALUES (\(id), \(incident.state.rawValue), \(incident.root.subject.kind), \(incident.root.subject.identifier),
-                    \(incident.root.kind.rawValue), \(incident.severity.rawValue), \(incident.planned), \(incident.proactive),
-                    \(incident.flapping), \(incident.classification.rawValue), \(incident.startedAt.unixMilliseconds),
-                    \(incident.detectedAt.unixMilliseconds), \(incident.firstCallAt?.unixMilliseconds),
-                    \(incident.acknowledgedAt?.unixMilliseconds), \(incident.resolvedAt?.unixMilliseconds),
-                    \(incident.mergedInto?.rawValue), \(incident.updatedAt.unixMilliseconds), \(incident.group),
-                    \(incident.enteredBy), \(incident.enteredAt?.unixMilliseconds))
-            ON CONFLICT (id) DO UPDATE SET
-                state = excluded.state, root_type = excluded.root_type, root_id = excluded.root_id,
-                root_kind = excluded.root_kind, severity = excluded.severity, planned = excluded.planned,
-                proactive = excluded.proactive, flapping = excluded.flapping,
-                classification = excluded.classification, started_at = excluded.started_at,
-                detected_at = excluded.detected_at, first_call_at = excluded.first_call_at,
-                acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at,
-                merged_into = excluded.merged_into, updated_at = excluded.updated_at, group_key = excluded.group_key,
-                entered_by = excluded.entered_by, entered_at = excluded.entered_at
-            """, logger: logger)
-        if !change.lines.isEmpty {
-            // An interval that ends where it starts is a line found unaffected after all (its
-            // probe answered): it leaves the scope rather than staying as an empty outage.
-            let unaffected = change.lines.filter { interval in
-                interval.end.map { $0.unixMilliseconds <= interval.start.unixMilliseconds } ?? false
-            }
-            let kept = change.lines.filter { interval in
-                !(interval.end.map { $0.unixMilliseconds <= interval.start.unixMilliseconds } ?? false)
-            }
-            if !unaffected.isEmpty {
-                try await connection.query("""
-                    DELETE FROM incident_line l USING unnest(\(unaffected.map(\.line.rawValue)),
-                                                             \(unaffected.map(\.start.unixMilliseconds))) AS u(line, start_at)
-                    WHERE l.incident_id = \(id) AND l.line = u.line AND l.start_at = u.start_at
-                    """, logger: logger)
-            }
-            for chunk in kept.chunked(5_000) {
-                // Arrays carry no NULL element here: an open end travels as Int64.min. The last of a
-                // line's intervals with one start wins, as one statement per interval would.
-                try await connection.query("""
-                    INSERT INTO incident_line (incident_id, line, customer, start_at, end_at)
-                    SELECT DISTINCT ON (line, start_at) \(id), line, customer, start_at, end_at
-                    FROM unnest(\(chunk.map(\.line.rawValue)), \(chunk.map(\.customer.rawValue)),
-                                \(chunk.map(\.start.unixMilliseconds)), \(chunk.map { $0.end?.unixMilliseconds ?? Int64.min }))
-                        WITH ORDINALITY AS t(line, customer, start_at, end_raw, n)
-                        CROSS JOIN LATERAL (SELECT NULLIF(end_raw, \(Int64.min)) AS end_at) e
-                    ORDER BY line, start_at, n DESC
-                    ON CONFLICT (incident_id, line, start_at) DO UPDATE SET end_at = excluded.end_at
-                    """, logger: logger)
-            }
-        }
-        for fault in change.faults {
-            try await connection.query("""
-                INSERT INTO fault (subject_type, subject_id, kind, started_at, detected_at, cleared_at, incident_id, flapping)
-                VALUES (\(fault.subject.kind), \(fault.subject.identifier), \(fault.health.rawValue),
-                        \(fault.since.unixMilliseconds), \(fault.detectedAt.unixMilliseconds),
-                        \(fault.clearedAt?.unixMilliseconds), \(id), \(fault.flapping))
-                ON CONFLICT (subject_type, subject_id, started_at) DO UPDATE SET
-                    kind = excluded.kind, cleared_at = excluded.cleared_at, incident_id = excluded.incident_id,
-                    flapping = excluded.flapping
-                """, logger: logger)
-        }
-        if !change.timeline.isEmpty {
-            let details = change.timeline.map { CommandCoding.json(["text": $0.detail, "change": change.kind.rawValue]) }
-            try await connection.query("""
-                INSERT INTO incident_event (incident_id, at, kind, detail)
-                SELECT \(id), a, k, d FROM unnest(\(change.timeline.map(\.at.unixMilliseconds)),
-                                                   \(change.timeline.map(\.kind)), \(details))
-                    WITH ORDINALITY AS t(a, k, d, n)
-                ORDER BY n
-                """, logger: logger)
-        }
-        if let survivor = change.absorbedInto?.rawValue {
-            try await connection.query("""
-                INSERT INTO incident_line (incident_id, line, customer, start_at, end_at)
-                SELECT \(survivor), line, customer, start_at, end_at FROM incident_line WHERE incident_id = \(id)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-            try await connection.query("DELETE FROM incident_line WHERE incident_id = \(id)", logger: logger)
-            try await connection.query("UPDATE fault SET incident_id = \(survivor) WHERE incident_id = \(id)", logger: logger)
-            try await connection.query("UPDATE customer_report SET incident_id = \(survivor) WHERE incident_id = \(id)",
-                                       logger: logger)
         }
     }
 
