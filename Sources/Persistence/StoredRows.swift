@@ -75,6 +75,15 @@ public enum StoredRows {
                                            "entered_by", "entered_at"]
     public static let headerColumns = headerColumnNames.joined(separator: ", ")
 
+    /// The `ticket_outbox` rows in `state` (the same SQL in both stores' dialects).
+    public static func outboxCondition(_ state: OutboxItem.State) -> String {
+        switch state {
+        case .pending: "delivered_at IS NULL AND failed_at IS NULL"
+        case .delivered: "delivered_at IS NOT NULL"
+        case .dead: "delivered_at IS NULL AND failed_at IS NOT NULL"
+        }
+    }
+
     public static func subject(type: String, id: String) -> Subject? {
         switch type {
         case "element": return .element(ElementID(id))

@@ -114,12 +114,7 @@ extension PostgresStore {
     }
 
     public func outbox(_ state: OutboxItem.State, limit: Int) async throws(StoreError) -> [OutboxItem] {
-        let condition: String
-        switch state {
-        case .pending: condition = "delivered_at IS NULL AND failed_at IS NULL"
-        case .delivered: condition = "delivered_at IS NOT NULL"
-        case .dead: condition = "delivered_at IS NULL AND failed_at IS NOT NULL"
-        }
+        let condition = StoredRows.outboxCondition(state)
         return try await read("read \(state.rawValue) outbox entries") { connection in
             try await self.rows(connection, "SELECT * FROM ticket_outbox WHERE \(unescaped: condition) ORDER BY id LIMIT \(Int64(limit))",
                                 table: "ticket_outbox").map(StoredRows.outboxItem)

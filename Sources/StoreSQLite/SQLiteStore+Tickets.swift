@@ -110,12 +110,7 @@ extension SQLiteStore {
     }
 
     public func outbox(_ state: OutboxItem.State, limit: Int) async throws(StoreError) -> [OutboxItem] {
-        let condition: String
-        switch state {
-        case .pending: condition = "delivered_at IS NULL AND failed_at IS NULL"
-        case .delivered: condition = "delivered_at IS NOT NULL"
-        case .dead: condition = "delivered_at IS NULL AND failed_at IS NOT NULL"
-        }
+        let condition = StoredRows.outboxCondition(state)
         return try await read("read \(state.rawValue) outbox entries") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ticket_outbox WHERE \(condition) ORDER BY id LIMIT ?",
                              arguments: [limit]).map(Self.outboxItem)
